@@ -1,0 +1,163 @@
+"""Environment files (PRODUCT §5): load, layer over a base file, substitute ${VAR}, validate.
+
+    [environment]
+    name = "prod"
+    production = true
+    extends = "_base.toml"      # optional: a base file layered under this one
+
+Every value that came from ${VAR} is a secret: the loader collects the substituted values so
+that the redactor can mask them in every output.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from pytest_launch.config import tables
+from pytest_launch.config.errors import ConfigError, did_you_mean
+from pytest_launch.config.schema import Table, build
+from pytest_launch.config.toml import read_toml
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_MAX_EXTENDS_DEPTH = 5
+
+
+@dataclasses.dataclass
+class EnvironmentInfo(Table):
+    """[environment]: who this environment is."""
+
+    name: str = ""
+    production: bool = False
+    description: str = ""
+    extends: str | None = None
+
+
+class Environment(Mapping[str, Any]):
+    """A loaded environment: its tables, typed where the schema knows them, and its secrets."""
+
+    def __init__(self, path: Path, data: dict[str, Any], secrets: set[str]) -> None:
+        self.path = path
+        self.secrets = frozenset(secrets)
+        self._tables: dict[str, Any] = {}
+        file = str(path)
+        for table, value in data.items():
+            if table not in tables.TABLES and table not in tables.FREE_FORM_TABLES:
+                raise ConfigError(file, table, "a known table (" + ", ".join(tables.known_tables()) + ")",
+                                  "an unknown table", did_you_mean(table, tables.known_tables()))
+            cls = tables.settings_class(table)
+            if cls is None:
+                if not isinstance(value, dict):
+                    raise ConfigError(file, table, "a table", type(value).__name__)
+                self._tables[table] = value
+            else:
+                self._tables[table] = build(cls, value, file, table)
+        info = self._tables.get("environment")
+        if info is None:
+            info = EnvironmentInfo()
+            self._tables["environment"] = info
+        if not info.name:
+            info.name = path.stem
+
+    @property
+    def name(self) -> str:
+        return self._tables["environment"].name
+
+    @property
+    def production(self) -> bool:
+        return self._tables["environment"].production
+
+    @property
+    def description(self) -> str:
+        return self._tables["environment"].description
+
+    def table(self, name: str) -> Any | None:
+        """The table `name`, or None when this environment does not configure it."""
+        return self._tables.get(name)
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return self._tables[name]
+        except KeyError:
+            raise KeyError(f"the environment {self.name!r} ({self.path}) has no [{name}] table") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tables)
+
+    def __len__(self) -> int:
+        return len(self._tables)
+
+    def __repr__(self) -> str:
+        return f"<Environment {self.name} from {self.path}>"
+
+
+def resolve_path(name_or_path: str, environments_dir: Path) -> Path:
+    """`--env` takes a name (looked up in the environments folder) or a path to a .toml file."""
+    if name_or_path.endswith(".toml") or os.sep in name_or_path or "/" in name_or_path:
+        return Path(name_or_path)
+    return environments_dir / f"{name_or_path}.toml"
+
+
+def load_environment(path: Path, process_env: Mapping[str, str] | None = None) -> Environment:
+    """Load, layer and validate the environment file at `path`."""
+    if process_env is None:
+        process_env = os.environ
+    if not path.exists():
+        folder = path.parent
+        known = sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
+        hint = ("known environments: " + ", ".join(known)) if known else None
+        raise ConfigError(str(path), None, "an environment file", "no such file", hint)
+    data = _load_layered(path, 0)
+    secrets: set[str] = set()
+    data = _substitute(data, str(path), "", process_env, secrets)
+    return Environment(path, data, secrets)
+
+
+def _load_layered(path: Path, depth: int) -> dict[str, Any]:
+    data = read_toml(path, "environment file")
+    env_table = data.get("environment", {})
+    base = env_table.get("extends") if isinstance(env_table, dict) else None
+    if base is None:
+        return data
+    if not isinstance(base, str):
+        raise ConfigError(str(path), "environment.extends", "a string (a path)", type(base).__name__)
+    if depth >= _MAX_EXTENDS_DEPTH:
+        raise ConfigError(str(path), "environment.extends", f"at most {_MAX_EXTENDS_DEPTH} levels of extends",
+                          "a deeper chain (a cycle?)")
+    base_path = (path.parent / base).resolve()
+    merged = _deep_merge(_load_layered(base_path, depth + 1), data)
+    merged.setdefault("environment", {}).pop("extends", None)
+    return merged
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _substitute(value: Any, file: str, key: str, process_env: Mapping[str, str], secrets: set[str]) -> Any:
+    if isinstance(value, str):
+        def replace(match: re.Match[str]) -> str:
+            var = match.group(1)
+            if var not in process_env:
+                raise ConfigError(file, key or None, f"the environment variable {var} to be set",
+                                  "it is not set", f"export {var}=... before the run")
+            secret = process_env[var]
+            if secret:
+                secrets.add(secret)
+            return secret
+        return _VAR.sub(replace, value)
+    if isinstance(value, dict):
+        return {k: _substitute(v, file, f"{key}.{k}" if key else k, process_env, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, file, f"{key}[{i}]", process_env, secrets) for i, v in enumerate(value)]
+    return value

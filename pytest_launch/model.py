@@ -1,0 +1,154 @@
+"""The run-data model every output reads: plain dataclasses, built-in types only.
+
+`Results.to_dict()` is the go-no-go.json document (schema_version SCHEMA_VERSION, documented
+in pytest_launch/outputs/results.schema.json); `Results.from_dict()` reads it back, so that
+`launch-report` can merge, re-render and compare runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+# What a check's run produced. "refused": a destructive check not run against production;
+# "missing": selected but no result ever arrived (crashed worker, interrupted run).
+OUTCOMES: tuple[str, ...] = ("passed", "failed", "error", "skipped", "refused", "missing")
+
+VERDICTS: tuple[str, ...] = ("GO", "GO_WITH_RISKS", "NO_GO", "ROLLBACK")
+STAGE_WORDS: dict[str, str] = {"GO": "PROCEED", "GO_WITH_RISKS": "PROCEED", "NO_GO": "HOLD",
+                               "ROLLBACK": "ROLLBACK"}
+
+
+def display_verdict(verdict: str, stage: int | None) -> str:
+    """The verdict as people read it: PROCEED / HOLD / ROLLBACK for a --launch-stage run."""
+    if stage is not None:
+        return STAGE_WORDS[verdict]
+    return verdict.replace("_", " ").replace("NO GO", "NO-GO")
+
+
+@dataclasses.dataclass
+class ChecklistItem:
+    id: str
+    title: str
+    phase: str
+    category: str
+    severity: str
+    owner: str
+    mode: str = "automated"  # "automated" | "manual"
+    description: str = ""
+    references: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class Waiver:
+    check: str  # a checklist id or a test node id
+    reason: str
+    owner: str
+    approved_by: str
+    expires: dt.date
+    created: dt.date | None = None
+
+
+@dataclasses.dataclass
+class Signoff:
+    item: str
+    by: str
+    at: dt.date
+    evidence: str
+    expires: dt.date | None = None
+
+
+@dataclasses.dataclass
+class CheckResult:
+    nodeid: str
+    outcome: str
+    kind: str = "check"  # "check" | "manual"
+    title: str | None = None
+    phase: str | None = None
+    category: str | None = None
+    severity: str | None = None  # None: no severity given; counts as blocking
+    owner: str | None = None
+    checklist: str | None = None
+    rollback_trigger: bool = False
+    destructive: bool = False
+    duration_s: float = 0.0
+    message: str = ""
+    evidence: dict[str, Any] = dataclasses.field(default_factory=dict)
+    source: str | None = None  # the run a merged check came from
+
+    @property
+    def severity_defaulted(self) -> bool:
+        return self.severity is None
+
+
+@dataclasses.dataclass
+class RunInfo:
+    """What pytest knows about how complete the evidence is, plus run metadata."""
+
+    started: str = ""
+    finished: str = ""
+    duration_s: float = 0.0
+    args: list[str] = dataclasses.field(default_factory=list)
+    markexpr: str = ""
+    stage: int | None = None
+    selected: int = 0
+    collection_errors: int = 0
+    interrupted: str | None = None  # why the run stopped early, or None
+    crashed_workers: list[str] = dataclasses.field(default_factory=list)
+    host: str = ""
+    ci_url: str | None = None
+    git_revision: str | None = None
+    pytest_version: str = ""
+    python_version: str = ""
+    plugin_version: str = ""
+    sources: list[str] = dataclasses.field(default_factory=list)  # merged runs
+
+
+@dataclasses.dataclass
+class Reason:
+    """One line of why the verdict is what it is."""
+
+    code: str
+    blocking: bool
+    text: str
+    nodeid: str | None = None
+    checklist: str | None = None
+    owner: str | None = None
+    evidence: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class WaiverStatus:
+    waiver: Waiver
+    status: str  # "used" | "unused" | "expired"
+    matched: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class SignoffStatus:
+    signoff: Signoff
+    status: str  # "valid" | "expired" | "future" | "unknown_item" | "not_manual"
+
+
+@dataclasses.dataclass
+class ItemCoverage:
+    item: ChecklistItem
+    status: str  # passed | failed | waived | missing | signed | unsigned | uncovered | not_selected
+    checks: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class Decision:
+    verdict: str
+    headline: str
+    reasons: list[Reason]
+    complete: bool
+    blocking: dict[str, bool]  # nodeid -> counts as blocking
+    waived: dict[str, Waiver]  # nodeid -> the waiver that accepted its failure
+    waivers: list[WaiverStatus]
+    signoffs: list[SignoffStatus]
+    coverage: list[ItemCoverage]
+    summary: dict[str, int]
