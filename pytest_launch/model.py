@@ -65,7 +65,7 @@ class Signoff:
 class CheckResult:
     nodeid: str
     outcome: str
-    kind: str = "check"  # "check" | "manual"
+    kind: str = "check"  # "check" | "manual" | "uncovered" (a checklist item nothing automates)
     title: str | None = None
     phase: str | None = None
     category: str | None = None

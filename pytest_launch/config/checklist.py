@@ -1,0 +1,68 @@
+"""readiness/checklist.toml: every launch item, automated by checks or signed off by a person.
+
+    [[item]]
+    id = "INF-04"
+    title = "SSL certificates valid (>30 days)"
+    phase = "t_minus_7"
+    category = "infra"
+    severity = "blocker"
+    owner = "platform-team"
+    mode = "automated"          # or "manual"
+    description = "..."
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Literal
+
+from pytest_launch.config.errors import ConfigError, describe, did_you_mean
+from pytest_launch.config.schema import Table, build
+from pytest_launch.config.toml import read_toml
+from pytest_launch.markers import CATEGORIES, PHASES, SEVERITIES
+from pytest_launch.model import ChecklistItem
+
+
+@dataclasses.dataclass
+class _ItemTable(Table):
+    id: str
+    title: str
+    phase: str
+    category: str
+    severity: str
+    owner: str
+    mode: Literal["automated", "manual"] = "automated"
+    description: str = ""
+    references: list[str] = dataclasses.field(default_factory=list)
+
+
+def load_checklist(path: Path | None) -> list[ChecklistItem]:
+    """The checklist's items; no file means no checklist (an empty list)."""
+    if path is None or not path.exists():
+        return []
+    file = str(path)
+    data = read_toml(path, "checklist")
+    for table in data:
+        if table != "item":
+            raise ConfigError(file, table, "only [[item]] tables", "an unknown table", did_you_mean(table, ["item"]))
+    raw_items = data.get("item", [])
+    if not isinstance(raw_items, list):
+        raise ConfigError(file, "item", "an array of tables [[item]]", describe(raw_items))
+    items: list[ChecklistItem] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(raw_items):
+        key = f"item[{index}]"
+        table = build(_ItemTable, raw, file, key)
+        for field, words in (("phase", PHASES), ("category", CATEGORIES), ("severity", SEVERITIES)):
+            value = getattr(table, field)
+            if value not in words:
+                raise ConfigError(file, f"{key}.{field}", "one of " + ", ".join(words), repr(value),
+                                  did_you_mean(value, words))
+        if not table.id.strip():
+            raise ConfigError(file, f"{key}.id", "a non-empty id", "an empty string")
+        if table.id in seen:
+            raise ConfigError(file, f"{key}.id", "a unique id", f"{table.id!r} again (first at item[{seen[table.id]}])")
+        seen[table.id] = index
+        items.append(ChecklistItem(**dataclasses.asdict(table)))
+    return items

@@ -1,0 +1,294 @@
+"""The go/no-go decision (PRODUCT §4): one pure function, no pytest import.
+
+Every output and the exit code show what `decide` returns; nothing else decides.
+Fail-safe: a blocking check that failed, errored, was skipped or produced no result, an
+unsigned manual item, an uncovered item, an incomplete run or zero checks all give NO_GO.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from pytest_launch.config.approvals import signoff_status, waiver_active
+from pytest_launch.config.policy import Policy
+from pytest_launch.model import (
+    CheckResult,
+    ChecklistItem,
+    Decision,
+    ItemCoverage,
+    Reason,
+    RunInfo,
+    Signoff,
+    SignoffStatus,
+    Waiver,
+    WaiverStatus,
+)
+
+BAD_OUTCOMES = frozenset({"failed", "error", "skipped", "missing"})
+WAIVABLE_OUTCOMES = frozenset({"failed", "error", "skipped", "refused"})
+RISK_CODES = frozenset({"waived", "nonblocking_failed"})
+_OUTCOME_WORDS = {"failed": "FAILED", "error": "ERROR", "skipped": "SKIPPED (no evidence)",
+                  "missing": "NO RESULT", "refused": "NOT RUN (destructive, refused)"}
+
+
+def is_blocking(check: CheckResult, policy: Policy) -> bool:
+    """Blocking severities block; a check with no severity blocks (fail-safe)."""
+    return check.severity is None or check.severity in policy.blocking_severities
+
+
+def decide(
+    checks: Sequence[CheckResult],
+    checklist: Sequence[ChecklistItem],
+    waivers: Sequence[Waiver],
+    signoffs: Sequence[Signoff],
+    run: RunInfo,
+    policy: Policy,
+    today: dt.date,
+) -> Decision:
+    blocking = {c.nodeid: is_blocking(c, policy) for c in checks}
+    waiver_states, waived = _apply_waivers(checks, waivers, today)
+    reasons: list[Reason] = []
+
+    incomplete = incompleteness(run, checks)
+    for text in incomplete:
+        reasons.append(Reason("incomplete", True, f"incomplete evidence: {text}"))
+
+    for check in checks:
+        reason = _check_reason(check, blocking[check.nodeid], waived.get(check.nodeid), run, policy)
+        if reason is not None:
+            reasons.append(reason)
+        if check.severity_defaulted and check.kind == "check":
+            reasons.append(Reason("severity_defaulted", False,
+                                  f"{check.nodeid} has no severity marker: counted as blocking",
+                                  check.nodeid, check.checklist, check.owner))
+
+    for state in waiver_states:
+        w = state.waiver
+        if state.status == "expired":
+            reasons.append(Reason("expired_waiver", False,
+                                  f"waiver for {w.check} expired on {w.expires.isoformat()}: it has no effect "
+                                  f"(owner {w.owner}, approved by {w.approved_by})", None, None, w.owner))
+        elif state.status == "unused":
+            reasons.append(Reason("unused_waiver", False,
+                                  f"waiver for {w.check} matched no failing check: it is unused "
+                                  f"(owner {w.owner})", None, None, w.owner))
+
+    manual_ids = {i.id for i in checklist if i.mode == "manual"}
+    known_ids = {i.id for i in checklist}
+    signoff_states = [SignoffStatus(s, signoff_status(s, today, manual_ids, known_ids)) for s in signoffs]
+    for state in signoff_states:
+        if state.status != "valid":
+            s = state.signoff
+            why = {"expired": f"expired on {s.expires.isoformat() if s.expires else '?'}",
+                   "future": f"is dated in the future ({s.at.isoformat()})",
+                   "unknown_item": "names an item that is not in the checklist",
+                   "not_manual": "names an automated item (only manual items take sign-offs)"}[state.status]
+            reasons.append(Reason("invalid_signoff", False,
+                                  f"sign-off of {s.item} by {s.by} {why}: it does not count", None, s.item))
+
+    verdict = _verdict(reasons)
+    reasons.sort(key=_reason_order)
+    return Decision(
+        verdict=verdict,
+        headline=_headline(verdict, reasons, checks),
+        reasons=reasons,
+        complete=not incomplete,
+        blocking=blocking,
+        waived=waived,
+        waivers=waiver_states,
+        signoffs=signoff_states,
+        coverage=_coverage(checklist, checks, waived),
+        summary=_summary(checks, blocking, waived),
+    )
+
+
+def incompleteness(run: RunInfo, checks: Sequence[CheckResult]) -> list[str]:
+    """Why the run's evidence is incomplete; empty when it is complete."""
+    problems: list[str] = []
+    if run.collection_errors:
+        problems.append(f"{run.collection_errors} collection error(s): some checks could not even be collected")
+    if run.interrupted:
+        problems.append(f"the run was interrupted ({run.interrupted})")
+    for worker in run.crashed_workers:
+        problems.append(f"worker {worker} crashed")
+    if not checks:
+        problems.append("zero checks were selected: nothing was verified")
+    missing = sum(1 for c in checks if c.outcome == "missing")
+    if missing:
+        problems.append(f"{missing} selected check(s) produced no result")
+    return problems
+
+
+def _apply_waivers(checks: Sequence[CheckResult], waivers: Sequence[Waiver],
+                   today: dt.date) -> tuple[list[WaiverStatus], dict[str, Waiver]]:
+    states: list[WaiverStatus] = []
+    waived: dict[str, Waiver] = {}
+    for waiver in waivers:
+        matching = [c for c in checks if waiver.check in (c.nodeid, c.checklist)]
+        if not waiver_active(waiver, today):
+            states.append(WaiverStatus(waiver, "expired", [c.nodeid for c in matching]))
+            continue
+        accepted = [c for c in matching if c.outcome in WAIVABLE_OUTCOMES]
+        for check in accepted:
+            waived.setdefault(check.nodeid, waiver)
+        states.append(WaiverStatus(waiver, "used" if accepted else "unused", [c.nodeid for c in accepted]))
+    return states, waived
+
+
+def _check_reason(check: CheckResult, blocking: bool, waiver: Waiver | None, run: RunInfo,
+                  policy: Policy) -> Reason | None:
+    if check.outcome == "passed":
+        return None
+    where = _where(check)
+    detail = _detail(check)
+    if check.outcome == "refused":
+        required = bool({check.nodeid, check.checklist} & set(policy.require_destructive))
+        if required and waiver is None:
+            return Reason("refused", True, f"NOT RUN {where}: destructive check refused against production, "
+                          f"but the policy requires it (pass --launch-allow-destructive){detail}",
+                          check.nodeid, check.checklist, check.owner, check.evidence)
+        return Reason("refused", False, f"NOT RUN {where}: destructive check refused against production{detail}",
+                      check.nodeid, check.checklist, check.owner, check.evidence)
+    word = _OUTCOME_WORDS[check.outcome]
+    if waiver is not None:
+        return Reason("waived", False, f"WAIVED {where}: {word.lower()}, accepted until {waiver.expires.isoformat()} "
+                      f"by {waiver.approved_by} ({waiver.reason}){detail}",
+                      check.nodeid, check.checklist, check.owner, check.evidence)
+    if check.rollback_trigger and run.stage is not None and check.outcome == "failed":
+        return Reason("rollback", True, f"ROLLBACK TRIGGER FIRED {where}{detail}",
+                      check.nodeid, check.checklist, check.owner, check.evidence)
+    if not blocking:
+        return Reason("nonblocking_failed", False, f"{word} {where} (severity {check.severity}, not blocking){detail}",
+                      check.nodeid, check.checklist, check.owner, check.evidence)
+    if check.kind == "manual":
+        code = "unsigned"
+        word = "NOT SIGNED OFF"
+    elif check.kind == "uncovered":
+        code = "uncovered"
+        word = "UNCOVERED"
+    else:
+        code = check.outcome
+    return Reason(code, True, f"{word} {where}{detail}", check.nodeid, check.checklist, check.owner, check.evidence)
+
+
+def _where(check: CheckResult) -> str:
+    parts = [check.checklist] if check.checklist else []
+    parts.append(f"owner {check.owner}" if check.owner else "no owner")
+    label = check.title or check.nodeid
+    if check.title and check.kind == "check":
+        label = f"{check.nodeid} ({check.title})"
+    return f"{label} [{', '.join(parts)}]"
+
+
+def _detail(check: CheckResult) -> str:
+    out = ""
+    shown = format_evidence(check.evidence)
+    if shown:
+        out += f": {shown}"
+    message = check.message.strip().splitlines()[0] if check.message.strip() else ""
+    if message:
+        out += f" — {message[:300]}"
+    return out
+
+
+def format_evidence(evidence: dict[str, Any], limit: int = 6) -> str:
+    """The measured values as `key=value` pairs, the first few only."""
+    items = list(evidence.items())[:limit]
+    text = ", ".join(f"{k}={v}" for k, v in items)
+    if len(evidence) > limit:
+        text += f", … (+{len(evidence) - limit})"
+    return text
+
+
+def _verdict(reasons: Sequence[Reason]) -> str:
+    if any(r.code == "rollback" for r in reasons):
+        return "ROLLBACK"
+    if any(r.blocking for r in reasons):
+        return "NO_GO"
+    if any(r.code in RISK_CODES for r in reasons):
+        return "GO_WITH_RISKS"
+    return "GO"
+
+
+_ORDER = ["rollback", "incomplete", "failed", "error", "missing", "skipped", "unsigned", "uncovered", "refused",
+          "waived", "nonblocking_failed", "expired_waiver", "unused_waiver", "invalid_signoff", "severity_defaulted"]
+
+
+def _reason_order(reason: Reason) -> tuple[int, int]:
+    return (0 if reason.blocking else 1, _ORDER.index(reason.code))
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
+
+
+def _headline(verdict: str, reasons: Sequence[Reason], checks: Sequence[CheckResult]) -> str:
+    counts = Counter(r.code for r in reasons if r.blocking or r.code in RISK_CODES)
+    parts: list[str] = []
+    phrases = [
+        ("rollback", "rollback trigger fired", "rollback triggers fired"),
+        ("incomplete", "sign of incomplete evidence", "signs of incomplete evidence"),
+        ("failed", "blocking failure", "blocking failures"),
+        ("error", "blocking error", "blocking errors"),
+        ("missing", "blocking check without a result", "blocking checks without a result"),
+        ("skipped", "blocking check skipped", "blocking checks skipped"),
+        ("unsigned", "manual item not signed off", "manual items not signed off"),
+        ("uncovered", "checklist item not covered by any check", "checklist items not covered by any check"),
+        ("refused", "required destructive check not run", "required destructive checks not run"),
+        ("waived", "waived failure", "waived failures"),
+        ("nonblocking_failed", "non-blocking failure", "non-blocking failures"),
+    ]
+    for code, one, many in phrases:
+        if counts.get(code):
+            parts.append(_plural(counts[code], one, many))
+    if not parts:
+        return f"all {_plural(len(checks), 'check')} passed"
+    return ", ".join(parts)
+
+
+def _coverage(checklist: Sequence[ChecklistItem], checks: Sequence[CheckResult],
+              waived: dict[str, Waiver]) -> list[ItemCoverage]:
+    by_item: dict[str, list[CheckResult]] = {}
+    for check in checks:
+        if check.checklist:
+            by_item.setdefault(check.checklist, []).append(check)
+    out: list[ItemCoverage] = []
+    for item in checklist:
+        linked = by_item.get(item.id, [])
+        ids = [c.nodeid for c in linked]
+        if any(c.kind == "uncovered" for c in linked):
+            status = "uncovered"
+        elif not linked:
+            status = "not_selected"
+        elif item.mode == "manual":
+            status = "signed" if all(c.outcome == "passed" for c in linked) else (
+                "waived" if all(c.outcome == "passed" or c.nodeid in waived for c in linked) else "unsigned")
+        else:
+            bad = [c for c in linked if c.outcome in BAD_OUTCOMES | {"refused"} and c.nodeid not in waived]
+            if any(c.outcome in ("failed", "error") for c in bad):
+                status = "failed"
+            elif bad:
+                status = "missing"
+            elif any(c.nodeid in waived for c in linked):
+                status = "waived"
+            else:
+                status = "passed"
+        out.append(ItemCoverage(item, status, ids))
+    return out
+
+
+def _summary(checks: Sequence[CheckResult], blocking: dict[str, bool], waived: dict[str, Waiver]) -> dict[str, int]:
+    outcomes = Counter(c.outcome for c in checks)
+    summary = {"total": len(checks)}
+    for outcome in ("passed", "failed", "error", "skipped", "refused", "missing"):
+        summary[outcome] = outcomes.get(outcome, 0)
+    summary["waived"] = len(waived)
+    summary["blocking_failures"] = sum(1 for c in checks if c.outcome in BAD_OUTCOMES and blocking[c.nodeid]
+                                       and c.nodeid not in waived)
+    summary["manual_signed"] = sum(1 for c in checks if c.kind == "manual" and c.outcome == "passed")
+    summary["manual_missing"] = sum(1 for c in checks if c.kind == "manual" and c.outcome != "passed")
+    summary["uncovered"] = sum(1 for c in checks if c.kind == "uncovered")
+    return summary

@@ -1,0 +1,139 @@
+"""Collection: checklist markers inherited by checks, and the checklist's own test items.
+
+Each manual checklist item becomes a test item (`readiness/checklist.toml::MON-06`) that passes
+only with a valid sign-off; each automated item that no collected check links to becomes an
+item that fails as uncovered. Both carry the item's markers, so `-m` selects them like checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from pytest_launch.config.approvals import valid_signoff_for
+from pytest_launch.markers import CATEGORIES, PHASES, SEVERITIES
+from pytest_launch.model import ChecklistItem
+from pytest_launch.state import LaunchState
+
+STATE_KEY = pytest.StashKey[LaunchState]()
+
+
+class LaunchEvidenceMissing(Exception):
+    """A checklist item without the evidence it needs (no sign-off, no check)."""
+
+
+class ChecklistFile(pytest.File):
+    def collect(self) -> Iterator[pytest.Item]:
+        state = self.config.stash[STATE_KEY]
+        for item in state.checklist:
+            cls = ManualItem if item.mode == "manual" else UncoveredItem
+            node = cls.from_parent(self, name=item.id, checklist_item=item)
+            yield node
+
+
+class _ChecklistNode(pytest.Item):
+    kind = "check"
+
+    def __init__(self, *, checklist_item: ChecklistItem, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.checklist_item = checklist_item
+        for marker in (item_markers(checklist_item) + [pytest.mark.checklist(checklist_item.id)]):
+            self.add_marker(marker)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, LaunchEvidenceMissing):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Any, int | None, str]:
+        return self.path, None, f"{self.checklist_item.id}: {self.checklist_item.title}"
+
+
+class ManualItem(_ChecklistNode):
+    """A manual checklist item: passes only with a valid sign-off."""
+
+    kind = "manual"
+
+    def runtest(self) -> None:
+        state = self.config.stash[STATE_KEY]
+        item = self.checklist_item
+        manual = {i.id for i in state.checklist if i.mode == "manual"}
+        signoff = valid_signoff_for(item.id, state.signoffs, state.today, manual, set(state.items_by_id))
+        if signoff is None:
+            hint = f" Evidence wanted: {item.description}" if item.description else ""
+            raise LaunchEvidenceMissing(
+                f"{item.id} ({item.title}) has no valid sign-off: add a [[signoff]] with item = {item.id!r}, "
+                f"by, at, evidence (a link) to the sign-offs file.{hint}")
+        self.user_properties.append(("launch_signoff", {
+            "signed_by": signoff.by, "signed_at": signoff.at.isoformat(), "evidence": signoff.evidence,
+            "expires": signoff.expires.isoformat() if signoff.expires else None}))
+
+
+class UncoveredItem(_ChecklistNode):
+    """An automated checklist item that no collected check links to."""
+
+    kind = "uncovered"
+
+    def runtest(self) -> None:
+        item = self.checklist_item
+        raise LaunchEvidenceMissing(
+            f"{item.id} ({item.title}) is marked automated, but no check links to it: "
+            f"add @pytest.mark.checklist({item.id!r}) to a check, or make the item manual")
+
+
+def item_markers(item: ChecklistItem) -> list[pytest.MarkDecorator]:
+    return [getattr(pytest.mark, item.phase), getattr(pytest.mark, item.category),
+            getattr(pytest.mark, item.severity), pytest.mark.owner(item.owner)]
+
+
+def own_labels(node: pytest.Item) -> dict[str, list[str]]:
+    """The phase, category and severity words a node carries as markers."""
+    names = {m.name for m in node.iter_markers()}
+    return {"phase": sorted(names & set(PHASES)), "category": sorted(names & set(CATEGORIES)),
+            "severity": sorted(names & set(SEVERITIES))}
+
+
+def inherit_checklist_markers(items: list[pytest.Item], state: LaunchState) -> None:
+    """Give every linked check its checklist item's markers; drop uncovered items that are covered.
+
+    Raises pytest.UsageError for an unknown checklist id or a contradiction between a check's
+    own markers and its item's."""
+    by_id = state.items_by_id
+    covered: set[str] = set()
+    for node in items:
+        if isinstance(node, _ChecklistNode):
+            continue
+        marker = node.get_closest_marker("checklist")
+        if marker is None:
+            continue
+        if not marker.args or not isinstance(marker.args[0], str):
+            raise pytest.UsageError(f"{node.nodeid}: @pytest.mark.checklist expects an item id such as 'SEC-03'")
+        item_id = marker.args[0]
+        item = by_id.get(item_id)
+        if item is None:
+            from pytest_launch.config.errors import did_you_mean
+
+            hint = did_you_mean(item_id, by_id)
+            raise pytest.UsageError(
+                f"{node.nodeid}: checklist id {item_id!r} is not in {state.checklist_path}"
+                + (f" ({hint})" if hint else ""))
+        covered.add(item_id)
+        labels = own_labels(node)
+        for kind, words in labels.items():
+            wanted = getattr(item, kind)
+            if words and words != [wanted]:
+                raise pytest.UsageError(
+                    f"{node.nodeid} is marked {kind} {', '.join(words)} but its checklist item {item_id} "
+                    f"({state.checklist_path}) says {kind} {wanted}: remove the marker or fix the item")
+            if not words:
+                node.add_marker(getattr(pytest.mark, wanted))
+        owner = node.get_closest_marker("owner")
+        if owner is None:
+            node.add_marker(pytest.mark.owner(item.owner))
+        elif owner.args and owner.args[0] != item.owner:
+            raise pytest.UsageError(
+                f"{node.nodeid} is marked owner({owner.args[0]!r}) but its checklist item {item_id} "
+                f"({state.checklist_path}) says owner {item.owner!r}")
+    items[:] = [n for n in items if not (isinstance(n, UncoveredItem) and n.checklist_item.id in covered)]

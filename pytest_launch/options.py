@@ -1,0 +1,40 @@
+"""Every command-line and ini option of pytest-launch, registered in one place."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def _stage(value: str) -> int:
+    try:
+        stage = int(value.rstrip("%"))
+    except ValueError:
+        raise pytest.UsageError(f"--launch-stage: expected a traffic percentage such as 25, found {value!r}") from None
+    if not 0 < stage <= 100:
+        raise pytest.UsageError(f"--launch-stage: expected a percentage from 1 to 100, found {stage}")
+    return stage
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("launch", "launch readiness (pytest-launch)")
+    group.addoption("--env", dest="launch_env", metavar="NAME|PATH", default=None,
+                    help="environment to check: a name looked up in launch_environments_dir, or a path to a .toml file")
+    group.addoption("--launch-json", dest="launch_json", metavar="PATH", default=None,
+                    help="also write the go/no-go JSON results to PATH")
+    group.addoption("--launch-report-dir", dest="launch_report_dir", metavar="DIR", default=None,
+                    help="folder for go-no-go.json/.html/.md and history, per environment (default: reports/)")
+    group.addoption("--launch-gate", dest="launch_gate", action="store_true", default=False,
+                    help="exit code follows the verdict: 0 GO, 0 GO_WITH_RISKS (10 with --launch-strict), "
+                    "1 NO_GO, 20 ROLLBACK")
+    group.addoption("--launch-strict", dest="launch_strict", action="store_true", default=False,
+                    help="with --launch-gate, GO_WITH_RISKS exits 10")
+    group.addoption("--launch-allow-destructive", dest="launch_allow_destructive", action="store_true",
+                    default=False, help="run checks marked destructive even against a production environment")
+    group.addoption("--launch-stage", dest="launch_stage", metavar="PERCENT", type=_stage, default=None,
+                    help="evaluate this traffic step of the rollout (5, 25, 50, 100): PROCEED, HOLD or ROLLBACK")
+    parser.addini("launch_environments_dir", "folder of environment files NAME.toml",
+                  default="readiness/environments")
+    parser.addini("launch_checklist", "the checklist file", default="readiness/checklist.toml")
+    parser.addini("launch_waivers", "the waivers file", default="readiness/waivers.toml")
+    parser.addini("launch_signoffs", "the sign-offs file", default="readiness/signoffs.toml")
+    parser.addini("launch_policy", "the policy file", default="readiness/policy.toml")

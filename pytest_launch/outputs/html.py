@@ -1,0 +1,387 @@
+"""go-no-go.html: the one self-contained page the go/no-go meeting looks at.
+
+`render_html(doc, history)` turns a results document (and the environment's history lines)
+into a single HTML file: no network (a Content-Security-Policy forbids it, too), inline CSS with
+a print stylesheet, and a small inline script (allowed by its hash only) that filters, searches
+and groups the checks table. The page reads fully without the script.
+
+Everything from the outside world goes through Jinja2's autoescape; the view model below only
+shapes values (strings, numbers), it never builds markup from outside data.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+from collections import Counter
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from pytest_launch.markers import CATEGORIES, PHASES, SEVERITIES
+
+VERDICT_CLASS = {"GO": "go", "GO_WITH_RISKS": "risks", "NO_GO": "nogo", "ROLLBACK": "rollback"}
+
+# The outcome keys a check row can carry (a waived failure is shown as "waived").
+ROW_KEYS: tuple[str, ...] = ("failed", "error", "missing", "skipped", "refused", "waived", "passed",
+                             "uncovered")
+ROW_ORDER = {key: index for index, key in enumerate(ROW_KEYS)}
+
+MATRIX_KEYS: tuple[str, ...] = ("passed", "failed", "waived", "missing")
+
+MESSAGE_LIMIT = 400
+EVIDENCE_VALUE_LIMIT = 120
+EVIDENCE_LIMIT = 320
+TREND_RUNS = 20
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("pytest_launch", "outputs/templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    return env
+
+
+@lru_cache(maxsize=1)
+def _assets() -> tuple[str, str, str]:
+    """(css, script, CSP script hash) — the page's own code, read from the package."""
+    folder = resources.files("pytest_launch.outputs").joinpath("templates")
+    css = folder.joinpath("report.css").read_text("utf-8")
+    script = folder.joinpath("report.js").read_text("utf-8")
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    return css, script, f"sha256-{digest}"
+
+
+# ---------------------------------------------------------------------------------------------
+# small formatting helpers (plain strings; escaping is the template's job)
+
+def format_time(value: str | None) -> str:
+    if not value:
+        return "unknown"
+    try:
+        moment = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    text = moment.strftime("%Y-%m-%d %H:%M:%S")
+    if moment.tzinfo is not None:
+        offset = moment.utcoffset()
+        text += " UTC" if offset == dt.timedelta(0) else moment.strftime(" %z")
+    return text
+
+
+def format_duration(seconds: float | int | None) -> str:
+    if seconds is None:
+        return "unknown"
+    seconds = float(seconds)
+    if seconds < 60:
+        return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def short_value(value: Any, limit: int = EVIDENCE_VALUE_LIMIT) -> str:
+    """One evidence value as short text: strings as they are, everything else as JSON."""
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+        except (TypeError, ValueError):
+            text = repr(value)
+    if len(text) > limit:
+        text = text[: limit - 1] + "\u2026"
+    return text
+
+
+def clip(text: str | None, limit: int) -> str:
+    text = text or ""
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def evidence_pairs(evidence: Any) -> list[tuple[str, str]]:
+    """Evidence as (key, value) pairs, measured and threshold first."""
+    if not isinstance(evidence, dict):
+        return [("value", short_value(evidence))] if evidence not in (None, "") else []
+    first = [k for k in ("measured", "threshold") if k in evidence]
+    rest = [k for k in evidence if k not in first]
+    return [(str(k), short_value(evidence[k])) for k in first + rest]
+
+
+def evidence_text(evidence: Any, limit: int = EVIDENCE_LIMIT) -> str:
+    """Evidence as one short line, for the checks table."""
+    return clip("; ".join(f"{k}={v}" for k, v in evidence_pairs(evidence)), limit)
+
+
+def safe_url(url: Any) -> str | None:
+    """A link target only for http(s) URLs; anything else (javascript:, data:) is shown as text."""
+    if isinstance(url, str) and url.lower().startswith(("https://", "http://")):
+        return url
+    return None
+
+
+def row_key(check: dict[str, Any]) -> str:
+    if check.get("kind") == "uncovered":
+        return "uncovered"
+    if check.get("waiver") and check.get("outcome") != "passed":
+        return "waived"
+    outcome = check.get("outcome", "missing")
+    return outcome if outcome in ROW_ORDER else "missing"
+
+
+def matrix_key(check: dict[str, Any]) -> str:
+    key = row_key(check)
+    if key in ("failed", "error"):
+        return "failed"
+    if key in ("passed", "waived"):
+        return key
+    return "missing"
+
+
+def is_failing(check: dict[str, Any]) -> bool:
+    """Counts against the launch in 'what changed': not passed, not waived, and either a real
+    failure or a blocking check without a result."""
+    key = row_key(check)
+    if key in ("passed", "waived"):
+        return False
+    return key in ("failed", "error", "missing", "uncovered") or bool(check.get("blocking"))
+
+
+def _ordered(values: set[str], vocabulary: dict[str, str]) -> list[str]:
+    known = [v for v in vocabulary if v in values]
+    return known + sorted(v for v in values if v not in vocabulary)
+
+
+# ---------------------------------------------------------------------------------------------
+# the view model
+
+def _reasons(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    reasons = sorted(doc.get("reasons", []), key=lambda r: (not r.get("blocking"),
+                                                             r.get("code") != "rollback"))
+    return [{
+        "code": r.get("code", ""), "label": str(r.get("code", "")).replace("_", " "),
+        "blocking": bool(r.get("blocking")), "nodeid": r.get("nodeid"),
+        "checklist": r.get("checklist"), "owner": r.get("owner"), "text": r.get("text", ""),
+        "evidence": evidence_pairs(r.get("evidence") or {}),
+    } for r in reasons]
+
+
+def _owners_to_act(reasons: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    counts = Counter((r["owner"] or "(no owner)") for r in reasons if r["blocking"])
+    return counts.most_common()
+
+
+def _rollback_steps(doc: dict[str, Any]) -> list[str]:
+    steps = doc.get("rollback_steps")
+    if not steps:
+        return []
+    if isinstance(steps, str):
+        return [line.strip() for line in steps.splitlines() if line.strip()]
+    result = []
+    if isinstance(steps, dict):
+        steps = steps.get("steps", list(steps.values()))
+    for step in steps if isinstance(steps, list) else [steps]:
+        if isinstance(step, dict):
+            text = step.get("text") or step.get("title") or step.get("step") or step.get("name")
+            detail = [f"{k}: {short_value(v)}" for k, v in step.items()
+                      if k not in ("text", "title", "step", "name")]
+            result.append(" \u2014 ".join([str(text or "")] + detail).strip(" \u2014"))
+        else:
+            result.append(short_value(step, 1000))
+    return result
+
+
+def _matrix(checks: list[dict[str, Any]]) -> dict[str, Any]:
+    phases = _ordered({c.get("phase") or "(none)" for c in checks}, PHASES)
+    categories = _ordered({c.get("category") or "(none)" for c in checks}, CATEGORIES)
+    cells: dict[tuple[str, str], Counter] = {}
+    for check in checks:
+        key = (check.get("phase") or "(none)", check.get("category") or "(none)")
+        cells.setdefault(key, Counter())[matrix_key(check)] += 1
+    rows = []
+    for phase in phases:
+        row = []
+        for category in categories:
+            counts = cells.get((phase, category), Counter())
+            worst = next((k for k in ("failed", "missing", "waived", "passed") if counts.get(k)), "")
+            row.append({"counts": [(k, counts.get(k, 0)) for k in MATRIX_KEYS], "worst": worst,
+                        "empty": not counts})
+        rows.append({"phase": phase, "cells": row})
+    return {"categories": categories, "rows": rows, "keys": MATRIX_KEYS}
+
+
+COVERAGE_ORDER = ("failed", "missing", "unsigned", "uncovered", "waived", "not_selected", "signed", "passed")
+
+
+def _coverage(doc: dict[str, Any]) -> dict[str, Any]:
+    items = doc.get("checklist", [])
+    automated = Counter(i.get("status") for i in items if i.get("mode") == "automated"
+                        and i.get("status") != "uncovered")
+    manual = [i for i in items if i.get("mode") == "manual"]
+    order = {s: n for n, s in enumerate(COVERAGE_ORDER)}
+    return {
+        "automated": sum(automated.values()),
+        "automated_detail": [(s, automated[s]) for s in ("passed", "failed", "waived", "missing",
+                                                         "not_selected") if automated.get(s)],
+        "manual_signed": sum(1 for i in manual if i.get("status") == "signed"),
+        "manual_missing": sum(1 for i in manual if i.get("status") != "signed"),
+        "uncovered": sum(1 for i in items if i.get("status") == "uncovered"),
+        "total": len(items),
+        "items": sorted(items, key=lambda i: order.get(i.get("status"), 99)),
+    }
+
+
+def _history_entries(doc: dict[str, Any], history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Earlier runs, oldest first, without the current run if the history already holds it."""
+    entries = [h for h in history if isinstance(h, dict)]
+    started = doc.get("run", {}).get("started")
+    if entries and started and entries[-1].get("started") == started:
+        entries = entries[:-1]
+    return entries
+
+
+def _trend(doc: dict[str, Any], earlier: list[dict[str, Any]]) -> dict[str, Any] | None:
+    current = {"time": doc.get("run", {}).get("started"), "verdict": doc.get("verdict"),
+               "display_verdict": doc.get("display_verdict"),
+               "failing_blockers": doc.get("summary", {}).get("blocking_failures", 0),
+               "git_revision": doc.get("run", {}).get("git_revision")}
+    runs = earlier[-(TREND_RUNS - 1):] + [current]
+    if len(runs) < 2:
+        return None
+    width, height, top, bottom = 640, 150, 14, 34
+    peak = max(int(r.get("failing_blockers") or 0) for r in runs) or 1
+    slot = width / len(runs)
+    bar_width = max(6.0, min(40.0, slot * 0.6))
+    bars = []
+    for index, run in enumerate(runs):
+        count = int(run.get("failing_blockers") or 0)
+        bar_height = max(2.0, (height - top - bottom) * count / peak)
+        x = index * slot + (slot - bar_width) / 2
+        verdict = run.get("verdict") or ""
+        label = format_time(run.get("time"))[:10]
+        bars.append({
+            "x": round(x, 1), "y": round(height - bottom - bar_height, 1), "w": round(bar_width, 1),
+            "h": round(bar_height, 1), "cls": VERDICT_CLASS.get(verdict, "unknown"), "count": count,
+            "label_x": round(x + bar_width / 2, 1), "date": label[5:] if len(label) == 10 else label,
+            "title": f"{format_time(run.get('time'))}: "
+                     f"{run.get('display_verdict') or verdict}, {count} failing blocker(s)"
+                     + (f", revision {run['git_revision']}" if run.get("git_revision") else ""),
+            "current": run is current,
+        })
+    return {"bars": bars, "width": width, "height": height, "base": height - bottom,
+            "runs": len(runs)}
+
+
+def _changes(doc: dict[str, Any], earlier: list[dict[str, Any]]) -> dict[str, Any] | None:
+    if not earlier:
+        return None
+    previous = earlier[-1]
+    before = previous.get("failing")
+    if not isinstance(before, list):
+        return {"previous": previous, "known": False, "newly_failing": [], "newly_passing": [],
+                "verdict_before": previous.get("display_verdict") or previous.get("verdict")}
+    before_set = {str(n) for n in before}
+    checks = doc.get("checks", [])
+    failing_now = [c for c in checks if is_failing(c)]
+    newly_failing = [c for c in failing_now if c.get("nodeid") not in before_set]
+    passed_now = {c.get("nodeid") for c in checks if row_key(c) in ("passed", "waived")}
+    newly_passing = sorted(n for n in before_set if n in passed_now)
+    return {"previous": previous, "known": True,
+            "verdict_before": previous.get("display_verdict") or previous.get("verdict"),
+            "time_before": format_time(previous.get("time") or previous.get("started")),
+            "newly_failing": newly_failing, "newly_passing": newly_passing}
+
+
+def _rows(doc: dict[str, Any]) -> tuple[list[dict[str, Any]], list[tuple[str, int]]]:
+    titles = {i.get("id"): i.get("title") for i in doc.get("checklist", [])}
+    rows = []
+    for index, check in enumerate(doc.get("checks", [])):
+        key = row_key(check)
+        title = check.get("title")
+        if title and title == titles.get(check.get("checklist")):
+            title = None  # the checklist id links to it; keep rows lean
+        severity = check.get("severity")
+        if severity is None:
+            severity = "none (blocking)" if check.get("severity_defaulted", True) else "-"
+        rows.append({
+            "key": key, "blocking": bool(check.get("blocking")) and key not in ("passed", "waived"),
+            "nodeid": check.get("nodeid", ""), "title": title, "severity": severity,
+            "phase": check.get("phase") or "", "category": check.get("category") or "",
+            "owner": check.get("owner") or "", "checklist": check.get("checklist") or "",
+            "duration": f"{float(check.get('duration_s') or 0):.2f}",
+            "evidence": evidence_text(check.get("evidence")),
+            "message": clip(check.get("message"), MESSAGE_LIMIT),
+            "source": check.get("source") or "", "_order": (ROW_ORDER.get(key, 99),
+                                                            not check.get("blocking"), index),
+            "waiver": check.get("waiver"),
+        })
+    rows.sort(key=lambda r: r["_order"])
+    counts = Counter(r["key"] for r in rows)
+    return rows, [(k, counts[k]) for k in ROW_KEYS if counts.get(k)]
+
+
+def build_view(doc: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, Any]:
+    run = doc.get("run", {})
+    environment = doc.get("environment", {})
+    reasons = _reasons(doc)
+    earlier = _history_entries(doc, history or [])
+    rows, row_counts = _rows(doc)
+    summary = doc.get("summary", {})
+    return {
+        "doc": doc,
+        "verdict": doc.get("verdict", ""),
+        "verdict_class": VERDICT_CLASS.get(doc.get("verdict", ""), "nogo"),
+        "display_verdict": doc.get("display_verdict") or doc.get("verdict", ""),
+        "headline": doc.get("headline", ""),
+        "environment": environment,
+        "run": run,
+        "started": format_time(run.get("started")),
+        "finished": format_time(run.get("finished")),
+        "duration": format_duration(run.get("duration_s")),
+        "ci_link": safe_url(run.get("ci_url")),
+        "complete": bool(run.get("complete", False)),
+        "incomplete_reasons": run.get("incomplete_reasons") or [],
+        "reasons": reasons,
+        "blocking_count": sum(1 for r in reasons if r["blocking"]),
+        "owners": _owners_to_act(reasons),
+        "rollback_steps": _rollback_steps(doc),
+        "matrix": _matrix(doc.get("checks", [])),
+        "coverage": _coverage(doc),
+        "waivers": doc.get("waivers", []),
+        "signoffs": doc.get("signoffs", []),
+        "trend": _trend(doc, earlier),
+        "changes": _changes(doc, earlier),
+        "rows": rows,
+        "row_counts": row_counts,
+        "summary": summary,
+        "summary_items": [(k, summary.get(k, 0)) for k in
+                          ("total", "passed", "failed", "error", "skipped", "refused", "missing",
+                           "waived", "blocking_failures")],
+        "severities": list(SEVERITIES),
+        "safe_url": safe_url,
+        "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def render_html(doc: dict[str, Any], history: list[dict[str, Any]] | None = None) -> str:
+    """The self-contained go-no-go page for a results document and its environment's history
+    (oldest first, as read_history returns it; the current run may or may not be its last line)."""
+    css, script, script_hash = _assets()
+    view = build_view(doc, history or [])
+    template = _environment().get_template("go-no-go.html.j2")
+    # css and script are the package's own files, never outside data
+    return template.render(view=view, css=Markup(css), script=Markup(script),
+                           csp=f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                               f"script-src '{script_hash}'; base-uri 'none'; form-action 'none'")

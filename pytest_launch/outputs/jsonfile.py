@@ -1,0 +1,162 @@
+"""go-no-go.json: the versioned results document every other output is rendered from.
+
+`build_document` turns the decision and its inputs into the document; `document_inputs`
+reads the inputs back, so `launch-report merge` can recompute the verdict with the same
+`decide`; `read_document` validates a file against the shipped JSON Schema.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pytest_launch import __version__
+from pytest_launch.config.errors import ConfigError
+from pytest_launch.config.policy import Policy
+from pytest_launch.model import (
+    SCHEMA_VERSION,
+    CheckResult,
+    ChecklistItem,
+    Decision,
+    RunInfo,
+    Signoff,
+    Waiver,
+    display_verdict,
+)
+from pytest_launch.outputs.atomic import write_text_atomic
+from pytest_launch.redact import Redactor
+
+
+def _waiver_dict(waiver: Waiver) -> dict[str, Any]:
+    return {"check": waiver.check, "reason": waiver.reason, "owner": waiver.owner,
+            "approved_by": waiver.approved_by, "expires": waiver.expires.isoformat(),
+            "created": waiver.created.isoformat() if waiver.created else None}
+
+
+def build_document(
+    decision: Decision,
+    checks: list[CheckResult],
+    checklist: list[ChecklistItem],
+    run: RunInfo,
+    policy: Policy,
+    environment: dict[str, Any],
+    redactor: Redactor | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The results document for one decision; every string passes through the redactor."""
+    run_dict = dataclasses.asdict(run)
+    run_dict["complete"] = decision.complete
+    run_dict["incomplete_reasons"] = [r.text for r in decision.reasons if r.code == "incomplete"]
+    doc: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "pytest-launch", "version": __version__},
+        "verdict": decision.verdict,
+        "display_verdict": display_verdict(decision.verdict, run.stage),
+        "headline": decision.headline,
+        "reasons": [dataclasses.asdict(r) for r in decision.reasons],
+        "environment": environment,
+        "run": run_dict,
+        "policy": policy.to_dict(),
+        "checks": [
+            {
+                "nodeid": c.nodeid, "outcome": c.outcome, "kind": c.kind, "title": c.title,
+                "phase": c.phase, "category": c.category, "severity": c.severity,
+                "severity_defaulted": c.severity_defaulted, "blocking": decision.blocking.get(c.nodeid, True),
+                "owner": c.owner, "checklist": c.checklist, "rollback_trigger": c.rollback_trigger,
+                "destructive": c.destructive, "duration_s": round(c.duration_s, 4), "evidence": c.evidence,
+                "message": c.message,
+                "waiver": _waiver_dict(decision.waived[c.nodeid]) if c.nodeid in decision.waived else None,
+                "source": c.source,
+            }
+            for c in checks
+        ],
+        "checklist": [
+            {**dataclasses.asdict(cov.item), "status": cov.status, "checks": cov.checks}
+            for cov in decision.coverage
+        ],
+        "waivers": [{**_waiver_dict(s.waiver), "status": s.status, "matched": s.matched} for s in decision.waivers],
+        "signoffs": [
+            {"item": s.signoff.item, "by": s.signoff.by, "at": s.signoff.at.isoformat(),
+             "evidence": s.signoff.evidence,
+             "expires": s.signoff.expires.isoformat() if s.signoff.expires else None, "status": s.status}
+            for s in decision.signoffs
+        ],
+        "summary": decision.summary,
+    }
+    if extra:
+        doc.update(extra)
+    return (redactor or Redactor()).data(doc)
+
+
+def document_inputs(doc: dict[str, Any]) -> tuple[list[CheckResult], list[ChecklistItem], list[Waiver],
+                                                   list[Signoff], RunInfo, Policy]:
+    """The inputs of `decide` as recorded in a results document."""
+    check_fields = {f.name for f in dataclasses.fields(CheckResult)}
+    checks = [CheckResult(**{k: v for k, v in c.items() if k in check_fields}) for c in doc["checks"]]
+    item_fields = {f.name for f in dataclasses.fields(ChecklistItem)}
+    checklist = [ChecklistItem(**{k: v for k, v in i.items() if k in item_fields}) for i in doc["checklist"]]
+    waivers = [Waiver(check=w["check"], reason=w["reason"], owner=w["owner"], approved_by=w["approved_by"],
+                      expires=dt.date.fromisoformat(w["expires"]),
+                      created=dt.date.fromisoformat(w["created"]) if w.get("created") else None)
+               for w in doc["waivers"]]
+    signoffs = [Signoff(item=s["item"], by=s["by"], at=dt.date.fromisoformat(s["at"]), evidence=s["evidence"],
+                        expires=dt.date.fromisoformat(s["expires"]) if s.get("expires") else None)
+                for s in doc["signoffs"]]
+    run_fields = {f.name for f in dataclasses.fields(RunInfo)}
+    run = RunInfo(**{k: v for k, v in doc["run"].items() if k in run_fields})
+    policy_fields = {f.name for f in dataclasses.fields(Policy)}
+    policy = Policy(**{k: v for k, v in doc.get("policy", {}).items() if k in policy_fields})
+    return checks, checklist, waivers, signoffs, run, policy
+
+
+@lru_cache(maxsize=1)
+def results_schema() -> dict[str, Any]:
+    """The JSON Schema of the results document, shipped in the package."""
+    text = resources.files("pytest_launch.outputs").joinpath("results.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def validate_document(doc: Any, source: str = "results document") -> None:
+    """Raise ConfigError unless `doc` is a results document of the schema version we read."""
+    import jsonschema
+
+    if not isinstance(doc, dict):
+        raise ConfigError(source, None, "a JSON object", type(doc).__name__)
+    version = doc.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise ConfigError(source, "schema_version", f"{SCHEMA_VERSION} (this pytest-launch {__version__} reads it)",
+                          repr(version))
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(results_schema()).iter_errors(doc))
+    if error is not None:
+        key = ".".join(str(p) for p in error.absolute_path) or None
+        raise ConfigError(source, key, "a value matching the results schema", error.message[:200])
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    """Load and validate a go-no-go.json file."""
+    try:
+        text = Path(path).read_text("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), None, "an existing results file", "no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), None, "a readable UTF-8 results file", str(exc)) from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(str(path), None, "valid JSON", f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    validate_document(doc, str(path))
+    return doc
+
+
+def dumps(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_document(path: Path, doc: dict[str, Any]) -> None:
+    """Write the document atomically: the previous file stays whole until the new one is complete."""
+    write_text_atomic(path, dumps(doc))

@@ -1,0 +1,39 @@
+"""The terminal summary: the reasons, then the verdict as the very last line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MAX_REASONS = 25
+_COLOURS = {"GO": {"green": True}, "GO_WITH_RISKS": {"yellow": True}, "NO_GO": {"red": True},
+            "ROLLBACK": {"red": True, "bold": True}}
+
+
+def write_reasons(reporter: Any, doc: dict[str, Any]) -> None:
+    reasons = doc["reasons"]
+    reporter.write_sep("-", "launch decision: reasons")
+    if not reasons:
+        reporter.write_line(f"no blockers, no risks: {doc['headline']}")
+    for reason in reasons[:MAX_REASONS]:
+        mark = "BLOCKING" if reason["blocking"] else "note    " if reason["code"] not in ("waived", "nonblocking_failed") else "risk    "
+        reporter.write_line(f"{mark} {reason['text']}")
+    if len(reasons) > MAX_REASONS:
+        reporter.write_line(f"... and {len(reasons) - MAX_REASONS} more (see the JSON/HTML report)")
+    steps = doc.get("rollback_steps")
+    if steps:
+        reporter.write_line("rollback procedure:")
+        for number, step in enumerate(steps, 1):
+            reporter.write_line(f"  {number}. {step}")
+
+
+def verdict_line(doc: dict[str, Any]) -> str:
+    scope = doc["environment"]["name"]
+    if doc["run"].get("markexpr"):
+        scope += f", {doc['run']['markexpr']}"
+    if doc["run"].get("stage") is not None:
+        scope += f", stage {doc['run']['stage']}%"
+    return f"launch decision ({scope}): {doc['display_verdict']}: {doc['headline']}"
+
+
+def write_verdict_line(reporter: Any, doc: dict[str, Any]) -> None:
+    reporter.write_sep("=", verdict_line(doc), **_COLOURS.get(doc["verdict"], {}))

@@ -1,0 +1,95 @@
+"""What the plugin loads once per run, before any check: environment, checklist, waivers,
+sign-offs and policy. Any bad file stops the run here with a usage error."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+
+from pytest_launch.config.approvals import load_signoffs, load_waivers
+from pytest_launch.config.checklist import load_checklist
+from pytest_launch.config.environment import Environment, load_environment, resolve_path
+from pytest_launch.config.errors import ConfigError
+from pytest_launch.config.policy import Policy, load_policy
+from pytest_launch.model import ChecklistItem, Signoff, Waiver
+from pytest_launch.redact import Redactor
+
+TODAY_VARIABLE = "LAUNCH_TODAY"  # YYYY-MM-DD: rehearse a run as of another day
+
+
+@dataclasses.dataclass
+class LaunchState:
+    environment: Environment | None
+    checklist: list[ChecklistItem]
+    waivers: list[Waiver]
+    signoffs: list[Signoff]
+    policy: Policy
+    redactor: Redactor
+    today: dt.date
+    checklist_path: Path
+    report_dir: Path | None  # None: the plugin writes no report for this run
+    json_path: Path | None
+    stage: int | None
+    allow_destructive: bool
+
+    @property
+    def items_by_id(self) -> dict[str, ChecklistItem]:
+        return {item.id: item for item in self.checklist}
+
+    @property
+    def active(self) -> bool:
+        """True when this run asked for a launch decision (an environment, a JSON path or the gate)."""
+        return self.report_dir is not None or self.json_path is not None
+
+
+def _ini_path(config: pytest.Config, name: str) -> Path:
+    value = Path(str(config.getini(name)))
+    return value if value.is_absolute() else config.rootpath / value
+
+
+def _today() -> dt.date:
+    value = os.environ.get(TODAY_VARIABLE)
+    if not value:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"${TODAY_VARIABLE}", None, "a date YYYY-MM-DD", repr(value)) from None
+
+
+def load_state(config: pytest.Config) -> LaunchState:
+    """Load everything the run needs; ConfigError on the first bad input."""
+    opt = config.option
+    environment = None
+    if opt.launch_env:
+        path = resolve_path(opt.launch_env, _ini_path(config, "launch_environments_dir"))
+        if not path.is_absolute():
+            path = Path(config.invocation_params.dir) / path
+        environment = load_environment(path)
+    checklist_path = _ini_path(config, "launch_checklist")
+    policy = load_policy(_ini_path(config, "launch_policy"))
+    if environment is not None and environment.table("policy") is not None:
+        policy = environment.table("policy")
+    redactor = Redactor(environment.secrets if environment else ())
+    active = bool(opt.launch_env or opt.launch_json or opt.launch_gate)
+    report_dir = None
+    if active:
+        report_dir = Path(opt.launch_report_dir) if opt.launch_report_dir else config.rootpath / "reports"
+    return LaunchState(
+        environment=environment,
+        checklist=load_checklist(checklist_path),
+        waivers=load_waivers(_ini_path(config, "launch_waivers")),
+        signoffs=load_signoffs(_ini_path(config, "launch_signoffs")),
+        policy=policy,
+        redactor=redactor,
+        today=_today(),
+        checklist_path=checklist_path,
+        report_dir=report_dir,
+        json_path=Path(opt.launch_json) if opt.launch_json else None,
+        stage=opt.launch_stage,
+        allow_destructive=bool(opt.launch_allow_destructive),
+    )
