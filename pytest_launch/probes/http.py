@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -296,10 +296,3 @@ def _ssl_reason(chain: list[BaseException]) -> str:
             return reason
     return str(chain[-1])[:200]
 
-
-def header_values(headers: Mapping[str, str], name: str) -> str | None:
-    """A header's value, case-insensitively, or None."""
-    for key, value in headers.items():
-        if key.lower() == name.lower():
-            return value
-    return None
