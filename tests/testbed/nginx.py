@@ -76,7 +76,7 @@ _GOOD_EXTRA = """
         add_header Content-Security-Policy "default-src 'self'" always;
         add_header Referrer-Policy "strict-origin-when-cross-origin" always;
         location = /login {{ add_header Set-Cookie "session=s3cr3t-token; Path=/; Secure; HttpOnly; SameSite=Strict"; add_header Set-Cookie "theme=dark; Path=/"; add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always; return 200 "login\\n"; }}
-        location = /limited {{ limit_req zone=burst burst=2 nodelay; return 200 "ok\\n"; }}
+        location = /limited {{ limit_req zone=burst burst=2 nodelay; alias {dir}/www/limited.txt; }}
         location = /broken {{ return 500 "broken\\n"; }}
         location = /moved {{ return 302 /landing; }}
         location = /landing {{ return 200 "landed\\n"; }}
@@ -129,8 +129,9 @@ def _nginx_accepts_legacy(nginx: str, directory: Path, cert: Path, key: Path) ->
 def nginx_testbed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NginxTestbed]:
     nginx = require_binary("nginx", "nginx-light")
     directory = tmp_path_factory.mktemp("nginx")
-    for sub in ("tmp", "logs"):
+    for sub in ("tmp", "logs", "www"):
         (directory / sub).mkdir()
+    (directory / "www" / "limited.txt").write_text("ok\n")  # limit_req needs a content handler, not `return`
     root = trustme.CA(organization_name="pytest-launch test root")
     intermediate = root.create_child_ca()
     now = dt.datetime.now(dt.timezone.utc)
@@ -158,7 +159,7 @@ def nginx_testbed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NginxTes
             servers.append(_server(ports[case], cert, key, "TLSv1 TLSv1.1 TLSv1.2", "DEFAULT:@SECLEVEL=0", body=case))
         else:
             extra = _GOOD_EXTRA if case == "good" else ""
-            servers.append(_server(ports[case], cert, key, "TLSv1.2 TLSv1.3", None, extra.format(), body=case))
+            servers.append(_server(ports[case], cert, key, "TLSv1.2 TLSv1.3", None, extra.format(dir=directory), body=case))
     servers.append(_server(ports["http"], None, None, "", None,
                            f"location / {{ return 301 https://{HOST}:{ports['good']}$request_uri; }}"))
     conf = directory / "nginx.conf"
