@@ -47,7 +47,7 @@ def _environment() -> jinja2.Environment:
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
+        undefined=jinja2.ChainableUndefined,
     )
     return env
 
@@ -239,7 +239,7 @@ def _coverage(doc: dict[str, Any]) -> dict[str, Any]:
         "manual_missing": sum(1 for i in manual if i.get("status") != "signed"),
         "uncovered": sum(1 for i in items if i.get("status") == "uncovered"),
         "total": len(items),
-        "items": sorted(items, key=lambda i: order.get(i.get("status"), 99)),
+        "item_rows": sorted(items, key=lambda i: order.get(i.get("status"), 99)),
     }
 
 
