@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from pytest_launch.config.approvals import valid_signoff_for
+from pytest_launch.config.errors import did_you_mean
 from pytest_launch.markers import CATEGORIES, PHASES, SEVERITIES
 from pytest_launch.model import ChecklistItem
 from pytest_launch.state import LaunchState
@@ -95,45 +96,57 @@ def own_labels(node: pytest.Item) -> dict[str, list[str]]:
             "severity": sorted(names & set(SEVERITIES))}
 
 
-def inherit_checklist_markers(items: list[pytest.Item], state: LaunchState) -> None:
+def inherit_checklist_markers(items: list[pytest.Item], state: LaunchState) -> dict[str, str]:
     """Give every linked check its checklist item's markers; drop uncovered items that are covered.
 
-    Raises pytest.UsageError for an unknown checklist id or a contradiction between a check's
-    own markers and its item's."""
-    by_id = state.items_by_id
+    Returns the problems found, nodeid -> message: an unknown checklist id or a contradiction
+    between a check's own markers and its item's."""
     covered: set[str] = set()
+    problems: dict[str, str] = {}
     for node in items:
         if isinstance(node, _ChecklistNode):
             continue
-        marker = node.get_closest_marker("checklist")
-        if marker is None:
+        try:
+            item_id = checklist_link(node, state)
+        except pytest.UsageError as exc:
+            problems[node.nodeid] = str(exc)
             continue
-        if not marker.args or not isinstance(marker.args[0], str):
-            raise pytest.UsageError(f"{node.nodeid}: @pytest.mark.checklist expects an item id such as 'SEC-03'")
-        item_id = marker.args[0]
-        item = by_id.get(item_id)
-        if item is None:
-            from pytest_launch.config.errors import did_you_mean
-
-            hint = did_you_mean(item_id, by_id)
-            raise pytest.UsageError(
-                f"{node.nodeid}: checklist id {item_id!r} is not in {state.checklist_path}"
-                + (f" ({hint})" if hint else ""))
-        covered.add(item_id)
-        labels = own_labels(node)
-        for kind, words in labels.items():
-            wanted = getattr(item, kind)
-            if words and words != [wanted]:
-                raise pytest.UsageError(
-                    f"{node.nodeid} is marked {kind} {', '.join(words)} but its checklist item {item_id} "
-                    f"({state.checklist_path}) says {kind} {wanted}: remove the marker or fix the item")
-            if not words:
-                node.add_marker(getattr(pytest.mark, wanted))
-        owner = node.get_closest_marker("owner")
-        if owner is None:
-            node.add_marker(pytest.mark.owner(item.owner))
-        elif owner.args and owner.args[0] != item.owner:
-            raise pytest.UsageError(
-                f"{node.nodeid} is marked owner({owner.args[0]!r}) but its checklist item {item_id} "
-                f"({state.checklist_path}) says owner {item.owner!r}")
+        if item_id is not None:
+            covered.add(item_id)
     items[:] = [n for n in items if not (isinstance(n, UncoveredItem) and n.checklist_item.id in covered)]
+    return problems
+
+
+def checklist_link(node: pytest.Item, state: LaunchState) -> str | None:
+    """The checklist id a check links to, after giving it the item's markers; None when it
+    links to none. pytest.UsageError for an unknown id or a contradicting marker."""
+    by_id = state.items_by_id
+    marker = node.get_closest_marker("checklist")
+    if marker is None:
+        return None
+    if not marker.args or not isinstance(marker.args[0], str):
+        raise pytest.UsageError(f"{node.nodeid}: @pytest.mark.checklist expects an item id such as 'SEC-03'")
+    item_id = marker.args[0]
+    item = by_id.get(item_id)
+    if item is None:
+        hint = did_you_mean(item_id, by_id)
+        raise pytest.UsageError(
+            f"{node.nodeid}: checklist id {item_id!r} is not in {state.checklist_path}"
+            + (f" ({hint})" if hint else ""))
+    labels = own_labels(node)
+    for kind, words in labels.items():
+        wanted = getattr(item, kind)
+        if words and words != [wanted]:
+            raise pytest.UsageError(
+                f"{node.nodeid} is marked {kind} {', '.join(words)} but its checklist item {item_id} "
+                f"({state.checklist_path}) says {kind} {wanted}: remove the marker or fix the item")
+        if not words:
+            node.add_marker(getattr(pytest.mark, wanted))
+    owner = node.get_closest_marker("owner")
+    if owner is None:
+        node.add_marker(pytest.mark.owner(item.owner))
+    elif owner.args and owner.args[0] != item.owner:
+        raise pytest.UsageError(
+            f"{node.nodeid} is marked owner({owner.args[0]!r}) but its checklist item {item_id} "
+            f"({state.checklist_path}) says owner {item.owner!r}")
+    return item_id

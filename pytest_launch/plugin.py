@@ -19,7 +19,7 @@ from pytest_launch import __version__, markers
 from pytest_launch.config.environment import Environment
 from pytest_launch.config.errors import ConfigError
 from pytest_launch.evidence import Evidence
-from pytest_launch.items import STATE_KEY, ChecklistFile, inherit_checklist_markers
+from pytest_launch.items import STATE_KEY, ChecklistFile, checklist_link, inherit_checklist_markers
 from pytest_launch.options import add_options
 from pytest_launch.redact import Redactor
 from pytest_launch.results import EVIDENCE, MESSAGE, META, ResultCollector, item_metadata, report_message
@@ -29,6 +29,7 @@ from pytest_launch.state import LaunchState, load_state
 pytest_plugins: list[str] = []
 
 _EVIDENCE_KEY = pytest.StashKey[Evidence]()
+_PROBLEM_KEY = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -61,14 +62,42 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return None
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> Generator[None, Any, Any]:
+    result = yield
+    if hasattr(collector.config, "workerinput"):
+        # An xdist worker cannot stop the run with a usage error, and a check with an unknown
+        # checklist id must not slip past `-m`: it becomes a collection error of its module.
+        state = collector.config.stash[STATE_KEY]
+        nodes = result if isinstance(result, list) else [result]
+        for node in nodes:
+            if isinstance(node, pytest.Item):
+                try:
+                    checklist_link(node, state)
+                except pytest.UsageError as exc:
+                    raise collector.CollectError(str(exc)) from None
+    return result
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # tryfirst: the markers inherited from the checklist must exist before -m deselects
-    inherit_checklist_markers(items, config.stash[STATE_KEY])
+    problems = inherit_checklist_markers(items, config.stash[STATE_KEY])
+    if not problems:
+        return
+    if not hasattr(config, "workerinput"):
+        raise pytest.UsageError("\n".join(problems.values()))
+    # an xdist worker cannot stop the run with a usage error: the checks concerned error instead
+    for node in items:
+        if node.nodeid in problems:
+            node.stash[_PROBLEM_KEY] = problems[node.nodeid]
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
+    problem = item.stash.get(_PROBLEM_KEY, None)
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
     state = item.config.stash[STATE_KEY]
     if (item.get_closest_marker("destructive") is not None and state.environment is not None
             and state.environment.production and not state.allow_destructive):
@@ -190,8 +219,8 @@ class LaunchController:
     # -- the decision ---------------------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if not self.state.active:
-            return
+        if not self.state.active or exitstatus == pytest.ExitCode.USAGE_ERROR:
+            return  # a usage error was already explained; the previous report stays as it was
         from pytest_launch.session_outputs import decide_and_write
 
         if self.interrupted is None:
