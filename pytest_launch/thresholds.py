@@ -57,6 +57,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from pytest_launch.config.errors import ConfigError
+from pytest_launch.probes.prometheus import value_text
 
 AGGREGATIONS: tuple[str, ...] = ("p50", "p90", "p95", "p99", "avg", "min", "max", "rate", "count")
 QUANTILES: dict[str, float] = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
@@ -592,17 +593,15 @@ def evaluate(threshold: Threshold, probe: Any, metrics: Mapping[str, str], *, mo
     if result.status == "no_data" and not series:
         return ThresholdResult(status=NO_DATA, measured=None, query=query,
                                reason=result.error or "the query returned no series", **base)
-    for labels, values in series:
-        # the query's own no-data reasons: NaN or infinite values are never measurements
-        pass
-    non_finite = [s for s in result.series if any(not math.isfinite(v) for _, v in s["samples"])]
-    if points != "all" and non_finite:
-        # the latest value NaN/Inf cannot be judged; earlier NaNs are simply not measurements
-        for s in non_finite:
-            if s["samples"] and not math.isfinite(s["samples"][-1][1]):
+    if points != "all":
+        # the values that decide must be measurements: NaN or +-Inf there is no data, not a pass
+        # (for "all", a NaN point is simply not counted towards min_samples)
+        tail = 1 if points == "last" else need
+        for s in result.series:
+            bad = [v for _, v in s["samples"][-tail:] if not math.isfinite(v)]
+            if bad:
                 return ThresholdResult(status=NO_DATA, measured=None, query=query,
-                                       reason=f"{_labels_text(s['labels'])} is {s['samples'][-1][1]} "
-                                              f"(not a measurement)",
+                                       reason=f"{_labels_text(s['labels'])} is {value_text(bad[-1])} (not a measurement)",
                                        sample_count=result.sample_count, series_count=len(result.series),
                                        labels=s["labels"], **base)
     status, measured, reason, labels = judge(threshold, series, mode=mode, points=points, min_samples=need)
