@@ -3,7 +3,6 @@ every output from the one results document."""
 
 from __future__ import annotations
 
-import importlib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,8 +44,10 @@ def decide_and_write(controller: LaunchController, session: pytest.Session) -> d
 
 
 def report_folder(report_dir: Path, environment_name: str) -> Path:
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in environment_name) or "none"
-    return report_dir / safe
+    """reports/<env>/, the environment name made safe as a folder name."""
+    from pytest_launch.outputs.history import history_path
+
+    return history_path(report_dir, environment_name).parent
 
 
 def write_outputs(doc: dict[str, Any], report_dir: Path | None, json_path: Path | None,
@@ -62,14 +63,12 @@ def write_outputs(doc: dict[str, Any], report_dir: Path | None, json_path: Path 
     folder = report_folder(report_dir, doc["environment"]["name"])
     write_document(folder / "go-no-go.json", doc)
     written.append(folder / "go-no-go.json")
-    renderers = importlib.util.find_spec("pytest_launch.outputs.render_all")
-    if renderers is not None:
-        from pytest_launch.outputs.render_all import render_all
+    from pytest_launch.outputs.render_all import render_all
 
-        try:
-            written.extend(render_all(doc, folder))
-        except Exception as exc:  # a rendering bug must not hide the decision
-            print(f"pytest-launch: could not render the reports: {type(exc).__name__}: {exc}", file=sys.stderr)
+    try:
+        written.extend(render_all(doc, folder))
+    except Exception as exc:  # a rendering bug must not cost the JSON, which is already written
+        print(f"pytest-launch: could not render the reports: {type(exc).__name__}: {exc}", file=sys.stderr)
     return written
 
 
