@@ -1,0 +1,95 @@
+"""The demo's AWS side, in moto's server mode: the backup bucket with real catalog backups, and
+the service's secrets in Secrets Manager.
+
+Backups are the catalog JSON, byte for byte, under backups/catalog-<UTC timestamp>.json, each with
+its sha256 (hex) in the object metadata (x-amz-meta-sha256) and an S3 SHA256 checksum. The bucket
+is versioned, default-encrypted, blocks public access, and has a lifecycle (retention) rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+BACKUP_BUCKET = "demo-catalog-backups"
+BACKUP_PREFIX = "backups/"
+DEMO_REGION = "eu-west-1"
+ROTATED_SECRET = "demo/catalog/db-password"
+STALE_SECRET = "demo/catalog/search-api-key"  # never rotated: the demo's waived risk (SEC-06)
+
+STORAGE_FAULTS = frozenset({"bad_backup_checksum", "no_versioning", "no_lifecycle", "public_bucket",
+                            "no_encryption", "no_backups"})
+
+
+def start_moto() -> Any:
+    """A ThreadedMotoServer on a free port of 127.0.0.1, request logging off."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    return server
+
+
+def client(service: str, endpoint_url: str, access_key: str, secret_key: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(service, endpoint_url=endpoint_url, region_name=DEMO_REGION,
+                        aws_access_key_id=access_key, aws_secret_access_key=secret_key,
+                        config=Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 2}))
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def backup_key(when: dt.datetime) -> str:
+    return f"{BACKUP_PREFIX}catalog-{when.strftime('%Y%m%dT%H%M%SZ')}.json"
+
+
+def seed_backups(s3: Any, catalog_bytes: bytes, faults: Iterable[str] = (),
+                 now: dt.datetime | None = None) -> list[str]:
+    """Create and configure the backup bucket and upload the backups; returns their keys."""
+    faults = frozenset(faults)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    s3.create_bucket(Bucket=BACKUP_BUCKET, CreateBucketConfiguration={"LocationConstraint": DEMO_REGION})
+    if "no_versioning" not in faults:
+        s3.put_bucket_versioning(Bucket=BACKUP_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    if "public_bucket" not in faults:
+        s3.put_public_access_block(Bucket=BACKUP_BUCKET, PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True, "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    if "no_encryption" not in faults:
+        s3.put_bucket_encryption(Bucket=BACKUP_BUCKET, ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    if "no_lifecycle" not in faults:
+        s3.put_bucket_lifecycle_configuration(Bucket=BACKUP_BUCKET, LifecycleConfiguration={"Rules": [{
+            "ID": "catalog-backup-retention", "Status": "Enabled", "Filter": {"Prefix": BACKUP_PREFIX},
+            "Transitions": [{"Days": 30, "StorageClass": "STANDARD_IA"}],
+            "Expiration": {"Days": 90}, "NoncurrentVersionExpiration": {"NoncurrentDays": 30}}]})
+    if "no_backups" in faults:
+        return []
+    keys = []
+    # older backups first, the newest last (moto stamps LastModified with upload time)
+    for hours_ago in (48, 24, 0):
+        key = backup_key(now - dt.timedelta(hours=hours_ago))
+        digest = sha256_hex(catalog_bytes)
+        if hours_ago == 0 and "bad_backup_checksum" in faults:
+            digest = sha256_hex(catalog_bytes + b"tampered")
+        s3.put_object(Bucket=BACKUP_BUCKET, Key=key, Body=catalog_bytes, ContentType="application/json",
+                      Metadata={"sha256": digest, "source": "catalog.json"}, ChecksumAlgorithm="SHA256")
+        keys.append(key)
+    return keys
+
+
+def seed_secrets(secretsmanager: Any) -> None:
+    """One secret rotated (today), one never rotated."""
+    secretsmanager.create_secret(Name=ROTATED_SECRET, SecretString="initial-demo-value",
+                                 Description="catalog database password")
+    secretsmanager.rotate_secret(SecretId=ROTATED_SECRET, RotationRules={"AutomaticallyAfterDays": 30})
+    secretsmanager.create_secret(Name=STALE_SECRET, SecretString="initial-demo-value",
+                                 Description="search provider API key (rotation not yet automated)")
