@@ -146,7 +146,11 @@ def _check_reason(check: CheckResult, blocking: bool, waiver: Waiver | None, run
     detail = _detail(check)
     if check.outcome == "refused":
         required = bool({check.nodeid, check.checklist} & set(policy.require_destructive))
-        if required and waiver is None:
+        if waiver is not None:  # a used waiver is an accepted risk: GO_WITH_RISKS, never GO
+            return Reason("waived", False, f"WAIVED {where}: destructive check not run, accepted until "
+                          f"{waiver.expires.isoformat()} by {waiver.approved_by} ({waiver.reason}){detail}",
+                          check.nodeid, check.checklist, check.owner, check.evidence)
+        if required:
             return Reason("refused", True, f"NOT RUN {where}: destructive check refused against production, "
                           f"but the policy requires it (pass --launch-allow-destructive){detail}",
                           check.nodeid, check.checklist, check.owner, check.evidence)
