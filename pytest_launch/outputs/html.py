@@ -23,6 +23,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from pytest_launch.outputs.history import is_failing
 from pytest_launch.markers import CATEGORIES, PHASES, SEVERITIES
 
 VERDICT_CLASS = {"GO": "go", "GO_WITH_RISKS": "risks", "NO_GO": "nogo", "ROLLBACK": "rollback"}
@@ -148,15 +149,6 @@ def matrix_key(check: dict[str, Any]) -> str:
     if key in ("passed", "waived"):
         return key
     return "missing"
-
-
-def is_failing(check: dict[str, Any]) -> bool:
-    """Counts against the launch in 'what changed': not passed, not waived, and either a real
-    failure or a blocking check without a result."""
-    key = row_key(check)
-    if key in ("passed", "waived"):
-        return False
-    return key in ("failed", "error", "missing", "uncovered") or bool(check.get("blocking"))
 
 
 def _ordered(values: set[str], vocabulary: dict[str, str]) -> list[str]:

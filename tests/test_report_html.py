@@ -1,0 +1,248 @@
+"""The go-no-go page rendered from results documents (tests/report_samples.py builds them)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import hashlib
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from pytest_launch.outputs.html import render_html
+from report_samples import sample_document, sample_history
+
+PAYLOAD = "<img src=x onerror=\"document.title='pwned'\"></script><script>alert(1)</script>"
+
+
+class Collector(HTMLParser):
+    """Start tags with their attributes and the page's visible text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.scripts: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.scripts.append(data)
+        else:
+            self.text.append(data)
+
+
+def parse(page: str) -> Collector:
+    collector = Collector()
+    collector.feed(page)
+    return collector
+
+
+def section(page: str, section_id: str) -> str:
+    start = page.index(f'id="{section_id}"')
+    end = page.find("<section", start)
+    return page[start:end if end != -1 else len(page)]
+
+
+@pytest.mark.parametrize("kwargs, word, css", [
+    ({}, "NO-GO", "v-nogo"),
+    ({"rollback": True}, "ROLLBACK", "v-rollback"),
+    ({"fail_rate": 0.0, "stage": 25}, "HOLD", "v-nogo"),
+])
+def test_banner_shows_the_display_verdict(kwargs, word, css):
+    doc = sample_document(40, **kwargs)
+    page = render_html(doc, [])
+    assert doc["display_verdict"] == word
+    banner = page[page.index('<header class="banner'):page.index("</header>")]
+    assert f'class="banner {css}"' in banner
+    assert f">{word}</div>" in banner
+    assert "prod" in banner and "t_minus_7" in banner or "t_0" in banner
+    assert "https://github.com/musicconnect/launch/actions/runs/1234" in banner
+
+
+def test_go_and_go_with_risks_banners():
+    doc = sample_document(40)
+    for verdict, display, css in (("GO", "GO", "v-go"), ("GO_WITH_RISKS", "GO WITH RISKS", "v-risks")):
+        doc.update(verdict=verdict, display_verdict=display)
+        page = render_html(doc, [])
+        assert f'class="banner {css}"' in page
+        assert f">{display}</div>" in page
+
+
+def test_incomplete_run_is_said_in_the_banner():
+    page = render_html(sample_document(40, complete=False), [])
+    banner = page[:page.index("</header>")]
+    assert "INCOMPLETE evidence" in banner
+    assert "worker gw1 crashed" in banner
+    complete_page = render_html(sample_document(40), [])
+    assert "Evidence complete" in complete_page and "INCOMPLETE" not in complete_page
+
+
+def test_page_is_self_contained_and_its_script_is_allowed_only_by_hash():
+    page = render_html(sample_document(200), sample_history(sample_document(200)))
+    parsed = parse(page)
+    for tag, attrs in parsed.tags:
+        assert tag not in ("link", "iframe", "object", "embed", "img"), tag
+        if tag == "script":
+            assert "src" not in attrs
+        if tag == "a":  # only links to the CI run, sign-off evidence and anchors in the page
+            href = attrs.get("href") or ""
+            assert href.startswith(("#", "https://")), href
+    assert "@import" not in page and "url(" not in page
+    csp = html.unescape(re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)"',
+                                  page).group(1))
+    assert "default-src 'none'" in csp
+    (script,) = parsed.scripts
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in csp
+
+
+def test_outside_strings_are_escaped_everywhere():
+    doc = sample_document(40, payload=PAYLOAD)
+    doc["headline"] = PAYLOAD
+    doc["run"]["markexpr"] = PAYLOAD
+    doc["environment"]["name"] = PAYLOAD
+    doc["rollback_steps"] = [PAYLOAD]
+    history = sample_history(doc)
+    history[-1]["display_verdict"] = PAYLOAD
+    page = render_html(doc, history)
+    assert PAYLOAD not in page
+    assert "<img" not in page
+    assert page.count("<script") == 1  # ours, at the end
+    assert "&lt;img src=x onerror=" in page
+    parsed = parse(page)
+    assert not any("onerror" in attrs for _tag, attrs in parsed.tags)
+    visible = "".join(parsed.text)
+    assert PAYLOAD in visible  # shown as text, in the reasons, the checks table and more
+    assert visible.count(PAYLOAD) >= 8
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,<b>x</b>", " javascript:x"])
+def test_non_http_links_are_not_clickable(url):
+    doc = sample_document(10)
+    doc["run"]["ci_url"] = url
+    doc["signoffs"][0]["evidence"] = url
+    page = render_html(doc, [])
+    assert not any((attrs.get("href") or "").strip().lower().startswith(("javascript", "data"))
+                   for tag, attrs in parse(page).tags if tag == "a")
+    assert "alert(1)" in page or "text/html" in page or "javascript:x" in page  # still shown
+
+
+def test_reasons_come_blocking_first_with_owner_item_and_evidence():
+    doc = sample_document(200)
+    doc["reasons"].reverse()  # the renderer must not rely on the document's order
+    page = render_html(doc, [])
+    reasons = section(page, "reasons")
+    rows = re.findall(r'<tr class="(blk|info) r-([a-z_]+)">', reasons)
+    flags = [flag for flag, _code in rows]
+    assert flags == sorted(flags)  # "blk" < "info": every blocking row before the first other
+    assert flags.count("blk") == sum(1 for r in doc["reasons"] if r["blocking"])
+    first_blocking = next(r for r in doc["reasons"] if r["blocking"] and r["evidence"])
+    assert first_blocking["owner"] in reasons
+    assert f'href="#i-{first_blocking["checklist"]}"' in reasons
+    for key, value in first_blocking["evidence"].items():
+        assert f"<dt>{key}</dt>" in reasons
+    assert "Who must act" in reasons
+
+
+def test_matrix_counts_passed_failed_waived_missing_per_phase_and_category():
+    doc = sample_document(40)
+    page = render_html(doc, [])
+    matrix = section(page, "matrix")
+    infra = [c for c in doc["checks"] if c["phase"] == "t_minus_7" and c["category"] == "infra"]
+    passed = sum(1 for c in infra if c["outcome"] == "passed")
+    waived = sum(1 for c in infra if c["waiver"])
+    row = matrix[matrix.index("<th>t_minus_7</th>"):]
+    first_cell = row[row.index("<td"):row.index("</td>")]
+    numbers = [int(n) for n in re.findall(r">(\d+)</span>", first_cell)]
+    assert numbers[0] == passed and numbers[2] == waived
+    assert sum(numbers) == len(infra)
+
+
+def test_checklist_coverage_waivers_and_signoffs():
+    page = render_html(sample_document(40), [])
+    coverage = section(page, "coverage")
+    assert "manual signed 1" in coverage
+    assert "manual missing 4" in coverage
+    assert "uncovered 1" in coverage
+    assert 'id="i-INF-07"' in coverage
+    waivers = section(page, "waivers")
+    assert "EXPIRED — no effect" in waivers and "UNUSED" in waivers
+    assert "ciso" in waivers and "2025-03-02" in waivers
+    assert "alice (security lead)" in waivers and "EXPIRED" in waivers
+
+
+def test_every_check_has_one_row_and_failures_come_first():
+    doc = sample_document(300)
+    page = render_html(doc, [])
+    rows = re.findall(r'<tr class="?o-([a-z]+)', page)
+    assert len(rows) == len(doc["checks"])
+    assert rows.index("passed") > max(i for i, key in enumerate(rows) if key == "failed")
+    controls = section(page, "checks")
+    assert 'id="controls" class="controls" hidden' in controls  # shown by the script only
+
+
+def test_trend_and_what_changed_since_the_previous_run():
+    doc = sample_document(40)
+    failing_now = [c["nodeid"] for c in doc["checks"] if c["outcome"] in ("failed", "missing")
+                   and not c["waiver"]]
+    passing_now = [c["nodeid"] for c in doc["checks"] if c["outcome"] == "passed"]
+    history = [
+        {"time": "2025-03-01T02:00:00+00:00", "verdict": "GO", "display_verdict": "GO",
+         "failing_blockers": 0, "failing": []},
+        {"time": "2025-03-02T02:00:00+00:00", "verdict": "NO_GO", "display_verdict": "NO-GO",
+         "failing_blockers": 5, "failing": failing_now[1:] + passing_now[:2]},
+    ]
+    page = render_html(doc, history)
+    trend = section(page, "trend")
+    assert trend.count("<rect") == 3
+    assert "b-go" in trend and "b-nogo" in trend and ">now<" in trend
+    newly_failing = trend[trend.index("Newly failing"):trend.index("Newly passing")]
+    assert f"Newly failing (1)" in newly_failing and failing_now[0] in newly_failing
+    assert f"Newly passing (2)" in trend
+    for nodeid in passing_now[:2]:
+        assert nodeid in trend
+    assert "NO-GO</b> → now" in trend
+
+
+def test_current_run_already_in_history_is_not_counted_twice():
+    doc = sample_document(40)
+    history = sample_history(doc, runs=3)
+    history.append({"started": doc["run"]["started"], "verdict": doc["verdict"],
+                    "failing_blockers": 9, "failing": []})
+    trend = section(render_html(doc, history), "trend")
+    assert trend.count("<rect") == 4
+
+
+def test_no_history_says_so():
+    trend = section(render_html(sample_document(10), []), "trend")
+    assert "<svg" not in trend and "first recorded run" in trend
+
+
+def test_rollback_steps_shown_when_present_and_absence_tolerated():
+    doc = sample_document(40, rollback=True, rollback_steps=["Enable maintenance mode",
+                                                             "Route traffic to previous version"])
+    page = render_html(doc, [])
+    steps = section(page, "rollback")
+    assert steps.index("Enable maintenance mode") < steps.index("Route traffic to previous version")
+    assert page.index('id="rollback"') < page.index('id="reasons"')
+    doc["rollback_steps"] = [{"title": "Restore database", "runbook": "https://runbooks/db"}]
+    assert "Restore database" in render_html(doc, [])
+    del doc["rollback_steps"]
+    assert 'id="rollback"' not in render_html(doc, [])
+
+
+def test_five_thousand_checks_stay_under_one_and_a_half_megabytes():
+    doc = sample_document(5000)
+    page = render_html(doc, sample_history(doc))
+    assert len(page.encode("utf-8")) < 1_500_000
+    assert page.count("o-passed") >= 4000
