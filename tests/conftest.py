@@ -3,4 +3,8 @@
 pytest_plugins = [
     "pytester",
     # test-bed plugins (real servers on loopback), one line each:
+    "testbed.nginx",
+    "testbed.bind9",
+    "testbed.moto_s3",
+    "testbed.prometheus",
 ]

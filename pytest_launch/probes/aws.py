@@ -1,0 +1,313 @@
+"""AWS / S3 probe: a boto3 session from the environment, and the S3 facts data checks need.
+
+    [aws]
+    profile = "prod-readonly"                # optional: a profile of ~/.aws/config
+    region = "eu-west-1"
+    endpoint_url = "https://s3.example.net"  # optional: an S3-compatible store
+
+    [backups]
+    bucket = "shop-backups"
+    prefix = "postgres/"
+    max_age_hours = 24
+
+Credentials come only from boto3's standard chain (environment variables, shared credentials
+file, SSO, instance or task role): the environment file has no key for them, and an unknown key
+such as `aws_secret_access_key` is refused when the file is loaded.
+
+Every call has connect and read timeouts and bounded retries; every failure raises ProbeError
+naming the bucket (and key). All helpers are read-only.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import dataclasses
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+from pytest_launch.config.schema import Table
+from pytest_launch.probes.errors import ProbeError
+
+Evidence = Callable[[dict[str, Any]], None]
+_NOT_CONFIGURED = {
+    "NoSuchLifecycleConfiguration",
+    "ServerSideEncryptionConfigurationNotFoundError",
+    "NoSuchPublicAccessBlockConfiguration",
+}
+
+
+@dataclasses.dataclass
+class AwsSettings(Table):
+    """[aws]: where and as whom to talk to AWS (or an S3-compatible store). No credentials here."""
+
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    connect_timeout: float = 5.0
+    read_timeout: float = 15.0
+    max_attempts: int = 3
+
+    def validate(self) -> tuple[str, str] | None:
+        if self.endpoint_url is not None and not self.endpoint_url.startswith(("http://", "https://")):
+            return ("endpoint_url to be an http:// or https:// URL", repr(self.endpoint_url))
+        if self.connect_timeout <= 0 or self.read_timeout <= 0:
+            return ("timeouts to be more than 0 seconds", f"{self.connect_timeout}, {self.read_timeout}")
+        if self.max_attempts < 1:
+            return ("max_attempts to be at least 1", str(self.max_attempts))
+        return None
+
+
+@dataclasses.dataclass
+class BackupSettings(Table):
+    """[backups]: where backups land and how fresh the newest must be."""
+
+    bucket: str
+    prefix: str = ""
+    max_age_hours: float = 24.0
+    min_size_bytes: int = 1
+    checksum_metadata_key: str = "sha256"
+
+    def validate(self) -> tuple[str, str] | None:
+        if self.max_age_hours <= 0:
+            return ("max_age_hours to be more than 0", str(self.max_age_hours))
+        if self.bucket.startswith("s3://"):
+            return ("bucket as a bare name (without s3://)", repr(self.bucket))
+        return None
+
+
+@dataclasses.dataclass
+class S3Object:
+    """One object: where it is, how big and how old."""
+
+    bucket: str
+    key: str
+    size: int
+    last_modified: dt.datetime
+    age_hours: float
+    etag: str
+
+    @property
+    def url(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+    def evidence(self) -> dict[str, Any]:
+        return {"key": self.key, "size": self.size, "last_modified": self.last_modified.isoformat(),
+                "age_hours": round(self.age_hours, 2)}
+
+
+class AwsProbe:
+    """A boto3 session built from [aws]; `client(name)` gives a client with timeouts and retries."""
+
+    def __init__(self, settings: AwsSettings | None = None, evidence: Evidence | None = None,
+                 secrets: Iterable[str] = ()) -> None:
+        self.settings = settings or AwsSettings()
+        self.secrets = frozenset(secrets)
+        self._evidence = evidence
+        self._clients: dict[str, Any] = {}
+        try:
+            self.session = boto3.Session(profile_name=self.settings.profile, region_name=self.settings.region)
+        except botocore.exceptions.ProfileNotFound:
+            raise ProbeError("[aws] profile", f"the profile {self.settings.profile!r} is not in the AWS config",
+                             self.secrets) from None
+        self.config = botocore.config.Config(
+            connect_timeout=self.settings.connect_timeout,
+            read_timeout=self.settings.read_timeout,
+            retries={"max_attempts": self.settings.max_attempts, "mode": "standard"},
+        )
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self.session.client(service, endpoint_url=self.settings.endpoint_url,
+                                                         config=self.config)
+        return self._clients[service]
+
+    @contextlib.contextmanager
+    def _errors(self, target: str) -> Iterator[None]:
+        """botocore's exceptions as ProbeError naming the target."""
+        try:
+            yield
+        except botocore.exceptions.ClientError as error:
+            info = error.response.get("Error", {})
+            raise ProbeError(target, f"{info.get('Code', 'error')}: {info.get('Message', '')}".rstrip(": "),
+                             self.secrets) from None
+        except botocore.exceptions.NoCredentialsError:
+            raise ProbeError(target, "no AWS credentials found by boto3's standard chain (environment, "
+                                     "shared credentials file, SSO, instance role)", self.secrets) from None
+        except (botocore.exceptions.ConnectTimeoutError, botocore.exceptions.ReadTimeoutError) as error:
+            raise ProbeError(target, f"timed out ({type(error).__name__}) talking to "
+                                     f"{self.settings.endpoint_url or 'AWS'}", self.secrets) from None
+        except botocore.exceptions.EndpointConnectionError:
+            raise ProbeError(target, f"cannot connect to {self.settings.endpoint_url or 'the AWS endpoint'}",
+                             self.secrets) from None
+        except botocore.exceptions.BotoCoreError as error:
+            raise ProbeError(target, f"{type(error).__name__}: {error}", self.secrets) from None
+
+    def _record(self, target: str, values: dict[str, Any]) -> None:
+        if self._evidence is not None:
+            self._evidence({f"s3 {target}": values})
+
+
+class S3Probe(AwsProbe):
+    """Read-only S3 facts for data checks. Usable outside pytest:
+
+        s3 = S3Probe(AwsSettings(region="eu-west-1"), BackupSettings(bucket="b", prefix="db/"))
+        s3.newest_object().age_hours
+    """
+
+    def __init__(self, settings: AwsSettings | None = None, backups: BackupSettings | None = None,
+                 evidence: Evidence | None = None, secrets: Iterable[str] = ()) -> None:
+        super().__init__(settings, evidence, secrets)
+        self.backups = backups
+
+    @property
+    def s3(self) -> Any:
+        return self.client("s3")
+
+    def _bucket(self, bucket: str | None) -> str:
+        if bucket:
+            return bucket
+        if self.backups is None:
+            raise ProbeError("[backups]", "no bucket given and no [backups] table", self.secrets)
+        return self.backups.bucket
+
+    # -- objects -----------------------------------------------------------------------------
+    def newest_object(self, bucket: str | None = None, prefix: str | None = None,
+                      now: dt.datetime | None = None) -> S3Object:
+        """The most recently modified object under `prefix` (default: [backups]). No object at all
+        raises ProbeError: an empty prefix is missing evidence, not a fresh backup."""
+        bucket = self._bucket(bucket)
+        if prefix is None:
+            prefix = self.backups.prefix if self.backups and bucket == self.backups.bucket else ""
+        target = f"s3://{bucket}/{prefix}"
+        newest: dict[str, Any] | None = None
+        count = 0
+        with self._errors(target):
+            for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    count += 1
+                    # ties (S3 keeps whole seconds) go to the later key: backups are named by date
+                    if newest is None or (item["LastModified"], item["Key"]) > (newest["LastModified"], newest["Key"]):
+                        newest = item
+        if newest is None:
+            raise ProbeError(target, "no object under this prefix", self.secrets)
+        now = now or dt.datetime.now(dt.timezone.utc)
+        modified = newest["LastModified"]
+        result = S3Object(bucket, newest["Key"], int(newest["Size"]), modified,
+                          (now - modified).total_seconds() / 3600, str(newest.get("ETag", "")).strip('"'))
+        self._record(f"{target} newest", {**result.evidence(), "objects": count})
+        return result
+
+    def backup_problems(self, max_age_hours: float | None = None, now: dt.datetime | None = None) -> list[str]:
+        """What is wrong with the newest backup under [backups]: too old, too small, or its content
+        does not match its recorded checksum. Empty when it is fine."""
+        if self.backups is None:
+            return ["no [backups] table: nothing says where backups are"]
+        limit = self.backups.max_age_hours if max_age_hours is None else max_age_hours
+        try:
+            newest = self.newest_object(now=now)
+        except ProbeError as error:
+            return [str(error)]
+        problems = []
+        if newest.age_hours > limit:
+            problems.append(f"{newest.url}: newest backup is {newest.age_hours:.1f} h old; at most {limit:g} h allowed")
+        if newest.size < self.backups.min_size_bytes:
+            problems.append(f"{newest.url}: {newest.size} bytes; at least {self.backups.min_size_bytes} expected")
+        problem = self.checksum_problem(newest.bucket, newest.key, required=False)
+        if problem:
+            problems.append(problem)
+        self._record(f"s3://{newest.bucket}/{self.backups.prefix} backup",
+                     {"age_hours": round(newest.age_hours, 2), "threshold_hours": limit, "problems": problems})
+        return problems
+
+    def object_sha256(self, bucket: str, key: str) -> str:
+        """The sha256 of the object's content (streamed, never held in memory whole)."""
+        digest = hashlib.sha256()
+        with self._errors(f"s3://{bucket}/{key}"):
+            body = self.s3.get_object(Bucket=bucket, Key=key)["Body"]
+            for chunk in body.iter_chunks(1024 * 1024):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    def recorded_checksum(self, bucket: str, key: str) -> str | None:
+        """The sha256 recorded with the object: its metadata key ([backups] checksum_metadata_key,
+        hex) or S3's own SHA-256 checksum; None when neither exists."""
+        meta_key = self.backups.checksum_metadata_key if self.backups else "sha256"
+        with self._errors(f"s3://{bucket}/{key}"):
+            head = self.s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+        recorded = head.get("Metadata", {}).get(meta_key.lower())
+        if recorded:
+            return recorded.strip().lower()
+        s3_checksum = head.get("ChecksumSHA256")
+        if s3_checksum and "-" not in s3_checksum:  # a multipart checksum is not a content sha256
+            return base64.b64decode(s3_checksum).hex()
+        return None
+
+    def checksum_problem(self, bucket: str, key: str, expected: str | None = None,
+                         required: bool = True) -> str | None:
+        """None when the content's sha256 equals `expected` (default: the recorded checksum); else
+        what is wrong. With `required`, an object without any recorded checksum is a problem."""
+        url = f"s3://{bucket}/{key}"
+        wanted = expected.strip().lower() if expected else self.recorded_checksum(bucket, key)
+        if wanted is None:
+            return f"{url}: no recorded checksum to compare with" if required else None
+        actual = self.object_sha256(bucket, key)
+        self._record(f"{url} sha256", {"expected": wanted, "actual": actual, "match": actual == wanted})
+        if actual != wanted:
+            return f"{url}: content sha256 {actual} does not match the recorded {wanted}"
+        return None
+
+    # -- bucket settings ---------------------------------------------------------------------
+    def _get(self, operation: str, bucket: str) -> dict[str, Any] | None:
+        """A bucket-configuration call; None when that configuration is not set at all."""
+        try:
+            with self._errors(f"s3://{bucket}"):
+                return getattr(self.s3, operation)(Bucket=bucket)
+        except ProbeError as error:
+            if any(error.problem.startswith(code + ":") or error.problem == code for code in _NOT_CONFIGURED):
+                return None
+            raise
+
+    def versioning_enabled(self, bucket: str | None = None) -> bool:
+        bucket = self._bucket(bucket)
+        status = (self._get("get_bucket_versioning", bucket) or {}).get("Status")
+        self._record(f"s3://{bucket} versioning", {"status": status or "never enabled"})
+        return status == "Enabled"
+
+    def lifecycle_rules(self, bucket: str | None = None, enabled_only: bool = True) -> list[dict[str, Any]]:
+        """The bucket's lifecycle rules (only the enabled ones by default); [] when none."""
+        bucket = self._bucket(bucket)
+        rules = (self._get("get_bucket_lifecycle_configuration", bucket) or {}).get("Rules", [])
+        if enabled_only:
+            rules = [r for r in rules if r.get("Status") == "Enabled"]
+        self._record(f"s3://{bucket} lifecycle", {"rules": [r.get("ID", "") for r in rules]})
+        return rules
+
+    def default_encryption(self, bucket: str | None = None) -> str | None:
+        """The default server-side encryption algorithm (AES256, aws:kms, ...), or None."""
+        bucket = self._bucket(bucket)
+        config = (self._get("get_bucket_encryption", bucket) or {}).get("ServerSideEncryptionConfiguration", {})
+        algorithms = [r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm")
+                      for r in config.get("Rules", [])]
+        algorithm = next((a for a in algorithms if a), None)
+        self._record(f"s3://{bucket} encryption", {"algorithm": algorithm})
+        return algorithm
+
+    def public_access_block(self, bucket: str | None = None) -> dict[str, bool]:
+        """The four public-access-block flags (all False when no block is configured)."""
+        bucket = self._bucket(bucket)
+        config = (self._get("get_public_access_block", bucket) or {}).get("PublicAccessBlockConfiguration", {})
+        flags = {name: bool(config.get(name, False)) for name in
+                 ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")}
+        self._record(f"s3://{bucket} public access block", flags)
+        return flags
+
+    def public_access_blocked(self, bucket: str | None = None) -> bool:
+        """True only when all four public-access-block flags are on."""
+        return all(self.public_access_block(bucket).values())
