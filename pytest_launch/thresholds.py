@@ -63,7 +63,7 @@ AGGREGATIONS: tuple[str, ...] = ("p50", "p90", "p95", "p99", "avg", "min", "max"
 QUANTILES: dict[str, float] = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
 OPERATORS: tuple[str, ...] = ("<", "<=", ">", ">=", "==", "!=")
 MATCH_OPERATORS: tuple[str, ...] = ("=", "!=", "=~", "!~")
-UNITS: dict[str, float] = {"%": 0.01, "ms": 0.001, "s": 1.0}
+UNITS: dict[str, float] = {"%": 100.0, "ms": 1000.0, "s": 1.0}  # divisors to the base unit
 WINDOW_UNITS: dict[str, int] = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 _OPS_TEXT = "an operator (<, <=, >, >=, ==, !=)"
@@ -102,7 +102,7 @@ class Threshold:
     @property
     def value(self) -> float:
         """The threshold in the metric's base unit (ratios for %, seconds for ms and s)."""
-        return self.number * UNITS[self.unit] if self.unit else self.number
+        return self.number / UNITS[self.unit] if self.unit else self.number
 
     @property
     def window_seconds(self) -> int | None:
@@ -192,6 +192,8 @@ class _Parser:
     def error(self, expected: str, token: _Token | None = None) -> ConfigError:
         token = token or self.peek()
         found = "the end of the expression" if token.kind == "END" else repr(token.text)
+        if token.kind == "BAD" and token.text == '"':
+            found = "a string without its closing quote"
         return ConfigError(self.file, self.key, f"{expected} at column {token.column}", found,
                            hint=f"in {self.text!r}")
 
@@ -200,11 +202,10 @@ class _Parser:
         pos = 0
         while pos < len(self.text):
             match = _TOKEN_RE.match(self.text, pos)
-            if match is None:
-                bad = _Token("BAD", self.text[pos], pos + 1)
-                if self.text[pos] == '"':
-                    raise self.error("a closing quote for the string starting", bad)
-                raise self.error("a metric, label, operator, number, unit or keyword", bad)
+            if match is None:  # the parser says what it expected here
+                tokens.append(_Token("BAD", self.text[pos], pos + 1))
+                pos += 1
+                continue
             kind = match.lastgroup or ""
             if kind != "SPACE":
                 tokens.append(_Token(kind, match.group(), pos + 1))
