@@ -1,6 +1,6 @@
-"""Render every human output of one run from its results document: go-no-go.html,
-go-no-go.md (also to $GITHUB_STEP_SUMMARY), the history line, and for a T+1 run the
-post-launch report."""
+"""Every human output of one results document, written next to its go-no-go.json:
+the history line, go-no-go.html (with the trend read back from the history) and go-no-go.md,
+plus the GitHub step summary when $GITHUB_STEP_SUMMARY is set."""
 
 from __future__ import annotations
 
@@ -12,34 +12,30 @@ from pytest_launch.outputs.history import HISTORY_FILE, append_history, read_his
 from pytest_launch.outputs.html import render_html
 from pytest_launch.outputs.markdown import render_markdown, write_step_summary
 
+HTML_FILE = "go-no-go.html"
+MARKDOWN_FILE = "go-no-go.md"
 
-def render_all(doc: dict[str, Any], folder: Path, *, record_history: bool = True) -> list[Path]:
-    """Write the renderings into `folder` (reports/<env>/); returns the paths written."""
-    history_file = folder / HISTORY_FILE
-    earlier = read_history(history_file)
+
+def render_all(doc: dict[str, Any], folder: Path, *, record_history: bool = True,
+               history_file: Path | None = None, step_summary: bool = True) -> list[Path]:
+    """Write the renderings into `folder` (reports/<env>/); returns the paths written.
+
+    record_history: append this run to the history first (a run's end); False when re-rendering
+    an old document (`launch-report render`), which must not add a run that did not happen.
+    """
+    folder = Path(folder)
+    history = Path(history_file) if history_file is not None else folder / HISTORY_FILE
     written: list[Path] = []
-    html_path = folder / "go-no-go.html"
-    write_text_atomic(html_path, render_html(doc, earlier))
+    if record_history:
+        append_history(history, doc)
+        written.append(history)
+    html_path = folder / HTML_FILE
+    write_text_atomic(html_path, render_html(doc, read_history(history)))
     written.append(html_path)
     markdown = render_markdown(doc)
-    md_path = folder / "go-no-go.md"
-    write_text_atomic(md_path, markdown)
-    written.append(md_path)
-    write_step_summary(markdown)
-    if _is_post_launch(doc):
-        try:
-            from pytest_launch.postlaunch import render_post_launch
-        except ImportError:
-            pass
-        else:
-            post_path = folder / "post-launch.md"
-            write_text_atomic(post_path, render_post_launch(doc, earlier))
-            written.append(post_path)
-    if record_history:
-        append_history(history_file, doc)
-        written.append(history_file)
+    markdown_path = folder / MARKDOWN_FILE
+    write_text_atomic(markdown_path, markdown)
+    written.append(markdown_path)
+    if step_summary:
+        write_step_summary(markdown)
     return written
-
-
-def _is_post_launch(doc: dict[str, Any]) -> bool:
-    return "t_plus_1" in (doc.get("run", {}).get("markexpr") or "")

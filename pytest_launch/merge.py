@@ -1,0 +1,238 @@
+"""Combine the results documents of shards or regions into one, and compare two documents.
+
+`merge_documents` never decides by hand: it rebuilds decide()'s inputs from every document
+(jsonfile.document_inputs), joins them, and calls the same pure `decide` as a run does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pytest_launch.config.errors import ConfigError
+from pytest_launch.config.policy import Policy
+from pytest_launch.decision import decide
+from pytest_launch.model import CheckResult, ChecklistItem, RunInfo, Signoff, Waiver
+from pytest_launch.outputs.history import is_failing
+from pytest_launch.outputs.jsonfile import build_document, document_inputs
+
+TODAY_VARIABLE = "LAUNCH_TODAY"
+SHARED_KINDS = ("manual", "uncovered")  # checklist-derived entries, the same in every input
+
+
+def source_labels(paths: Sequence[Path], docs: Sequence[dict[str, Any]]) -> list[str]:
+    """One distinct label per input: the file stem, else the environment name, else both."""
+    candidates = [
+        [Path(p).stem for p in paths],
+        [str(d.get("environment", {}).get("name") or Path(p).stem) for p, d in zip(paths, docs)],
+        [f"{Path(p).parent.name}/{Path(p).stem}" for p in paths],
+    ]
+    for labels in candidates:
+        if len(set(labels)) == len(labels):
+            return labels
+    return [f"{Path(p).stem}-{index + 1}" for index, p in enumerate(paths)]
+
+
+def merge_today() -> dt.date:
+    value = os.environ.get(TODAY_VARIABLE)
+    if value:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise ConfigError(TODAY_VARIABLE, None, "a date YYYY-MM-DD", repr(value)) from None
+    return dt.date.today()
+
+
+def _parse_time(value: str) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _joined(values: Sequence[Any], separator: str = "; ") -> str:
+    seen: list[str] = []
+    for value in values:
+        if value not in (None, "") and str(value) not in seen:
+            seen.append(str(value))
+    return separator.join(seen)
+
+
+def _merge_runs(runs: Sequence[RunInfo], labels: Sequence[str], files: Sequence[str]) -> RunInfo:
+    stages = {r.stage for r in runs}
+    if len(stages) > 1:
+        raise ConfigError(", ".join(files), "run.stage", "the same --launch-stage in every input",
+                          ", ".join(sorted(str(s) for s in stages)))
+    starts = [t for t in (_parse_time(r.started) for r in runs) if t is not None]
+    ends = [t for t in (_parse_time(r.finished) for r in runs) if t is not None]
+    started = min(starts).isoformat() if starts else _joined([r.started for r in runs])
+    finished = max(ends).isoformat() if ends else _joined([r.finished for r in runs])
+    try:
+        duration = (max(ends) - min(starts)).total_seconds() if starts and ends else max(
+            r.duration_s for r in runs)
+    except TypeError:  # naive and aware times mixed
+        duration = max(r.duration_s for r in runs)
+    interrupted = [f"{label}: {r.interrupted}" for r, label in zip(runs, labels) if r.interrupted]
+    revisions = {r.git_revision for r in runs if r.git_revision}
+    return RunInfo(
+        started=started, finished=finished, duration_s=round(duration, 3),
+        args=list(runs[0].args), markexpr=_joined([r.markexpr for r in runs], " | "),
+        stage=runs[0].stage, selected=sum(r.selected for r in runs),
+        collection_errors=sum(r.collection_errors for r in runs),
+        interrupted="; ".join(interrupted) or None,
+        crashed_workers=[f"{label}/{w}" for r, label in zip(runs, labels) for w in r.crashed_workers],
+        host=_joined([r.host for r in runs], ", "),
+        ci_url=next((r.ci_url for r in runs if r.ci_url), None),
+        git_revision=_joined(sorted(revisions), ", ") or None,
+        pytest_version=runs[0].pytest_version, python_version=runs[0].python_version,
+        plugin_version=runs[0].plugin_version,
+        sources=[s for r, label in zip(runs, labels) for s in (r.sources or [label])],
+    )
+
+
+def _merge_policy(policies: Sequence[Policy]) -> Policy:
+    """The strictest combination: a severity blocking in any input blocks in the merge."""
+    blocking: list[str] = []
+    required: list[str] = []
+    for policy in policies:
+        blocking += [s for s in policy.blocking_severities if s not in blocking]
+        required += [r for r in policy.require_destructive if r not in required]
+    return Policy(blocking_severities=blocking, require_destructive=required,
+                  strict=any(p.strict for p in policies))
+
+
+def _merge_environment(docs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    environments = [d.get("environment", {}) for d in docs]
+    names = _joined([e.get("name") for e in environments], "+")
+    if len({e.get("name") for e in environments}) == 1:
+        merged = dict(environments[0])
+    else:
+        merged = {"name": names, "description": "merged: " + _joined(
+            [e.get("description") or e.get("name") for e in environments]), "source": None}
+    merged["production"] = any(bool(e.get("production")) for e in environments)
+    return merged
+
+
+def _unique(items: list[Any]) -> list[Any]:
+    result: list[Any] = []
+    for item in items:
+        if item not in result:
+            result.append(item)
+    return result
+
+
+def merge_documents(docs: Sequence[dict[str, Any]], labels: Sequence[str],
+                    files: Sequence[str] | None = None,
+                    today: dt.date | None = None) -> dict[str, Any]:
+    """One results document from several, with one verdict from `decide`.
+
+    Every check keeps its source (`source`: the input's label, or the source it already had in
+    a merged input). A node id that ran in several inputs (the same suite against two regions)
+    becomes "<nodeid> [<source>]" so each result counts, and a waiver naming that node id is
+    applied to each copy. Manual and uncovered items come from the shared checklist: they are
+    kept once, passed if any input had them passed (a valid sign-off is evidence anywhere).
+    """
+    if not docs:
+        raise ConfigError("launch-report merge", None, "at least one results file", "none")
+    files = list(files or labels)
+    inputs = [document_inputs(doc) for doc in docs]
+    checks_per_input: list[list[CheckResult]] = [list(i[0]) for i in inputs]
+
+    counts: dict[str, int] = {}
+    for checks in checks_per_input:
+        for check in checks:
+            if check.kind not in SHARED_KINDS:
+                counts[check.nodeid] = counts.get(check.nodeid, 0) + 1
+
+    merged_checks: list[CheckResult] = []
+    shared: dict[str, CheckResult] = {}
+    renamed: dict[str, list[str]] = {}
+    for checks, label in zip(checks_per_input, labels):
+        for check in checks:
+            if check.kind in SHARED_KINDS:
+                kept = shared.get(check.nodeid)
+                if kept is None:
+                    shared[check.nodeid] = check
+                    merged_checks.append(check)
+                elif kept.outcome != "passed" and check.outcome == "passed":
+                    merged_checks[merged_checks.index(kept)] = check
+                    shared[check.nodeid] = check
+                continue
+            source = check.source or label
+            if counts[check.nodeid] > 1:
+                new_id = f"{check.nodeid} [{source}]"
+                renamed.setdefault(check.nodeid, []).append(new_id)
+                check = dataclasses.replace(check, nodeid=new_id)
+            merged_checks.append(dataclasses.replace(check, source=source))
+
+    checklist: list[ChecklistItem] = []
+    seen_items: set[str] = set()
+    for _checks, items, *_rest in inputs:
+        for item in items:
+            if item.id not in seen_items:
+                seen_items.add(item.id)
+                checklist.append(item)
+
+    waivers: list[Waiver] = []
+    for waiver in _unique([w for i in inputs for w in i[2]]):
+        if waiver.check in renamed:
+            waivers += [dataclasses.replace(waiver, check=new_id) for new_id in renamed[waiver.check]]
+        else:
+            waivers.append(waiver)
+    signoffs: list[Signoff] = _unique([s for i in inputs for s in i[3]])
+    run = _merge_runs([i[4] for i in inputs], labels, files)
+    policy = _merge_policy([i[5] for i in inputs])
+
+    decision = decide(merged_checks, checklist, waivers, signoffs, run, policy, today or merge_today())
+    extra: dict[str, Any] = {}
+    steps = next((d["rollback_steps"] for d in docs if d.get("rollback_steps")), None)
+    if decision.verdict == "ROLLBACK" and steps:
+        extra["rollback_steps"] = steps
+    return build_document(decision, merged_checks, checklist, run, policy, _merge_environment(docs),
+                          extra=extra)
+
+
+@dataclasses.dataclass
+class Difference:
+    verdict_before: str
+    verdict_after: str
+    newly_failing: list[dict[str, Any]]
+    newly_passing: list[str]
+    added: list[str]
+    removed: list[str]
+
+    @property
+    def verdict_changed(self) -> bool:
+        return self.verdict_before != self.verdict_after
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"verdict_before": self.verdict_before, "verdict_after": self.verdict_after,
+                "verdict_changed": self.verdict_changed,
+                "newly_failing": [{"nodeid": c.get("nodeid"), "outcome": c.get("outcome"),
+                                   "owner": c.get("owner"), "checklist": c.get("checklist"),
+                                   "blocking": c.get("blocking"), "message": c.get("message")}
+                                  for c in self.newly_failing],
+                "newly_passing": self.newly_passing, "added": self.added, "removed": self.removed}
+
+
+def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> Difference:
+    """What changed from `old` to `new`: verdict, checks newly failing or passing, checks that
+    appeared or disappeared."""
+    old_checks = {c["nodeid"]: c for c in old.get("checks", [])}
+    new_checks = {c["nodeid"]: c for c in new.get("checks", [])}
+    failing_before = {n for n, c in old_checks.items() if is_failing(c)}
+    newly_failing = [c for n, c in new_checks.items() if is_failing(c) and n not in failing_before]
+    newly_passing = [n for n in failing_before
+                     if n in new_checks and new_checks[n].get("outcome") == "passed"
+                     and not is_failing(new_checks[n])]
+    return Difference(
+        verdict_before=old.get("display_verdict") or old.get("verdict", "?"),
+        verdict_after=new.get("display_verdict") or new.get("verdict", "?"),
+        newly_failing=newly_failing, newly_passing=sorted(newly_passing),
+        added=sorted(set(new_checks) - set(old_checks)),
+        removed=sorted(set(old_checks) - set(new_checks)),
+    )
