@@ -74,7 +74,7 @@ class TlsSettings(Table):
     endpoints: list[str | TlsEndpoint] = dataclasses.field(default_factory=list)
     timeout: float = 5.0
     ca_bundle: str | None = None
-    max_workers: int = DEFAULT_MAX_WORKERS
+    max_workers: int | None = None          # default: 32, or the launch_tls_max_workers ini value
     min_days_left: int = 30
     refused_protocols: list[str] = dataclasses.field(default_factory=lambda: ["TLSv1", "TLSv1.1"])
     accepted_protocols: list[str] = dataclasses.field(default_factory=lambda: ["TLSv1.2"])
@@ -82,7 +82,7 @@ class TlsSettings(Table):
     def validate(self) -> tuple[str, str] | None:
         if self.timeout <= 0:
             return ("timeout to be more than 0 seconds", str(self.timeout))
-        if self.max_workers < 1:
+        if self.max_workers is not None and self.max_workers < 1:
             return ("max_workers to be at least 1", str(self.max_workers))
         for name in [*self.refused_protocols, *self.accepted_protocols]:
             if name not in PROTOCOLS:
@@ -318,7 +318,7 @@ class TlsProbe:
         """`probe` on every endpoint (default: the settings' endpoints) at most `max_workers` at a
         time. Each outcome holds a TlsResult or the ProbeError of its endpoint."""
         targets = [self._endpoint(e, None, None) for e in (self.settings.targets() if endpoints is None else endpoints)]
-        return fan_out(self.probe, targets, max_workers or self.settings.max_workers)
+        return fan_out(self.probe, targets, max_workers or self.settings.max_workers or DEFAULT_MAX_WORKERS)
 
     def days_left_problems(self, min_days: int | None = None,
                            endpoints: Iterable[str | TlsEndpoint] | None = None) -> list[str]:

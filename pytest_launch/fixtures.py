@@ -1,0 +1,167 @@
+"""Pytest fixtures that build probes from the environment file (`--env`).
+
+    def test_hsts(launch_http):
+        assert "Strict-Transport-Security" in launch_http.get("/").headers
+
+Each fixture reads its own table ([http], [tls], [dns], [aws]/[backups]); an environment without
+that table skips the check with "not configured: no [http] table in <file>" (a skipped blocking
+check blocks the launch, so a missing table is never a pass). Every probe call records what was
+probed and what it measured through `launch_evidence`, and every message it raises is masked
+with the environment's secrets.
+
+`launch_probes` builds any registered probe on first use: `launch_probes.http`,
+`launch_probes.prometheus`, ...
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_launch.probes import PROBES, probe_class
+
+TLS_WORKERS_INI = "launch_tls_max_workers"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(TLS_WORKERS_INI, "TLS fan-out pool size when [tls] max_workers is not set (default 32)",
+                  default="")
+
+
+def _table(env: Any, name: str, *alternatives: str) -> Any:
+    for table_name in (name, *alternatives):
+        table = env.table(table_name)
+        if table is not None:
+            return table
+    names = " or ".join(f"[{n}]" for n in (name, *alternatives))
+    pytest.skip(f"not configured: no {names} table in {env.path}")
+
+
+def _recorder(evidence: Any) -> Callable[[dict[str, Any]], None]:
+    def record(values: dict[str, Any]) -> None:
+        evidence.record(**values)
+    return record
+
+
+def _relative_to_env(env: Any, path: str | None) -> str | None:
+    """A file named in the environment file is relative to that file's folder."""
+    if not path:
+        return path
+    candidate = Path(path).expanduser()
+    if not candidate.is_absolute():
+        candidate = Path(env.path).parent / candidate
+    return str(candidate)
+
+
+def build_probe(name: str, env: Any, evidence: Any = None, config: pytest.Config | None = None) -> Any:
+    """The probe `name` built from `env`'s tables (skips when its table is missing)."""
+    record = _recorder(evidence) if evidence is not None else None
+    secrets = getattr(env, "secrets", frozenset())
+    if name == "http":
+        from pytest_launch.probes.http import HttpProbe
+
+        settings = _table(env, "http")
+        settings = dataclasses.replace(settings, ca_bundle=_relative_to_env(env, settings.ca_bundle))
+        return HttpProbe(settings, record, secrets)
+    if name == "tls":
+        from pytest_launch.probes.tls import TlsProbe
+
+        settings = _table(env, "tls")
+        settings = dataclasses.replace(settings, ca_bundle=_relative_to_env(env, settings.ca_bundle))
+        if settings.max_workers is None and config is not None and config.getini(TLS_WORKERS_INI):
+            settings = dataclasses.replace(settings, max_workers=int(config.getini(TLS_WORKERS_INI)))
+        return TlsProbe(settings, record, secrets)
+    if name == "dns":
+        from pytest_launch.probes.dns import DnsProbe
+
+        return DnsProbe(_table(env, "dns"), record, secrets)
+    if name in ("s3", "aws"):
+        from pytest_launch.probes.aws import AwsProbe, AwsSettings, S3Probe
+
+        if name == "aws":
+            return AwsProbe(_table(env, "aws"), record, secrets)
+        _table(env, "aws", "backups")
+        return S3Probe(env.table("aws") or AwsSettings(), env.table("backups"), record, secrets)
+    # any other registered probe (prometheus, alertmanager, ...): its table has its name
+    cls = probe_class(name)
+    settings = _table(env, name)
+    accepted = inspect.signature(cls).parameters
+    kwargs = {key: value for key, value in (("evidence", record), ("secrets", secrets)) if key in accepted}
+    return cls(settings, **kwargs)
+
+
+@pytest.fixture
+def launch_http(launch_env: Any, launch_evidence: Any) -> Iterator[Any]:
+    """An HttpProbe bound to [http] base_url: `.get(path)`, `.head`, `.request`, `.burst`."""
+    probe = build_probe("http", launch_env, launch_evidence)
+    yield probe
+    probe.close()
+
+
+@pytest.fixture
+def launch_tls(launch_env: Any, launch_evidence: Any, pytestconfig: pytest.Config) -> Any:
+    """A TlsProbe over [tls] endpoints: `.probe(endpoint)`, `.probe_many()`, `.protocols(endpoint)`,
+    `.days_left_problems(min_days)`."""
+    return build_probe("tls", launch_env, launch_evidence, pytestconfig)
+
+
+@pytest.fixture
+def launch_dns(launch_env: Any, launch_evidence: Any) -> Any:
+    """A DnsProbe from [dns]: `.lookup(name, type)`, `.expected_problems()`, `.soa_serials()`,
+    `.caa_issuers()`, `.spf()`, `.dmarc()`, `.ttl_problems()`."""
+    return build_probe("dns", launch_env, launch_evidence)
+
+
+@pytest.fixture
+def launch_s3(launch_env: Any, launch_evidence: Any) -> Any:
+    """An S3Probe from [aws] and [backups]: `.newest_object()`, `.backup_problems()`,
+    `.versioning_enabled()`, `.lifecycle_rules()`, `.default_encryption()`,
+    `.public_access_blocked()`, `.checksum_problem(bucket, key)`."""
+    return build_probe("s3", launch_env, launch_evidence)
+
+
+@pytest.fixture
+def launch_aws(launch_env: Any, launch_evidence: Any) -> Any:
+    """An AwsProbe from [aws]: `.session` (boto3) and `.client(service)` with timeouts and retries."""
+    return build_probe("aws", launch_env, launch_evidence)
+
+
+class LaunchProbes:
+    """Every registered probe, built from the environment on first use: `launch_probes.http`."""
+
+    def __init__(self, env: Any, evidence: Any, config: pytest.Config | None = None) -> None:
+        self._env = env
+        self._evidence = evidence
+        self._config = config
+        self._built: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name not in PROBES:
+            raise AttributeError(f"no probe named {name!r}; known probes: {', '.join(sorted(PROBES))}")
+        if name not in self._built:
+            self._built[name] = build_probe(name, self._env, self._evidence, self._config)
+        return self._built[name]
+
+    def __dir__(self) -> list[str]:
+        return sorted(PROBES)
+
+    def close(self) -> None:
+        for probe in self._built.values():
+            close = getattr(probe, "close", None)
+            if callable(close):
+                close()
+
+
+@pytest.fixture
+def launch_probes(launch_env: Any, launch_evidence: Any, pytestconfig: pytest.Config) -> Iterator[LaunchProbes]:
+    """All probes, lazily: `launch_probes.tls.probe_many()`, `launch_probes.prometheus...`."""
+    probes = LaunchProbes(launch_env, launch_evidence, pytestconfig)
+    yield probes
+    probes.close()
