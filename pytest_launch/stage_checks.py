@@ -1,0 +1,182 @@
+"""pytest glue of the launch-day stage gate: one check per go criterion and rollback trigger.
+
+With ``--launch-stage N`` and an environment that has ``[rollout]``, every test function that
+uses the ``launch_stage_verdict`` fixture (readiness/test_launch_day.py) is parametrized over
+the stage's checks:
+
+- each go criterion -> markers t_0, performance, its severity (blocker by default), owner;
+- each rollback trigger -> the same plus ``rollback_trigger``.
+
+A criterion or trigger that names a checklist item (``{ expr = "...", checklist = "DAY-16" }``)
+inherits phase, category, severity and owner from the checklist instead.
+
+The evaluation runs in the fixture's setup, so that evidence that could not be collected
+(NO_DATA, ERROR, no Prometheus) makes the check *error* -- the stage HOLDs, and a trigger
+that cannot be evaluated never reads as a fired one. In the test body a failed go criterion
+fails (HOLD) and a fired trigger fails a ``rollback_trigger`` check, so the one decision
+function gives ROLLBACK. Without ``--launch-stage`` these checks are deselected.
+
+The core plugin registers this module through its ``pytest_plugins``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from pytest_launch.config.errors import ConfigError
+from pytest_launch.rollout import CheckVerdict, StageCheck, StagePlan, evaluate_check, judge_check, metric_queries, stage_plan
+
+PARAM = "launch_stage_check"
+_DESELECT_KEY = pytest.StashKey[bool]()
+
+
+@dataclasses.dataclass(frozen=True)
+class StageItem:
+    """What one generated check evaluates (the parameter of ``launch_stage_check``)."""
+
+    stage: int
+    check: StageCheck | None
+    plan: StagePlan | None
+    problem: str | None = None  # a setup problem: the check errors with it (HOLD)
+
+
+def _environment(config: pytest.Config) -> Any | None:
+    try:
+        from pytest_launch.items import STATE_KEY
+    except ImportError:  # pragma: no cover - the core plugin is not there
+        return None
+    state = config.stash.get(STATE_KEY, None)
+    return getattr(state, "environment", None) if state is not None else None
+
+
+def _stage(config: pytest.Config) -> int | None:
+    try:
+        return config.getoption("launch_stage")
+    except ValueError:
+        return None
+
+
+def stage_items(config: pytest.Config) -> list[StageItem]:
+    """The stage's checks; one problem item when the stage cannot be evaluated at all."""
+    stage = _stage(config)
+    if stage is None:
+        return []
+    env = _environment(config)
+    if env is None:
+        return [StageItem(stage, None, None, f"--launch-stage {stage} needs an environment: pass --env NAME")]
+    rollout = env.table("rollout")
+    if rollout is None:
+        return [StageItem(stage, None, None, f"--launch-stage {stage}: the environment {env.name!r} ({env.path}) "
+                                             f"has no [rollout] table, so no go criterion can show the stage is safe")]
+    prometheus = env.table("prometheus")
+    default_step = getattr(prometheus, "step", None) or "15s"
+    try:
+        plan = stage_plan(rollout, stage, str(env.path), default_step)
+    except ConfigError as exc:
+        return [StageItem(stage, None, None, exc.message)]
+    items = [StageItem(stage, check, plan) for check in plan.checks]
+    if not plan.go:
+        items.append(StageItem(stage, None, plan, f"stage {stage} has no go criteria in [rollout]: "
+                                                  f"nothing shows it is healthy"))
+    return items
+
+
+def _marks(item: StageItem) -> list[pytest.MarkDecorator]:
+    check = item.check
+    if check is None:
+        return [pytest.mark.t_0, pytest.mark.performance, pytest.mark.blocker]
+    marks: list[pytest.MarkDecorator] = []
+    if check.checklist:
+        marks.append(pytest.mark.checklist(check.checklist))
+    else:
+        marks += [pytest.mark.t_0, pytest.mark.performance, getattr(pytest.mark, check.severity)]
+        if check.owner:
+            marks.append(pytest.mark.owner(check.owner))
+    if check.kind == "rollback":
+        marks.append(pytest.mark.rollback_trigger)
+    return marks
+
+
+def _id(item: StageItem) -> str:
+    if item.check is None:
+        return f"stage{item.stage}-not-evaluable"
+    return f"stage{item.stage}-{'go' if item.check.kind == 'go' else 'rollback'}: {item.check.label}"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if PARAM not in metafunc.fixturenames:
+        return
+    items = stage_items(metafunc.config)
+    if not items:
+        # no --launch-stage: a placeholder, deselected in pytest_collection_modifyitems
+        metafunc.parametrize(PARAM, [pytest.param(None, id="no-launch-stage")])
+        return
+    metafunc.parametrize(PARAM, [pytest.param(i, marks=_marks(i), id=_id(i)) for i in items])
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    keep, drop = [], []
+    for node in items:
+        callspec = getattr(node, "callspec", None)
+        if callspec is not None and PARAM in callspec.params and callspec.params[PARAM] is None:
+            drop.append(node)
+        else:
+            keep.append(node)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture(scope="session")
+def launch_stage_prometheus(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The Prometheus probe the stage checks share (None when [prometheus] is missing)."""
+    env = _environment(request.config)
+    if env is None or env.table("prometheus") is None:
+        yield None
+        return
+    from pytest_launch.probes.prometheus import PrometheusProbe
+
+    probe = PrometheusProbe.from_environment(env)
+    yield probe
+    probe.close()
+
+
+@pytest.fixture
+def launch_stage_verdict(launch_stage_check: StageItem, launch_stage_prometheus: Any,
+                         launch_evidence: Any, request: pytest.FixtureRequest) -> CheckVerdict:
+    """Evaluates one stage check (in setup: inconclusive evidence errors the check)."""
+    item = launch_stage_check
+    launch_evidence.record(stage=item.stage)
+    if item.problem is not None or item.check is None or item.plan is None:
+        launch_evidence.record(result="ERROR", reason=item.problem)
+        pytest.fail(f"HOLD: {item.problem}", pytrace=False)
+    check, plan = item.check, item.plan
+    if launch_stage_prometheus is None:
+        message = (f"HOLD: {check.kind} check {check.expression!r} cannot be evaluated: the environment has "
+                   f"no [prometheus] table with the url of the metrics")
+        launch_evidence.record(expression=check.expression, result="ERROR", reason=message)
+        pytest.fail(message, pytrace=False)
+    env = _environment(request.config)
+    metrics = metric_queries(env.table("rollout") if env is not None else None, env.table("prometheus") if env else None)
+    result = evaluate_check(check, plan, launch_stage_prometheus, metrics)
+    verdict = judge_check(check, result, item.stage)
+    launch_evidence.record(query=result.query, window=result.window, measured=result.measured,
+                           threshold=result.threshold_text, result=result.status, expression=check.expression,
+                           kind=check.kind, reason=result.reason, samples=result.sample_count,
+                           series=result.series_count)
+    if "rollback_steps" in verdict.evidence:
+        launch_evidence.record(rollback_steps=verdict.evidence["rollback_steps"])
+    if verdict.inconclusive:
+        pytest.fail(verdict.message, pytrace=False)
+    return verdict
+
+
+def assert_stage_check(verdict: CheckVerdict) -> None:
+    """The body of a stage check: a failed go criterion (HOLD) or a fired trigger (ROLLBACK) fails."""
+    if not verdict.ok:
+        pytest.fail(verdict.message, pytrace=False)
