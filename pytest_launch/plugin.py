@@ -210,7 +210,9 @@ class LaunchController:
         self.collector.add(report)
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
-        self.interrupted = "KeyboardInterrupt"
+        # pytest also reports its own stops here (Interrupted: "1 error during collection", Exit)
+        value = excinfo.value
+        self.interrupted = "KeyboardInterrupt" if type(value) is KeyboardInterrupt else f"{excinfo.typename}: {value}"
 
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         if error:

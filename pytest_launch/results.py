@@ -67,6 +67,9 @@ class ResultCollector:
 
     def __init__(self) -> None:
         self.results: dict[str, CheckResult] = {}
+        # checks whose outcome pytest settled (a call report, or setup that failed/skipped):
+        # a check interrupted during its call has only a passed setup report, and no result
+        self.settled: set[str] = set()
 
     def add(self, report: pytest.TestReport) -> None:
         props = dict(p for p in report.user_properties if isinstance(p, tuple) and len(p) == 2)
@@ -83,13 +86,15 @@ class ResultCollector:
         if props.get(SIGNOFF):
             result.evidence.update(props[SIGNOFF])
         result.duration_s += float(getattr(report, "duration", 0.0) or 0.0)
+        if report.when != "setup" or not report.passed:
+            self.settled.add(report.nodeid)
         outcome = _outcome_of(report, props)
         if outcome is None:
             return
         if _RANK[outcome] > _RANK[result.outcome]:
             result.outcome = outcome
             result.message = truncate(str(props[MESSAGE])) if MESSAGE in props else report_message(report)
-            if report.when not in ("call", "setup") and outcome == "error":
+            if report.when not in ("call", "setup", "???") and outcome == "error":
                 result.message = f"error in {report.when}: {result.message}"
 
     def finish(self, selected: list[str]) -> list[CheckResult]:
@@ -103,6 +108,10 @@ class ResultCollector:
             out.append(result)
         seen = set(selected)
         out.extend(r for nodeid, r in self.results.items() if nodeid not in seen)
+        for result in out:
+            if result.outcome == "passed" and result.nodeid not in self.settled:
+                result.outcome = "missing"
+                result.message = "no result: the check was interrupted before it finished"
         return out
 
 
