@@ -1,0 +1,109 @@
+"""A small launch project for the plugin's pytester tests: checklist, environment, waivers,
+sign-offs and checks written into pytester's folder, and the go-no-go.json read back
+(validated against the shipped schema)."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_launch.outputs.jsonfile import validate_document
+
+TODAY = "2026-11-25"  # LAUNCH_TODAY for every run: dates in waivers and sign-offs are fixed
+
+CHECKLIST = """
+[[item]]
+id = "SEC-01"
+title = "TLS certificates valid"
+phase = "t_minus_7"
+category = "security"
+severity = "blocker"
+owner = "security-team"
+
+[[item]]
+id = "PERF-02"
+title = "Cache warm"
+phase = "t_minus_7"
+category = "performance"
+severity = "normal"
+owner = "perf-team"
+
+[[item]]
+id = "MON-06"
+title = "On-call rotation set up"
+phase = "t_minus_7"
+category = "monitoring"
+severity = "critical"
+owner = "sre"
+mode = "manual"
+
+[[item]]
+id = "T0-12"
+title = "Error rate within budget"
+phase = "t_0"
+category = "performance"
+severity = "blocker"
+owner = "sre"
+"""
+
+PROD = """
+[environment]
+name = "prod"
+production = true
+description = "production"
+"""
+
+
+def make_project(pytester: pytest.Pytester, checks: str | dict[str, str] | None = None, *,
+                 checklist: str | None = CHECKLIST, env: str | None = PROD, waivers: str | None = None,
+                 signoffs: str | None = None, policy: str | None = None) -> Path:
+    """Write a launch project; `checks` is the source of test_checks.py (or {name: source})."""
+    pytester.makeini("[pytest]\n")
+    root = pytester.path
+    (root / "readiness" / "environments").mkdir(parents=True, exist_ok=True)
+    files = {
+        "readiness/checklist.toml": checklist,
+        "readiness/environments/prod.toml": env,
+        "readiness/waivers.toml": waivers,
+        "readiness/signoffs.toml": signoffs,
+        "readiness/policy.toml": policy,
+    }
+    for name, text in files.items():
+        if text is not None:
+            (root / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    if isinstance(checks, str):
+        checks = {"test_checks.py": checks}
+    for name, source in (checks or {}).items():
+        (root / name).write_text(textwrap.dedent(source), encoding="utf-8")
+    return root
+
+
+def report_path(pytester: pytest.Pytester, env: str = "prod") -> Path:
+    return pytester.path / "reports" / env / "go-no-go.json"
+
+
+def read_report(pytester: pytest.Pytester, env: str = "prod") -> dict[str, Any]:
+    """The go-no-go.json the run wrote, validated against the shipped JSON Schema."""
+    doc = json.loads(report_path(pytester, env).read_text("utf-8"))
+    validate_document(doc, "go-no-go.json")
+    return doc
+
+
+def check_by_name(doc: dict[str, Any], suffix: str) -> dict[str, Any]:
+    matches = [c for c in doc["checks"] if c["nodeid"].endswith(suffix)]
+    assert len(matches) == 1, f"{suffix!r} matched {[c['nodeid'] for c in doc['checks']]}"
+    return matches[0]
+
+
+def last_line(output: str) -> str:
+    lines = [line for line in output.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def verdict_line_of(output: str) -> str:
+    """The terminal's last line with the separator '=' stripped."""
+    return last_line(output).strip("= ").strip()
