@@ -165,6 +165,7 @@ def format_threshold(t: Threshold) -> str:
 _TOKEN_SPEC = [
     ("SPACE", r"[ \t]+"),
     ("NUMBER", r"\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?![A-Za-z_0-9.])|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?=ms|s|m|h|d|%)"),
+    ("GLUED", r"\d[A-Za-z0-9_.]*"),  # a number glued to letters it cannot take: '10y', '5abc'
     ("NAME", r"[A-Za-z_][A-Za-z0-9_:]*"),
     ("STRING", r'"(?:[^"\\\n]|\\.)*"'),
     ("OP", r"<=|>=|==|!=|=~|!~|<|>|="),

@@ -287,3 +287,12 @@ def test_settings_and_plan():
         settings(rollback_triggers=["error_rate => 5%"])
     with pytest.raises(ConfigError, match="increasing"):
         settings(stages=[50, 25])
+
+
+def test_templates_without_labels_are_valid_promql(services, prometheus_server):
+    """`metric{}` and `metric{code="500",}` (a template's {labels} left empty) are valid PromQL."""
+    plan = plan_for(go=["error_rate <= 100% over 10s", "queue_depth >= 0"])
+    probe = prometheus_server.probe()
+    for check in plan.go:
+        result = settle(check, plan, probe, PASS)
+        assert "{}" in result.query or ",}" in result.query or "{}" in METRICS[check.threshold.metric]
