@@ -24,6 +24,18 @@ TABLES: dict[str, str] = {
     # rollout and thresholds (issue 6)
     "rollout": "pytest_launch.rollout:RolloutSettings",
     # readiness-suite tables (issue 4) are added below this line
+    "application": "pytest_launch.suite_settings:ApplicationSettings",
+    "security": "pytest_launch.suite_settings:SecuritySettings",
+    "providers": "pytest_launch.suite_settings:ProvidersSettings",
+    "load_balancer": "pytest_launch.suite_settings:LoadBalancerSettings",
+    "cdn": "pytest_launch.suite_settings:CdnSettings",
+    "kubernetes": "pytest_launch.suite_settings:KubernetesSettings",
+    "database": "pytest_launch.suite_settings:DatabaseSettings",
+    "grafana": "pytest_launch.suite_settings:GrafanaSettings",
+    "catalog": "pytest_launch.suite_settings:CatalogSettings",
+    "restore": "pytest_launch.suite_settings:RestoreSettings",
+    "secrets_rotation": "pytest_launch.suite_settings:SecretsRotationSettings",
+    "criteria": "pytest_launch.suite_settings:Criteria",
 }
 
 FREE_FORM_TABLES: frozenset[str] = frozenset({"custom"})

@@ -25,12 +25,19 @@ STORAGE_FAULTS = frozenset({"bad_backup_checksum", "no_versioning", "no_lifecycl
 
 
 def start_moto() -> Any:
-    """A ThreadedMotoServer on a free port of 127.0.0.1, request logging off."""
+    """A ThreadedMotoServer on a free port of 127.0.0.1, request logging off, state reset.
+
+    One demo per process at a time: moto's state is process-global."""
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
+    # moto keeps its state in module globals, shared by every server of this process: start empty
+    import requests
+
+    host, port = server.get_host_and_port()
+    requests.post(f"http://{host}:{port}/moto-api/reset", timeout=10).raise_for_status()
     return server
 
 

@@ -1,0 +1,269 @@
+"""Settings tables of the readiness suite (readiness/test_*.py), beyond the probes' own tables.
+
+Each table is optional: a check whose table (or key) is missing skips with "not configured: ...",
+which blocks like a failure. Files named here are relative to the environment file's folder.
+Secrets (tokens, DSNs with keys, database passwords) only through ${VAR}.
+
+    [application]   health, version, critical user journeys          (APP-09, APP-10, DAY-03/04/13)
+    [security]      redirect, HSTS, headers, cookies, admin, rate limit, WAF, buckets
+    [providers]     feature flags, error tracking, payments, email, push, analytics health URLs
+    [load_balancer] every backend's health URL                       (INF-06)
+    [cdn]           URLs served through the CDN                      (INF-03)
+    [kubernetes]    clusters (API URL + bearer token), autoscalers   (INF-01, INF-07)
+    [database]      primary DSN, expected replicas, max lag          (INF-02, DAT-04)
+    [grafana]       URL, token, expected dashboard uids              (MON-02)
+    [catalog]       the JSON data, its schema, search probes         (DAT-02, DAT-06, RB-03)
+    [restore]       scratch location of the restore drill            (DAT-03)
+    [secrets_rotation]  Secrets Manager secret ids and maximum age   (SEC-06)
+    [criteria]      checklist id -> threshold expression (T+1, success criteria, monitoring)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from urllib.parse import urlsplit
+
+from pytest_launch.config.errors import ConfigError
+from pytest_launch.config.schema import Table
+
+
+def _url_problem(name: str, value: str | None) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return (f"{name} to be an http:// or https:// URL with a host", repr(value.split("@")[-1]))
+    return None
+
+
+@dataclasses.dataclass
+class JourneyStep(Table):
+    """One request of a journey: path (or absolute URL), expected status, text the body must hold."""
+
+    path: str
+    method: str = "GET"
+    status: int = 200
+    contains: list[str] = dataclasses.field(default_factory=list)
+    json_keys: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class Journey(Table):
+    name: str
+    steps: list[JourneyStep] = dataclasses.field(default_factory=list)
+
+    def validate(self) -> tuple[str, str] | None:
+        if not self.steps:
+            return (f"at least one step in journey {self.name!r}", "none")
+        for step in self.steps:
+            if step.method.upper() not in ("GET", "HEAD", "OPTIONS"):
+                return (f"read-only methods (GET, HEAD, OPTIONS) in journey {self.name!r}", step.method)
+        return None
+
+
+@dataclasses.dataclass
+class ApplicationSettings(Table):
+    """[application]"""
+
+    health_path: str | None = "/health"
+    health_field: str = "status"
+    health_ok_values: list[str] = dataclasses.field(default_factory=lambda: ["ok", "pass", "healthy", "UP"])
+    home_path: str = "/"
+    version_path: str | None = None
+    version_field: str = "version"
+    expected_version: str | None = None
+    journeys: list[Journey] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class RateLimitProbe(Table):
+    path: str
+    requests: int = 60
+    concurrency: int = 10
+
+    def validate(self) -> tuple[str, str] | None:
+        if not 1 <= self.requests <= 1000:
+            return ("requests between 1 and 1000 (a bounded burst)", str(self.requests))
+        if not 1 <= self.concurrency <= 50:
+            return ("concurrency between 1 and 50", str(self.concurrency))
+        return None
+
+
+@dataclasses.dataclass
+class SecuritySettings(Table):
+    """[security]"""
+
+    http_redirect_url: str | None = None
+    hsts_min_days: int = 180
+    header_paths: list[str] = dataclasses.field(default_factory=lambda: ["/"])
+    cookie_paths: list[str] = dataclasses.field(default_factory=lambda: ["/"])
+    admin_paths: list[str] = dataclasses.field(default_factory=list)
+    rate_limit: RateLimitProbe | None = None
+    waf_probes: list[str] = dataclasses.field(default_factory=list)
+    buckets: list[str] = dataclasses.field(default_factory=list)  # default: the [backups] bucket
+
+    def validate(self) -> tuple[str, str] | None:
+        if self.hsts_min_days < 1:
+            return ("hsts_min_days to be at least 1", str(self.hsts_min_days))
+        return _url_problem("http_redirect_url", self.http_redirect_url)
+
+
+@dataclasses.dataclass
+class ProvidersSettings(Table):
+    """[providers]: health URLs of third-party services (absolute URLs)."""
+
+    feature_flags_url: str | None = None
+    feature_flags_list_url: str | None = None
+    expected_flags: list[str] = dataclasses.field(default_factory=list)
+    error_tracking_dsn: str | None = None
+    payments_url: str | None = None
+    email_url: str | None = None
+    push_url: str | None = None
+    analytics_url: str | None = None
+
+    def validate(self) -> tuple[str, str] | None:
+        for name in ("feature_flags_url", "feature_flags_list_url", "payments_url", "email_url",
+                     "push_url", "analytics_url"):
+            problem = _url_problem(name, getattr(self, name))
+            if problem:
+                return problem
+        return None
+
+
+@dataclasses.dataclass
+class LoadBalancerSettings(Table):
+    """[load_balancer]: the health URL of every backend in the pool."""
+
+    backends: list[str] = dataclasses.field(default_factory=list)
+
+    def validate(self) -> tuple[str, str] | None:
+        for url in self.backends:
+            problem = _url_problem("backends", url)
+            if problem:
+                return problem
+        return None
+
+
+@dataclasses.dataclass
+class CdnSettings(Table):
+    """[cdn]: URLs served through the CDN, and the headers that carry its cache status."""
+
+    urls: list[str] = dataclasses.field(default_factory=list)
+    cache_status_headers: list[str] = dataclasses.field(
+        default_factory=lambda: ["Cache-Status", "X-Cache", "X-Cache-Status", "CF-Cache-Status", "X-Served-From-Cache"])
+
+    def validate(self) -> tuple[str, str] | None:
+        for url in self.urls:
+            problem = _url_problem("urls", url)
+            if problem:
+                return problem
+        return None
+
+
+@dataclasses.dataclass
+class KubeCluster(Table):
+    name: str
+    api_url: str
+    token: str            # only through ${VAR}
+    ca_bundle: str | None = None
+
+    def validate(self) -> tuple[str, str] | None:
+        return _url_problem(f"api_url of cluster {self.name!r}", self.api_url)
+
+
+@dataclasses.dataclass
+class KubernetesSettings(Table):
+    """[kubernetes]: clusters to check through their API, and the autoscalers that must exist."""
+
+    clusters: list[KubeCluster] = dataclasses.field(default_factory=list)
+    ca_bundle: str | None = None
+    timeout: float = 10.0
+    autoscalers: list[str] = dataclasses.field(default_factory=list)  # "namespace/name"
+    min_replicas: int = 2
+
+    def validate(self) -> tuple[str, str] | None:
+        for name in self.autoscalers:
+            if name.count("/") != 1:
+                return ("autoscalers as 'namespace/name'", repr(name))
+        return None
+
+
+@dataclasses.dataclass
+class DatabaseSettings(Table):
+    """[database]: the PostgreSQL primary (DSN through ${VAR}) and its replicas."""
+
+    dsn: str
+    expected_replicas: int = 1
+    max_lag_seconds: float = 10.0
+    connect_timeout: int = 5
+
+
+@dataclasses.dataclass
+class GrafanaSettings(Table):
+    """[grafana]"""
+
+    url: str
+    token: str | None = None   # only through ${VAR}
+    ca_bundle: str | None = None
+    dashboards: list[str] = dataclasses.field(default_factory=list)  # dashboard uids
+    timeout: float = 10.0
+
+    def validate(self) -> tuple[str, str] | None:
+        return _url_problem("url", self.url)
+
+
+@dataclasses.dataclass
+class SearchProbe(Table):
+    query: str
+    expect: str  # an ISBN, id or title the results must contain
+
+
+@dataclasses.dataclass
+class CatalogSettings(Table):
+    """[catalog]: the service's JSON data (a path on [http] base_url, a URL, or a file)."""
+
+    source: str
+    schema: str
+    search_path: str = "/api/search"
+    search_probes: list[SearchProbe] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class RestoreSettings(Table):
+    """[restore]: where the restore drill may write (never where the backups or the data live)."""
+
+    scratch_prefix: str = "restore-drill/"
+    scratch_bucket: str | None = None  # default: the [backups] bucket
+
+    def validate(self) -> tuple[str, str] | None:
+        if not self.scratch_prefix.strip("/"):
+            return ("a non-empty scratch_prefix (a folder of its own)", repr(self.scratch_prefix))
+        return None
+
+
+@dataclasses.dataclass
+class SecretsRotationSettings(Table):
+    """[secrets_rotation]: AWS Secrets Manager secrets and how recently each must have rotated."""
+
+    secrets: list[str] = dataclasses.field(default_factory=list)
+    max_age_days: int = 90
+
+
+@dataclasses.dataclass
+class Criteria(Table):
+    """[criteria]: threshold expressions per checklist item, e.g. "PERF-02" = "error_rate < 0.1% over 24h".
+
+    Stored as `expressions`; in the file, write the ids directly under [criteria.expressions]."""
+
+    expressions: dict[str, str] = dataclasses.field(default_factory=dict)
+    min_samples: int | None = None
+
+    def validate(self) -> tuple[str, str] | None:
+        from pytest_launch.thresholds import parse_threshold
+
+        for item_id, text in self.expressions.items():
+            try:
+                parse_threshold(text, "<environment>", f"criteria.expressions.{item_id}")
+            except ConfigError as error:
+                return (f"a threshold expression for {item_id}", f"{text!r} ({error.expected})")
+        return None
