@@ -253,6 +253,7 @@ class TlsProbe:
         self.settings = settings or TlsSettings()
         self.secrets = frozenset(secrets)
         self._evidence = evidence
+        self._contexts: dict[str, ssl.SSLContext] = {}  # built once: thread-safe, and not free
 
     # -- one endpoint ------------------------------------------------------------------------
     def probe(self, endpoint: str | TlsEndpoint, port: int | None = None, *,
@@ -354,6 +355,12 @@ class TlsProbe:
         return target
 
     def _verifying_context(self) -> ssl.SSLContext:
+        context = self._contexts.get("verify")
+        if context is None:
+            context = self._contexts["verify"] = self._new_verifying_context()
+        return context
+
+    def _new_verifying_context(self) -> ssl.SSLContext:
         if self.settings.ca_bundle:
             if not Path(self.settings.ca_bundle).is_file():
                 raise ProbeError(self.settings.ca_bundle, "the [tls] ca_bundle file does not exist", self.secrets)
