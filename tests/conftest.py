@@ -7,4 +7,5 @@ pytest_plugins = [
     "testbed.bind9",
     "testbed.moto_s3",
     "testbed.prometheus",
+    "testbed.alertmanager",
 ]

@@ -1,0 +1,141 @@
+"""Test bed: a real Alertmanager (Debian package `prometheus-alertmanager`) on 127.0.0.1,
+clustering off, whose receiver for synthetic readiness alerts is a webhook server in the test.
+
+Fixtures (session-scoped):
+
+- ``alertmanager_server``: an `AlertmanagerServer` with ``url``, ``webhook`` (the received
+  notifications) and ``settings(**kw)`` (AlertmanagerSettings pointing at it).
+
+Routing: alerts labelled ``readiness="synthetic"`` go to the ``readiness-webhook`` receiver
+(group_wait 0s so delivery is immediate); alerts also labelled ``route="blackhole"`` go to
+``blackhole`` (no endpoint: never delivered); everything else goes to ``default``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from testbed.support import free_port, require_binary, wait_until
+
+CONFIG = """\
+route:
+  receiver: default
+  group_by: [alertname, readiness_id]
+  group_wait: 0s
+  group_interval: 1s
+  repeat_interval: 1h
+  routes:
+    - matchers: ['readiness="synthetic"', 'route="blackhole"']
+      receiver: blackhole
+    - matchers: ['readiness="synthetic"']
+      receiver: readiness-webhook
+receivers:
+  - name: default
+  - name: blackhole
+  - name: readiness-webhook
+    webhook_configs:
+      - url: "http://127.0.0.1:{webhook_port}/hook"
+        send_resolved: true
+"""
+
+
+class Webhook:
+    """A local HTTP server that records every notification Alertmanager posts to it."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        webhook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                length = int(self.headers.get("Content-Length", 0))
+                body = self.rfile.read(length)
+                try:
+                    payload = json.loads(body)
+                except ValueError:
+                    payload = {"unparsed": body.decode(errors="replace")}
+                with webhook._lock:
+                    webhook.received.append(payload)
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.port = free_port()
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, name="am-webhook", daemon=True)
+        self.thread.start()
+
+    def alerts_with(self, readiness_id: str, status: str = "firing") -> list[dict[str, Any]]:
+        """Notified alerts carrying `readiness_id` with the given status."""
+        with self._lock:
+            payloads = list(self.received)
+        return [a for p in payloads for a in p.get("alerts", [])
+                if a.get("labels", {}).get("readiness_id") == readiness_id and a.get("status") == status]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@dataclasses.dataclass
+class AlertmanagerServer:
+    url: str
+    port: int
+    webhook: Webhook
+    log: Path
+
+    def settings(self, **overrides: Any) -> Any:
+        from pytest_launch.probes.alertmanager import AlertmanagerSettings
+
+        values: dict[str, Any] = {"url": self.url, "timeout_s": 5.0, "delivery_timeout_s": 15.0,
+                                  "synthetic_receiver": "readiness-webhook"}
+        values.update(overrides)
+        return AlertmanagerSettings(**values)
+
+    def probe(self, **overrides: Any) -> Any:
+        from pytest_launch.probes.alertmanager import AlertmanagerProbe
+
+        return AlertmanagerProbe(self.settings(**overrides))
+
+
+@pytest.fixture(scope="session")
+def alertmanager_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AlertmanagerServer]:
+    binary = require_binary("prometheus-alertmanager", "prometheus-alertmanager")
+    workdir = tmp_path_factory.mktemp("alertmanager")
+    webhook = Webhook()
+    config = workdir / "alertmanager.yml"
+    config.write_text(CONFIG.format(webhook_port=webhook.port))
+    port = free_port()
+    log = workdir / "alertmanager.log"
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            [binary, f"--config.file={config}", f"--storage.path={workdir / 'data'}",
+             f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=", "--log.level=warn"],
+            stdout=log_file, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: requests.get(f"{url}/-/ready", timeout=1).status_code == 200,
+                   timeout=30, what="alertmanager", log=log)
+        yield AlertmanagerServer(url=url, port=port, webhook=webhook, log=log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+        webhook.close()
