@@ -81,3 +81,14 @@ def test_step_summary_appends_when_set(tmp_path, monkeypatch):
     monkeypatch.delenv("GITHUB_STEP_SUMMARY")
     assert not write_step_summary("## GO")
     assert target.read_text() == "earlier step\n## GO\n"
+
+
+def test_reason_line_does_not_repeat_what_the_decision_text_says():
+    doc = sample_document(10)
+    doc["reasons"] = [{"code": "failed", "blocking": True, "nodeid": "t.py::test_tls",
+                       "checklist": "SEC-01", "owner": "sec",
+                       "text": "FAILED t.py::test_tls [SEC-01, owner sec]: expired",
+                       "evidence": {"measured": 3, "threshold": ">= 30"}}]
+    (line,) = [line for line in render_markdown(doc).splitlines() if line.startswith("- ")]
+    assert line.count("test\\_tls") == 1 and line.count("owner sec") == 1
+    assert line.startswith("- **SEC-01**") and "(measured: 3; threshold: &gt;= 30)" in line

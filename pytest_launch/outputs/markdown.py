@@ -42,13 +42,14 @@ def _evidence(evidence: Any) -> str:
 
 
 def _reason_line(reason: dict[str, Any]) -> str:
+    text = str(reason.get("text") or "")
     subject = reason.get("checklist") or ""
     parts = [f"**{md_escape(subject, 40)}**" if subject else ""]
-    if reason.get("nodeid"):
+    if reason.get("nodeid") and reason["nodeid"] not in text:  # the decision's text often names it
         parts.append(md_escape(reason["nodeid"], 120))
     head = " ".join(p for p in parts if p)
-    line = f"- {head + ': ' if head else ''}{md_escape(reason.get('text'))}"
-    if reason.get("owner"):
+    line = f"- {head + ': ' if head else ''}{md_escape(text)}"
+    if reason.get("owner") and f"owner {reason['owner']}" not in text:
         line += f" \u2014 owner {md_escape(reason['owner'], 60)}"
     return line + _evidence(reason.get("evidence"))
 
