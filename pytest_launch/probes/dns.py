@@ -281,6 +281,7 @@ class DnsProbe:
                 elif (low is not None and answer.ttl < low) or (high is not None and answer.ttl > high):
                     problems.append(f"{answer.name} {rdtype.upper()}: TTL {answer.ttl}s outside "
                                     f"[{low if low is not None else 0}, {high if high is not None else '∞'}]")
+        self._record("TTL bounds", {"ttl_min": low, "ttl_max": high, "problems": len(problems)})
         return problems
 
     # -- authoritative servers ---------------------------------------------------------------
