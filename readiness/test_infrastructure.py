@@ -1,0 +1,312 @@
+"""Infrastructure checks (checklist: Pre-Launch Validation / Infrastructure, and launch-day health).
+
+Each check inherits phase, category, severity and owner from readiness/checklist.toml through
+@pytest.mark.checklist; a target the environment does not configure skips as "not configured"
+(which blocks: no evidence is never a pass).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pytest_launch.probes.errors import ProbeError
+from pytest_launch.probes.fanout import fan_out
+from pytest_launch.suite_checks import ApiClient, env_path, node_not_ready, setting, table
+
+
+def _verify(env: Any, ca_bundle: str | None) -> bool | str:
+    return str(env_path(env, ca_bundle)) if ca_bundle else True
+
+
+def _clusters(env: Any) -> tuple[Any, list[Any]]:
+    kube = table(env, "kubernetes")
+    if not kube.clusters:
+        pytest.skip(f"not configured: [kubernetes] has no clusters in {env.path}")
+    return kube, kube.clusters
+
+
+def _client(env: Any, kube: Any, cluster: Any) -> ApiClient:
+    return ApiClient(cluster.api_url, cluster.token, _verify(env, cluster.ca_bundle or kube.ca_bundle),
+                     kube.timeout, env.secrets)
+
+
+# ------------------------------------------------------------------------------------ INF-01
+@pytest.mark.checklist("INF-01")
+def test_kubernetes_clusters_ready(launch_env: Any, launch_evidence: Any) -> None:
+    """Every cluster's API answers /readyz and lists every node Ready."""
+    kube, clusters = _clusters(launch_env)
+
+    def check(cluster: Any) -> dict[str, Any]:
+        client = _client(launch_env, kube, cluster)
+        try:
+            readyz = client.get("/readyz").text.strip()
+            nodes = client.json("/api/v1/nodes").get("items", [])
+        finally:
+            client.close()
+        not_ready = {n["metadata"]["name"]: why for n in nodes if (why := node_not_ready(n))}
+        return {"readyz": readyz, "nodes": len(nodes), "not_ready": not_ready}
+
+    problems = []
+    for outcome in fan_out(check, clusters):
+        name = outcome.target.name
+        if not outcome.ok:
+            problems.append(f"cluster {name}: {outcome.error}")
+            continue
+        result = outcome.result()
+        launch_evidence.record(**{f"cluster {name}": result})
+        if result["readyz"] != "ok":
+            problems.append(f"cluster {name}: /readyz answered {result['readyz']!r}, expected 'ok'")
+        if result["nodes"] == 0:
+            problems.append(f"cluster {name}: the API lists no nodes")
+        for node, why in result["not_ready"].items():
+            problems.append(f"cluster {name}: node {node} is not Ready: {why}")
+    assert not problems, "\n".join(problems)
+
+
+# ------------------------------------------------------------------------------------ INF-07
+@pytest.mark.checklist("INF-07")
+def test_autoscaling_policies(launch_env: Any, launch_evidence: Any) -> None:
+    """Every configured workload has a HorizontalPodAutoscaler with min >= the minimum and max > min."""
+    kube, clusters = _clusters(launch_env)
+    wanted = setting(launch_env, "kubernetes", "autoscalers")
+    problems = []
+    for cluster in clusters:
+        client = _client(launch_env, kube, cluster)
+        try:
+            for entry in wanted:
+                namespace, name = entry.split("/")
+                try:
+                    found = client.json(f"/apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers")
+                except ProbeError as error:
+                    problems.append(f"cluster {cluster.name}: {error}")
+                    continue
+                hpa = next((h for h in found.get("items", []) if h["metadata"]["name"] == name), None)
+                if hpa is None:
+                    problems.append(f"cluster {cluster.name}: no HorizontalPodAutoscaler {entry}")
+                    continue
+                spec = hpa.get("spec", {})
+                low, high = int(spec.get("minReplicas", 1)), int(spec.get("maxReplicas", 0))
+                launch_evidence.record(**{f"hpa {cluster.name}/{entry}": {
+                    "min_replicas": low, "max_replicas": high, "required_min": kube.min_replicas}})
+                if low < kube.min_replicas:
+                    problems.append(f"cluster {cluster.name}: {entry} minReplicas {low} < {kube.min_replicas}")
+                if high <= low:
+                    problems.append(f"cluster {cluster.name}: {entry} maxReplicas {high} leaves no room to scale "
+                                    f"(min {low})")
+        finally:
+            client.close()
+    assert not problems, "\n".join(problems)
+
+
+# ------------------------------------------------------------------------------ INF-02, DAT-04
+def _replication_rows(launch_env: Any) -> tuple[Any, list[dict[str, Any]]]:
+    database = table(launch_env, "database")
+    try:
+        import psycopg
+    except ImportError:
+        pytest.skip("not configured: psycopg is not installed (pip install 'pytest-launch[test]' or psycopg[binary])")
+    query = ("SELECT application_name, client_addr::text AS client, state, sync_state, "
+             "EXTRACT(EPOCH FROM COALESCE(replay_lag, interval '0'))::float AS replay_lag_s "
+             "FROM pg_stat_replication")
+    try:
+        with psycopg.connect(database.dsn, connect_timeout=database.connect_timeout) as conn:
+            conn.execute("SET statement_timeout = '5s'")
+            rows = conn.execute(query).fetchall()
+            names = ["application_name", "client", "state", "sync_state", "replay_lag_s"]
+    except psycopg.Error as error:
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        for secret in launch_env.secrets:
+            message = message.replace(secret, "***")
+        raise AssertionError(f"PostgreSQL primary ([database] dsn): {message}") from None
+    return database, [dict(zip(names, row)) for row in rows]
+
+
+@pytest.mark.checklist("INF-02")
+def test_database_replication(launch_env: Any, launch_evidence: Any) -> None:
+    """pg_stat_replication on the primary lists every expected replica as streaming."""
+    database, rows = _replication_rows(launch_env)
+    streaming = [r for r in rows if r["state"] == "streaming"]
+    launch_evidence.record(replicas=[{k: r[k] for k in ("application_name", "state", "sync_state")} for r in rows],
+                           streaming=len(streaming), expected_replicas=database.expected_replicas)
+    assert len(streaming) >= database.expected_replicas, (
+        f"{len(streaming)} replica(s) streaming from the primary, {database.expected_replicas} expected "
+        f"(pg_stat_replication states: {[r['state'] for r in rows] or 'no replica connected'})")
+
+
+@pytest.mark.checklist("DAT-04")
+def test_read_replicas_lag(launch_env: Any, launch_evidence: Any) -> None:
+    """Every replica's replay lag is below [database] max_lag_seconds."""
+    database, rows = _replication_rows(launch_env)
+    assert rows, "no replica connected to the primary (pg_stat_replication is empty): lag cannot be measured"
+    lags = {r["application_name"] or r["client"]: r["replay_lag_s"] for r in rows}
+    launch_evidence.record(replay_lag_s=lags, threshold_s=database.max_lag_seconds)
+    slow = {name: lag for name, lag in lags.items() if lag is None or lag > database.max_lag_seconds}
+    assert not slow, f"replication lag above {database.max_lag_seconds:g}s: {slow}"
+
+
+# ------------------------------------------------------------------------------------ INF-03
+@pytest.mark.checklist("INF-03")
+def test_cdn_configuration(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
+    """Every CDN URL answers 2xx with Cache-Control and a cache-status header."""
+    cdn = table(launch_env, "cdn")
+    if not cdn.urls:
+        pytest.skip(f"not configured: [cdn] urls is empty in {launch_env.path}")
+    problems = []
+    for outcome in fan_out(launch_http.get, cdn.urls):
+        if not outcome.ok:
+            problems.append(str(outcome.error))
+            continue
+        result = outcome.result()
+        status_header = next((h for h in cdn.cache_status_headers if h in result.headers), None)
+        launch_evidence.record(**{f"cdn {outcome.target}": {
+            "status": result.status, "cache_control": result.headers.get("Cache-Control"),
+            "cache_status_header": status_header,
+            "cache_status": result.headers.get(status_header) if status_header else None}})
+        if not 200 <= result.status < 300:
+            problems.append(f"{outcome.target}: answered {result.status}, expected 2xx")
+        if "Cache-Control" not in result.headers:
+            problems.append(f"{outcome.target}: no Cache-Control header")
+        if status_header is None:
+            problems.append(f"{outcome.target}: no cache status header (looked for {', '.join(cdn.cache_status_headers)})")
+    assert not problems, "\n".join(problems)
+
+
+# ------------------------------------------------------------------------------------ INF-04
+@pytest.mark.checklist("INF-04")
+def test_tls_certificates_valid(launch_tls: Any, launch_evidence: Any) -> None:
+    """Every endpoint: chain verifies, names the host, and is valid for more than min_days_left."""
+    problems = launch_tls.days_left_problems()
+    launch_evidence.record(min_days_left=launch_tls.settings.min_days_left,
+                           endpoints=[str(e) for e in launch_tls.settings.targets()])
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.checklist("INF-04")
+def test_tls_chain_complete(launch_tls: Any, launch_evidence: Any) -> None:
+    """Every endpoint presents its intermediates (no missing link in the chain)."""
+    targets = launch_tls.settings.targets()
+    if not targets:
+        pytest.skip("not configured: [tls] endpoints is empty")
+    problems = []
+    for outcome in launch_tls.probe_many():
+        if not outcome.ok:
+            problems.append(str(outcome.error))
+            continue
+        result = outcome.result()
+        if result.missing_intermediate:
+            problems.append(f"{result.endpoint}: the server does not send its intermediate certificate(s)")
+        if not result.chain_complete_known:
+            problems.append(f"{result.endpoint}: only the leaf could be read, chain completeness unknown")
+    assert not problems, "\n".join(problems)
+
+
+# ------------------------------------------------------------------------------------ INF-05
+@pytest.mark.checklist("INF-05")
+def test_dns_expected_records(launch_dns: Any) -> None:
+    problems = launch_dns.expected_problems()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.checklist("INF-05")
+def test_dns_soa_serials_agree(launch_dns: Any, launch_evidence: Any) -> None:
+    """Every authoritative nameserver serves the same SOA serial (no stale secondary)."""
+    if not launch_dns.settings.zone:
+        pytest.skip("not configured: [dns] zone is not set")
+    serials = launch_dns.soa_serials()
+    assert len(serials) >= 2, f"only {len(serials)} authoritative server(s) answered: {serials}; at least 2 expected"
+    assert len(set(serials.values())) == 1, f"authoritative servers disagree on the SOA serial: {serials}"
+
+
+@pytest.mark.checklist("INF-05")
+def test_dns_caa_names_our_ca(launch_dns: Any, launch_evidence: Any) -> None:
+    expected = launch_dns.settings.caa_issuers
+    if not expected:
+        pytest.skip("not configured: [dns] caa_issuers is empty")
+    issuers = launch_dns.caa_issuers()
+    launch_evidence.record(caa_issuers=issuers, expected=expected)
+    assert issuers, f"no CAA record for {launch_dns.settings.zone}: any CA may issue certificates for it"
+    missing = [i for i in expected if i not in issuers]
+    assert not missing, f"CAA does not allow {missing} (found {issuers})"
+
+
+@pytest.mark.checklist("INF-05")
+def test_dns_mail_policies(launch_dns: Any) -> None:
+    """SPF and DMARC present and well-formed (mail from the domain is not spoofable)."""
+    if not launch_dns.settings.zone:
+        pytest.skip("not configured: [dns] zone is not set")
+    problems = launch_dns.spf().problems + launch_dns.dmarc().problems
+    assert not problems, "\n".join(problems)
+
+
+# ------------------------------------------------------------------------------------ INF-06
+@pytest.mark.checklist("INF-06")
+def test_load_balancer_backends_healthy(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
+    """Every backend in the pool answers its health URL with 2xx."""
+    backends = setting(launch_env, "load_balancer", "backends")
+    problems = []
+    statuses = {}
+    for outcome in fan_out(lambda url: launch_http.get(url, accept_5xx=True), backends):
+        if not outcome.ok:
+            problems.append(str(outcome.error))
+            continue
+        status = outcome.result().status
+        statuses[outcome.target] = status
+        if not 200 <= status < 300:
+            problems.append(f"backend {outcome.target} answered {status}, expected 2xx")
+    launch_evidence.record(backend_status=statuses, backends=len(backends))
+    assert not problems, "\n".join(problems)
+
+
+# ------------------------------------------------------------------------------------ INF-08
+@pytest.mark.checklist("INF-08")
+def test_backup_system_configured(launch_s3: Any, launch_evidence: Any) -> None:
+    """The backup bucket is versioned, encrypted, has a retention rule and a fresh backup."""
+    if launch_s3.backups is None:
+        pytest.skip("not configured: no [backups] table")
+    bucket = launch_s3.backups.bucket
+    problems = launch_s3.backup_problems()
+    versioning = launch_s3.versioning_enabled(bucket)
+    encryption = launch_s3.default_encryption(bucket)
+    rules = launch_s3.lifecycle_rules(bucket)
+    launch_evidence.record(bucket=bucket, versioning=versioning, encryption=encryption, lifecycle_rules=len(rules))
+    if not versioning:
+        problems.append(f"s3://{bucket}: versioning is not enabled")
+    if not encryption:
+        problems.append(f"s3://{bucket}: no default encryption")
+    if not rules:
+        problems.append(f"s3://{bucket}: no enabled lifecycle (retention) rule")
+    assert not problems, "\n".join(problems)
+
+
+# ----------------------------------------------------------------------- launch day: DAY-01, RB-05
+@pytest.mark.checklist("DAY-01")
+def test_final_infrastructure_health(launch_env: Any, launch_http: Any, launch_tls: Any, launch_dns: Any,
+                                     launch_evidence: Any) -> None:
+    """Launch morning: health endpoint, certificates and DNS, in one pass."""
+    health = table(launch_env, "application").health_path or "/health"
+    problems = []
+    result = launch_http.get(health)
+    if result.status != 200:
+        problems.append(f"{result.url}: answered {result.status}, expected 200")
+    problems += launch_tls.days_left_problems()
+    problems += launch_dns.expected_problems()
+    launch_evidence.record(health_status=result.status, problems=len(problems))
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.rollback_trigger
+@pytest.mark.checklist("RB-05")
+def test_no_complete_outage(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
+    """Rollback trigger: the health endpoint and the home page answer (no complete outage)."""
+    app = table(launch_env, "application")
+    statuses = {}
+    for path in [p for p in (app.health_path, app.home_path) if p]:
+        try:
+            statuses[path] = launch_http.get(path).status
+        except ProbeError as error:
+            statuses[path] = str(error)
+    launch_evidence.record(statuses=statuses)
+    down = {p: s for p, s in statuses.items() if s != 200}
+    assert not down, f"service outage: {down}"
