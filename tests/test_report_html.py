@@ -246,3 +246,12 @@ def test_five_thousand_checks_stay_under_one_and_a_half_megabytes():
     page = render_html(doc, sample_history(doc))
     assert len(page.encode("utf-8")) < 1_500_000
     assert page.count("o-passed") >= 4000
+
+
+def test_items_outside_the_selection_are_not_counted_as_missing():
+    doc = sample_document(40)
+    manual = next(i for i in doc["checklist"] if i["mode"] == "manual" and i["status"] == "unsigned")
+    manual["status"] = "not_selected"
+    coverage = section(render_html(doc, []), "coverage")
+    assert "manual missing 3" in coverage
+    assert "not selected by this run 1" in coverage

@@ -224,11 +224,12 @@ def _coverage(doc: dict[str, Any]) -> dict[str, Any]:
     manual = [i for i in items if i.get("mode") == "manual"]
     order = {s: n for n, s in enumerate(COVERAGE_ORDER)}
     return {
-        "automated": sum(automated.values()),
-        "automated_detail": [(s, automated[s]) for s in ("passed", "failed", "waived", "missing",
-                                                         "not_selected") if automated.get(s)],
+        "automated": sum(n for s, n in automated.items() if s != "not_selected"),
+        "automated_detail": [(s, automated[s]) for s in ("passed", "failed", "waived", "missing")
+                             if automated.get(s)],
         "manual_signed": sum(1 for i in manual if i.get("status") == "signed"),
-        "manual_missing": sum(1 for i in manual if i.get("status") != "signed"),
+        "manual_missing": sum(1 for i in manual if i.get("status") not in ("signed", "not_selected")),
+        "not_selected": sum(1 for i in items if i.get("status") == "not_selected"),
         "uncovered": sum(1 for i in items if i.get("status") == "uncovered"),
         "total": len(items),
         "item_rows": sorted(items, key=lambda i: order.get(i.get("status"), 99)),
