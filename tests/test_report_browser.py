@@ -138,3 +138,41 @@ def png_rows(data: bytes, count: int) -> tuple[int, int, list[list[tuple[int, ..
         rows.append([tuple(current[x * channels:x * channels + 3]) for x in range(width)])
         previous = current
     return width, height, rows
+
+
+DRIVER = """<script>
+window.addEventListener('load', function () {
+  var group = document.getElementById('group');
+  group.value = '3';
+  group.dispatchEvent(new Event('change'));
+  var passed = document.querySelector('#controls input[value=passed]');
+  passed.checked = false;
+  passed.dispatchEvent(new Event('change'));
+  var search = document.getElementById('q');
+  search.value = 'TEST_SEC';
+  search.dispatchEvent(new Event('input'));
+});
+</script>"""
+
+
+def test_filter_search_and_group_in_the_browser(browser, tmp_path):
+    # a test-only driver script clicks the controls; the CSP (which would block it) is removed
+    doc = sample_document(600, fail_rate=0.1)
+    page = render_html(doc, [])
+    page = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page)
+    path = tmp_path / "driven.html"
+    path.write_text(page.replace("</body>", DRIVER + "</body>"), encoding="utf-8")
+    dom = dump_dom(browser, tmp_path, path)
+    table = dom[dom.index('id="checktable"'):]
+    rows = re.findall(r'<tr class="(o-[a-z]+[^"]*)"([^>]*)>(.*?)</tr>', table, re.S)
+    visible = [(cls, body) for cls, attrs, body in rows if " hidden" not in attrs]
+    expected = [c for c in doc["checks"] if c["outcome"] != "passed" and "test_sec" in c["nodeid"]]
+    assert len(rows) == len(doc["checks"])
+    assert len(visible) == len(expected) > 0
+    assert all("o-passed" not in cls and "test_sec" in body for cls, body in visible)
+    assert f"{len(expected)} of {len(doc['checks'])} shown" in dom
+    headers = re.findall(r'<tr class="grp" data-g="([^"]+)"([^>]*)>', table)
+    shown_groups = [name for name, attrs in headers if " hidden" not in attrs]
+    assert shown_groups == ["security"]  # grouped by category; empty groups hidden
+    categories = [name for name, _hidden in headers]
+    assert categories == sorted(categories) and len(categories) == len(set(categories))
