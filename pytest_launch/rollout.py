@@ -70,6 +70,7 @@ ROLLBACK_STEPS: tuple[str, ...] = (
 )
 
 Severity = Literal["blocker", "critical", "normal", "minor", "trivial"]
+Category = Literal["infra", "security", "application", "monitoring", "data", "performance", "business", "operational"]
 
 
 @dataclasses.dataclass
@@ -81,6 +82,7 @@ class Criterion(Table):
     owner: str | None = None
     checklist: str | None = None
     severity: Severity = "blocker"
+    category: Category | None = None  # default: performance
 
 
 @dataclasses.dataclass
@@ -153,13 +155,14 @@ def _is_duration(text: str) -> bool:
 class StageCheck:
     """One go criterion or rollback trigger of a stage, ready to evaluate."""
 
-    kind: Literal["go", "rollback"]
+    kind: Literal["go", "rollback", "success"]
     threshold: Threshold
     key: str  # where it is written: rollout.go_criteria[0]
     name: str = ""
     owner: str | None = None
     checklist: str | None = None
     severity: str = "blocker"
+    category: str = "performance"
 
     @property
     def expression(self) -> str:
@@ -172,7 +175,7 @@ class StageCheck:
 
     @property
     def mode(self) -> str:
-        return "criterion" if self.kind == "go" else "trigger"
+        return "trigger" if self.kind == "rollback" else "criterion"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -217,13 +220,14 @@ def stage_plan(settings: RolloutSettings, stage: int, file: str = "<environment>
     )
 
 
-def _checks(kind: Literal["go", "rollback"], key: str, entries: Sequence[str | Criterion], file: str) -> list[StageCheck]:
+def _checks(kind: Literal["go", "rollback", "success"], key: str, entries: Sequence[str | Criterion],
+            file: str, table: str = "rollout") -> list[StageCheck]:
     out = []
     for index, entry in enumerate(entries):
-        where = f"rollout.{key}[{index}]"
+        where = f"{table}.{key}[{index}]"
         if isinstance(entry, Criterion):
             out.append(StageCheck(kind, parse_threshold(entry.expr, file, where), where, entry.name,
-                                  entry.owner, entry.checklist, entry.severity))
+                                  entry.owner, entry.checklist, entry.severity, entry.category or "performance"))
         else:
             out.append(StageCheck(kind, parse_threshold(entry, file, where), where))
     return out
@@ -326,20 +330,21 @@ def judge_check(check: StageCheck, result: ThresholdResult, stage: int | None = 
     evidence = result.evidence()
     evidence.update(stage=stage, kind=check.kind, key=check.key)
     measured = _shown(result.measured, check.threshold.unit)
-    what = "go criterion" if check.kind == "go" else "rollback trigger"
+    what = {"go": "go criterion", "rollback": "rollback trigger", "success": "success criterion"}[check.kind]
+    hold = "HOLD: " if check.kind != "success" else ""
     head = f"{what} {check.expression!r}"
     detail = f"measured {measured}, threshold {check.threshold.op} {result.threshold_text}"
     window = f", window {result.window}" if result.window else ""
     if result.status in (NO_DATA, ERROR):
-        message = (f"HOLD: {head} is {result.status}: {result.reason} (query: {result.query}{window}); "
+        message = (f"{hold}{head} is {result.status}: {result.reason} (query: {result.query}{window}); "
                    f"no data is never a pass")
         if check.kind == "rollback":
             message += " — a trigger that cannot be evaluated cannot show the system is safe"
         return CheckVerdict(False, True, message, evidence)
-    if check.kind == "go":
+    if check.kind != "rollback":
         if result.status == PASS:
             return CheckVerdict(True, False, f"PASS: {head}: {detail}{window}", evidence)
-        return CheckVerdict(False, False, f"HOLD: {head} FAILED: {detail}{window}; {result.reason} "
+        return CheckVerdict(False, False, f"{hold or 'MISSED: '}{head} FAILED: {detail}{window}; {result.reason} "
                                           f"(query: {result.query})", evidence)
     if result.status == PASS:
         return CheckVerdict(True, False, f"quiet: {head} did not fire: {detail}{window}", evidence)

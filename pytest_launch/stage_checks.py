@@ -31,6 +31,7 @@ from pytest_launch.config.errors import ConfigError
 from pytest_launch.rollout import CheckVerdict, StageCheck, StagePlan, evaluate_check, judge_check, metric_queries, stage_plan
 
 PARAM = "launch_stage_check"
+SUCCESS_PARAM = "launch_success_check"
 _DESELECT_KEY = pytest.StashKey[bool]()
 
 
@@ -93,7 +94,8 @@ def _marks(item: StageItem) -> list[pytest.MarkDecorator]:
     if check.checklist:
         marks.append(pytest.mark.checklist(check.checklist))
     else:
-        marks += [pytest.mark.t_0, pytest.mark.performance, getattr(pytest.mark, check.severity)]
+        phase = pytest.mark.t_plus_1 if check.kind == "success" else pytest.mark.t_0
+        marks += [phase, getattr(pytest.mark, check.category), getattr(pytest.mark, check.severity)]
         if check.owner:
             marks.append(pytest.mark.owner(check.owner))
     if check.kind == "rollback":
@@ -102,12 +104,32 @@ def _marks(item: StageItem) -> list[pytest.MarkDecorator]:
 
 
 def _id(item: StageItem) -> str:
+    if item.check is not None and item.check.kind == "success":
+        return f"success: {item.check.label}"
     if item.check is None:
         return f"stage{item.stage}-not-evaluable"
     return f"stage{item.stage}-{'go' if item.check.kind == 'go' else 'rollback'}: {item.check.label}"
 
 
+def success_items(config: pytest.Config) -> list[StageItem]:
+    """The T+1 success criteria of [success]; none without an environment or [success]."""
+    env = _environment(config)
+    success = env.table("success") if env is not None else None
+    if success is None:
+        return []
+    from pytest_launch.postlaunch import success_plan
+
+    plan = success_plan(success, str(env.path))
+    return [StageItem(100, check, plan) for check in plan.go]
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if SUCCESS_PARAM in metafunc.fixturenames:
+        found = success_items(metafunc.config)
+        if not found:
+            metafunc.parametrize(SUCCESS_PARAM, [pytest.param(None, id="no-success-criteria")])
+        else:
+            metafunc.parametrize(SUCCESS_PARAM, [pytest.param(i, marks=_marks(i), id=_id(i)) for i in found])
     if PARAM not in metafunc.fixturenames:
         return
     items = stage_items(metafunc.config)
@@ -123,7 +145,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     keep, drop = [], []
     for node in items:
         callspec = getattr(node, "callspec", None)
-        if callspec is not None and PARAM in callspec.params and callspec.params[PARAM] is None:
+        if callspec is not None and any(name in callspec.params and callspec.params[name] is None
+                                        for name in (PARAM, SUCCESS_PARAM)):
             drop.append(node)
         else:
             keep.append(node)
@@ -150,21 +173,37 @@ def launch_stage_prometheus(request: pytest.FixtureRequest) -> Iterator[Any]:
 def launch_stage_verdict(launch_stage_check: StageItem, launch_stage_prometheus: Any,
                          launch_evidence: Any, request: pytest.FixtureRequest) -> CheckVerdict:
     """Evaluates one stage check (in setup: inconclusive evidence errors the check)."""
-    item = launch_stage_check
-    launch_evidence.record(stage=item.stage)
+    return _verdict(launch_stage_check, launch_stage_prometheus, launch_evidence, request)
+
+
+@pytest.fixture
+def launch_success_verdict(launch_success_check: StageItem, launch_stage_prometheus: Any,
+                           launch_evidence: Any, request: pytest.FixtureRequest) -> CheckVerdict:
+    """Evaluates one T+1 success criterion (in setup: inconclusive evidence errors the check)."""
+    return _verdict(launch_success_check, launch_stage_prometheus, launch_evidence, request)
+
+
+def _verdict(item: StageItem, prometheus: Any, launch_evidence: Any, request: pytest.FixtureRequest) -> CheckVerdict:
+    success = item.check is not None and item.check.kind == "success"
+    hold = "" if success else "HOLD: "
+    if not success:
+        launch_evidence.record(stage=item.stage)
     if item.problem is not None or item.check is None or item.plan is None:
         launch_evidence.record(result="ERROR", reason=item.problem)
-        pytest.fail(f"HOLD: {item.problem}", pytrace=False)
+        pytest.fail(f"{hold}{item.problem}", pytrace=False)
     check, plan = item.check, item.plan
-    if launch_stage_prometheus is None:
-        message = (f"HOLD: {check.kind} check {check.expression!r} cannot be evaluated: the environment has "
+    if prometheus is None:
+        message = (f"{hold}{check.kind} check {check.expression!r} cannot be evaluated: the environment has "
                    f"no [prometheus] table with the url of the metrics")
-        launch_evidence.record(expression=check.expression, result="ERROR", reason=message)
+        launch_evidence.record(expression=check.expression, kind=check.kind, result="ERROR", reason=message)
         pytest.fail(message, pytrace=False)
     env = _environment(request.config)
-    metrics = metric_queries(env.table("rollout") if env is not None else None, env.table("prometheus") if env else None)
-    result = evaluate_check(check, plan, launch_stage_prometheus, metrics)
-    verdict = judge_check(check, result, item.stage)
+    metrics = metric_queries(env.table("rollout"), env.table("prometheus")) if env is not None else {}
+    success_table = env.table("success") if env is not None else None
+    if success_table is not None:
+        metrics.update(success_table.metrics)
+    result = evaluate_check(check, plan, prometheus, metrics)
+    verdict = judge_check(check, result, None if success else item.stage)
     launch_evidence.record(query=result.query, window=result.window, measured=result.measured,
                            threshold=result.threshold_text, result=result.status, expression=check.expression,
                            kind=check.kind, reason=result.reason, samples=result.sample_count,

@@ -23,6 +23,7 @@ TABLES: dict[str, str] = {
     "alertmanager": "pytest_launch.probes.alertmanager:AlertmanagerSettings",
     # rollout and thresholds (issue 6)
     "rollout": "pytest_launch.rollout:RolloutSettings",
+    "success": "pytest_launch.postlaunch:SuccessSettings",
     # readiness-suite tables (issue 4) are added below this line
     "application": "pytest_launch.suite_settings:ApplicationSettings",
     "security": "pytest_launch.suite_settings:SecuritySettings",
