@@ -1,0 +1,182 @@
+"""Application checks (checklist: Pre-Launch Validation / Application, launch-day deploy and smoke).
+
+Journeys are read-only (GET/HEAD/OPTIONS only, enforced when the environment file is loaded).
+Provider checks probe each provider's health URL; a provider that is not configured skips.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from pytest_launch.probes.errors import ProbeError
+from pytest_launch.suite_checks import setting, table
+
+
+def _health_problem(result: Any, app: Any) -> str | None:
+    if result.status != 200:
+        return f"{result.url}: answered {result.status}, expected 200"
+    try:
+        body = result.json()
+    except ValueError:
+        return None if result.text.strip().lower() in [v.lower() for v in app.health_ok_values] else (
+            f"{result.url}: body {result.text[:80]!r} is not a healthy status")
+    value = body.get(app.health_field) if isinstance(body, dict) else None
+    if str(value) not in app.health_ok_values:
+        return f"{result.url}: {app.health_field} = {value!r}, expected one of {app.health_ok_values}"
+    return None
+
+
+def _journey_problems(launch_http: Any, journey: Any, evidence: Any) -> list[str]:
+    problems = []
+    steps = []
+    for number, step in enumerate(journey.steps, 1):
+        label = f"journey {journey.name!r} step {number} ({step.method} {step.path})"
+        try:
+            result = launch_http.request(step.method, step.path)
+        except ProbeError as error:
+            problems.append(f"{label}: {error}")
+            break
+        steps.append({"path": step.path, "status": result.status, "elapsed_ms": round(result.elapsed_ms, 1)})
+        if result.status != step.status:
+            problems.append(f"{label}: answered {result.status}, expected {step.status}")
+            break
+        missing = [text for text in step.contains if text not in result.text]
+        if missing:
+            problems.append(f"{label}: the answer does not contain {missing}")
+        if step.json_keys:
+            try:
+                body = result.json()
+            except ValueError:
+                problems.append(f"{label}: the answer is not JSON")
+                continue
+            absent = [k for k in step.json_keys if not isinstance(body, dict) or k not in body]
+            if absent:
+                problems.append(f"{label}: the JSON answer lacks {absent}")
+    evidence.record(**{f"journey {journey.name}": steps})
+    return problems
+
+
+def _journeys(env: Any) -> list[Any]:
+    journeys = table(env, "application").journeys
+    if not journeys:
+        pytest.skip(f"not configured: [application] journeys is empty in {env.path}")
+    return journeys
+
+
+# ------------------------------------------------------------------------------------ APP-09
+@pytest.mark.checklist("APP-09")
+def test_critical_user_journeys(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
+    problems = []
+    for journey in _journeys(launch_env):
+        problems += _journey_problems(launch_http, journey, launch_evidence)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.checklist("DAY-04")
+def test_launch_day_smoke_tests(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
+    """Launch morning: the same journeys, against the freshly deployed version."""
+    problems = []
+    for journey in _journeys(launch_env):
+        problems += _journey_problems(launch_http, journey, launch_evidence)
+    assert not problems, "\n".join(problems)
+
+
+# ------------------------------------------------------------------------------------ APP-10
+@pytest.mark.checklist("APP-10")
+def test_health_endpoint(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
+    app = table(launch_env, "application")
+    path = setting(launch_env, "application", "health_path")
+    result = launch_http.get(path, accept_5xx=True)
+    launch_evidence.record(health_status=result.status, elapsed_ms=round(result.elapsed_ms, 1))
+    problem = _health_problem(result, app)
+    assert problem is None, problem
+
+
+# ------------------------------------------------------------------------------------ DAY-03
+@pytest.mark.checklist("DAY-03")
+def test_deployed_version(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
+    app = table(launch_env, "application")
+    path = setting(launch_env, "application", "version_path")
+    expected = setting(launch_env, "application", "expected_version")
+    result = launch_http.get(path)
+    assert result.status == 200, f"{result.url}: answered {result.status}, expected 200"
+    try:
+        deployed = result.json().get(app.version_field)
+    except (ValueError, AttributeError):
+        deployed = result.text.strip()[:80]
+    launch_evidence.record(deployed_version=deployed, expected_version=expected)
+    assert str(deployed) == expected, f"{result.url}: version {deployed!r} is deployed, {expected!r} expected"
+
+
+# ------------------------------------------------------------------------------------ DAY-13
+@pytest.mark.checklist("DAY-13")
+def test_maintenance_mode_removed(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
+    app = table(launch_env, "application")
+    statuses = {}
+    for path in [p for p in (app.home_path, app.health_path) if p]:
+        statuses[path] = launch_http.get(path, accept_5xx=True).status
+    launch_evidence.record(statuses=statuses)
+    not_open = {p: s for p, s in statuses.items() if s != 200}
+    assert not not_open, f"the site is not open (maintenance page or error): {not_open}"
+
+
+# ------------------------------------------------------------------------- providers: APP-03..08
+def _provider_health(launch_env: Any, launch_http: Any, launch_evidence: Any, key: str, what: str) -> None:
+    url = setting(launch_env, "providers", key)
+    result = launch_http.get(url, accept_5xx=True)
+    launch_evidence.record(**{f"{what} health": {"status": result.status, "elapsed_ms": round(result.elapsed_ms, 1)}})
+    assert 200 <= result.status < 300, f"{what}: {result.url} answered {result.status}, expected 2xx"
+
+
+@pytest.mark.checklist("APP-03")
+def test_feature_flag_service(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
+    _provider_health(launch_env, launch_http, launch_evidence, "feature_flags_url", "feature-flag service")
+    providers = table(launch_env, "providers")
+    if providers.expected_flags:
+        url = setting(launch_env, "providers", "feature_flags_list_url")
+        result = launch_http.get(url)
+        assert result.status == 200, f"feature flags: {result.url} answered {result.status}"
+        try:
+            known = {flag.get("key") for flag in result.json().get("flags", [])}
+        except (ValueError, AttributeError):
+            raise AssertionError(f"feature flags: {result.url} did not answer a JSON list of flags") from None
+        missing = [f for f in providers.expected_flags if f not in known]
+        launch_evidence.record(flags_defined=sorted(k for k in known if k), expected_flags=providers.expected_flags)
+        assert not missing, f"feature flags not defined in the flag service: {missing}"
+
+
+@pytest.mark.checklist("APP-04")
+def test_error_tracking_configured(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
+    """A well-formed Sentry DSN (https://KEY@HOST/PROJECT) whose host answers."""
+    dsn = setting(launch_env, "providers", "error_tracking_dsn")
+    parts = urlsplit(dsn)
+    project = parts.path.strip("/")
+    assert parts.scheme in ("http", "https") and parts.username and parts.hostname and project.isdigit(), (
+        "[providers] error_tracking_dsn is not a Sentry DSN of the form https://PUBLIC_KEY@HOST/PROJECT_ID")
+    host = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    result = launch_http.get(host + "/", accept_5xx=True, follow_redirects=False)
+    launch_evidence.record(ingest_host=host, project=project, status=result.status)
+    assert result.status < 500, f"error tracking ingest host {host} answered {result.status}"
+
+
+@pytest.mark.checklist("APP-05")
+def test_analytics_configured(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
+    _provider_health(launch_env, launch_http, launch_evidence, "analytics_url", "analytics")
+
+
+@pytest.mark.checklist("APP-06")
+def test_payment_provider_healthy(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
+    _provider_health(launch_env, launch_http, launch_evidence, "payments_url", "payment provider")
+
+
+@pytest.mark.checklist("APP-07")
+def test_email_provider_healthy(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
+    _provider_health(launch_env, launch_http, launch_evidence, "email_url", "email provider")
+
+
+@pytest.mark.checklist("APP-08")
+def test_push_provider_healthy(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
+    _provider_health(launch_env, launch_http, launch_evidence, "push_url", "push notification provider")
