@@ -81,6 +81,13 @@ def test_caa_names_the_issuer(dns_probe):
     assert dns_probe.caa_issuers("www") == ["letsencrypt.org"]  # inherited from the zone apex
 
 
+def test_caa_problems(dns_probe):
+    assert dns_probe.caa_problems(issuers=["letsencrypt.org"]) == []
+    assert dns_probe.caa_problems(issuers=["pki.goog"]) == [
+        "launch.test.: CAA does not allow pki.goog (allowed: letsencrypt.org)"]
+    assert dns_probe.caa_problems(issuers=[]) == ["no CA to look for: set [dns] caa_issuers"]
+
+
 def test_spf_and_dmarc_well_formed(dns_probe):
     assert dns_probe.spf().well_formed
     dmarc = dns_probe.dmarc()

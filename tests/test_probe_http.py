@@ -89,7 +89,18 @@ def test_connection_refused_names_the_target(closed_port):
         probe.get("/health")
 
 
-def test_dns_failure_names_the_target():
+def test_dns_failure_names_the_target(monkeypatch):
+    # Mocked: a real failed lookup would send a query to the machine's resolver, off loopback.
+    import socket
+
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host == "no-such-host.invalid":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     probe = HttpProbe(HttpSettings(base_url="http://no-such-host.invalid", retries=0, timeout=2))
     with pytest.raises(ProbeError, match=r"no-such-host.invalid/: DNS lookup failed"):
         probe.get("/")

@@ -348,6 +348,22 @@ class DnsProbe:
         """The CAs the CAA records allow to issue for `name` (issue and issuewild tags)."""
         return sorted({r.issuer for r in self.caa(name) if r.tag in ("issue", "issuewild") and r.issuer})
 
+    def caa_problems(self, name: str | None = None, issuers: Iterable[str] | None = None) -> list[str]:
+        """Empty when CAA records exist for `name` and allow every CA in `issuers` (default:
+        [dns] caa_issuers, the CAs of the served certificates); else what is wrong."""
+        wanted = sorted(self.settings.caa_issuers if issuers is None else issuers)
+        if not wanted:
+            return ["no CA to look for: set [dns] caa_issuers"]
+        where = self.qualify(name) if name else self._zone(None)
+        allowed = self.caa_issuers(name)
+        if not allowed:
+            problems = [f"{where}: no CAA issue record (any CA may issue)"]
+        else:
+            problems = [f"{where}: CAA does not allow {ca} (allowed: {', '.join(allowed)})"
+                        for ca in wanted if ca not in allowed]
+        self._record(f"{where} CAA", {"allowed": allowed, "expected": wanted, "problems": len(problems)})
+        return problems
+
     def spf(self, domain: str | None = None) -> MailPolicy:
         name = self.qualify(domain) if domain else self._zone(None)
         texts = self.lookup(name, "TXT").values
