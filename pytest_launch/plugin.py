@@ -25,8 +25,8 @@ from pytest_launch.redact import Redactor
 from pytest_launch.results import EVIDENCE, MESSAGE, META, ResultCollector, item_metadata, report_message
 from pytest_launch.state import LaunchState, load_state
 
-# the probe fixtures (launch_http, launch_tls, ...), added once pytest_launch/fixtures.py lands
-pytest_plugins: list[str] = []
+# the probe fixtures (launch_http, launch_tls, ...) and the launch-day stage checks
+pytest_plugins = ["pytest_launch.fixtures", "pytest_launch.stage_checks"]
 
 _EVIDENCE_KEY = pytest.StashKey[Evidence]()
 _PROBLEM_KEY = pytest.StashKey[str]()
@@ -135,11 +135,32 @@ def _redact_report(report: pytest.TestReport, redactor: Redactor) -> None:
                 path, lineno, reason = report.longrepr
                 report.longrepr = (path, lineno, redactor.text(str(reason)))
             else:
-                crash = getattr(report.longrepr, "reprcrash", None)
-                report.longrepr = RedactedRepr(masked, redactor.text(crash.message) if crash else masked,
-                                               crash.path if crash else "", crash.lineno if crash else 0)
+                # Mask pytest's own repr objects in place, so that they keep their shape (the
+                # short summary's crash line, xdist serialisation); fall back to plain text.
+                _mask_repr(report.longrepr, redactor)
+                if redactor.text(str(report.longrepr)) != str(report.longrepr):
+                    crash = getattr(report.longrepr, "reprcrash", None)
+                    report.longrepr = RedactedRepr(masked, redactor.text(crash.message) if crash else masked,
+                                                   crash.path if crash else "", crash.lineno if crash else 0)
     if report.sections:
         report.sections = [(title, redactor.text(content)) for title, content in report.sections]
+
+
+def _mask_repr(value: Any, redactor: Redactor, depth: int = 0) -> Any:
+    """`value` with every string masked; pytest's repr objects (_pytest._code) are changed in place."""
+    if isinstance(value, str):
+        return redactor.text(value)
+    if depth > 10:
+        return value
+    if isinstance(value, list):
+        return [_mask_repr(v, redactor, depth + 1) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_mask_repr(v, redactor, depth + 1) for v in value)
+    if type(value).__module__.startswith("_pytest._code") and hasattr(value, "__dict__"):
+        for name, attr in list(vars(value).items()):
+            if name != "style":  # "long"/"short"/...: a keyword, not text
+                object.__setattr__(value, name, _mask_repr(attr, redactor, depth + 1))
+    return value
 
 
 class RedactedRepr:

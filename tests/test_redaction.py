@@ -1,0 +1,176 @@
+"""No secret in any output (PRODUCT §7, issue 2 "Safety", issue 7 "Secrets"): a ${VAR} value, a
+token or a password in a URL, leaked through every place a check can leak it, reaches neither
+the JSON, the HTML/Markdown/history renderings, --junitxml nor the terminal."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from launch_project import PROD, TODAY, check_by_name, make_project, read_report
+from pytest_launch.redact import MASK, Redactor
+
+SECRET = "s3cr3t-Value-9f8e7d"
+URL_PASSWORD = "hunter2-db-pass"
+BEARER = "eyJhbGciOiJIUzI1NiJ9.leaky"
+
+LEAKS = f"""
+import logging
+import sys
+import pytest
+
+@pytest.fixture
+def token(launch_env):
+    return launch_env["custom"]["token"]
+
+@pytest.mark.blocker
+def test_assertion_message(token):
+    assert token == "expected", f"login rejected for token {{token}}"
+
+@pytest.mark.blocker
+def test_assertion_compare(token):
+    assert token in ["a", "b"]
+
+@pytest.mark.blocker
+def test_captured_output(token):
+    print("stdout: using token", token)
+    sys.stderr.write("stderr: token=" + token + "\\n")
+    logging.getLogger("probe").warning("log: sending %s", token)
+    assert False
+
+@pytest.mark.blocker
+def test_exception_text(token):
+    raise RuntimeError("upstream said: invalid credentials " + token)
+
+@pytest.mark.blocker
+def test_url_with_credentials():
+    raise ConnectionError("could not reach postgres://launch:{URL_PASSWORD}@db.internal:5432/app")
+
+@pytest.mark.normal
+def test_evidence_value(token, launch_evidence):
+    launch_evidence.record(header="Bearer " + token, url="https://ops:{URL_PASSWORD}@api.example/health",
+                           nested={{"list": [token, 1]}}, **{{token: "as a key"}})
+    launch_evidence.record(auth="Authorization: Bearer {BEARER}")
+
+@pytest.mark.minor
+def test_skip_reason(token):
+    pytest.skip("skipped because " + token + " is read-only")
+
+@pytest.mark.trivial
+def test_fail_without_trace(token):
+    pytest.fail("probe failed with " + token, pytrace=False)
+
+@pytest.mark.blocker
+def test_environment_dump(launch_env):
+    print(dict(launch_env["custom"]))
+    assert False, repr(dict(launch_env["custom"]))
+"""
+
+
+@pytest.fixture
+def secret_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAUNCH_TODAY", TODAY)
+    monkeypatch.setenv("LAUNCH_TEST_TOKEN", SECRET)
+
+
+def outputs_of(pytester: pytest.Pytester, result: pytest.RunResult) -> dict[str, str]:
+    texts = {"terminal stdout": result.stdout.str(), "terminal stderr": result.stderr.str()}
+    for path in sorted(pytester.path.rglob("*")):
+        if path.is_file() and path.suffix in (".json", ".xml", ".html", ".md", ".jsonl"):
+            texts[str(path.relative_to(pytester.path))] = path.read_text("utf-8", errors="replace")
+    return texts
+
+
+def assert_no_secret(texts: dict[str, str]) -> None:
+    for name, text in texts.items():
+        for secret in (SECRET, URL_PASSWORD, BEARER):
+            assert secret not in text, f"{secret!r} leaked into {name}"
+
+
+def assert_outputs_present(pytester: pytest.Pytester, texts: dict[str, str]) -> None:
+    assert "reports/prod/go-no-go.json" in texts
+    assert "launch.json" in texts and "junit.xml" in texts
+    if importlib.util.find_spec("pytest_launch.outputs.render_all") is not None:
+        assert "reports/prod/go-no-go.html" in texts and "reports/prod/go-no-go.md" in texts
+
+
+def run_leaks(pytester: pytest.Pytester, *extra: str, subprocess: bool = False) -> pytest.RunResult:
+    make_project(pytester, LEAKS, checklist=None, env=PROD + '\n[custom]\ntoken = "${LAUNCH_TEST_TOKEN}"\n')
+    args = ["-p", "no:cacheprovider", "--env=prod", "--launch-json=launch.json", "--junitxml=junit.xml",
+            "-rA", "--tb=long", "-l", *extra]
+    if subprocess:
+        return pytester.runpytest_subprocess(*args)
+    return pytester.runpytest_inprocess(*args)
+
+
+@pytest.mark.usefixtures("secret_env")
+def test_no_secret_reaches_any_output(pytester):
+    result = run_leaks(pytester)
+    result.assert_outcomes(failed=7, passed=1, skipped=1)
+    texts = outputs_of(pytester, result)
+    assert_outputs_present(pytester, texts)
+    assert_no_secret(texts)
+    # the masked values are still there, so the reader sees that something was masked
+    doc = read_report(pytester)
+    assert check_by_name(doc, "::test_assertion_message")["message"].startswith(f"AssertionError: login rejected for token {MASK}")
+    evidence = check_by_name(doc, "::test_evidence_value")["evidence"]
+    assert evidence["header"] == f"Bearer {MASK}"
+    assert evidence["url"] == f"https://ops:{MASK}@api.example/health"
+    assert evidence["nested"] == {"list": [MASK, 1]}
+    assert evidence[MASK] == "as a key"
+    assert MASK in check_by_name(doc, "::test_skip_reason")["message"]
+    assert f"postgres://launch:{MASK}@db.internal" in check_by_name(doc, "::test_url_with_credentials")["message"]
+    assert f"stdout: using token {MASK}" in texts["terminal stdout"]
+    assert f"log: sending {MASK}" in texts["junit.xml"] or f"log: sending {MASK}" in texts["terminal stdout"]
+
+
+@pytest.mark.usefixtures("secret_env")
+def test_no_secret_reaches_any_output_under_xdist(pytester):
+    result = run_leaks(pytester, "-n", "2", subprocess=True)
+    result.assert_outcomes(failed=7, passed=1, skipped=1)
+    texts = outputs_of(pytester, result)
+    assert_outputs_present(pytester, texts)
+    assert_no_secret(texts)
+    evidence = check_by_name(read_report(pytester), "::test_evidence_value")["evidence"]
+    assert evidence["header"] == f"Bearer {MASK}"
+    # the masked failure keeps its shape through xdist: the short summary names the real error
+    result.stdout.fnmatch_lines(["FAILED test_checks.py::test_url_with_credentials - ConnectionError: could not*",
+                                 "FAILED test_checks.py::test_exception_text - RuntimeError: upstream said*"],
+                                consecutive=False)
+
+
+@pytest.mark.usefixtures("secret_env")
+def test_a_secret_on_the_command_line_is_masked_in_the_recorded_args(pytester):
+    make_project(pytester, "import pytest\n\n@pytest.mark.blocker\ndef test_ok():\n    pass\n", checklist=None,
+                 env=PROD + '\n[custom]\ntoken = "${LAUNCH_TEST_TOKEN}"\n')
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--env=prod", "-k", f"not {SECRET}")
+    doc = read_report(pytester)
+    assert SECRET not in json.dumps(doc)
+    assert f"not {MASK}" in doc["run"]["args"]
+    assert result.ret == 0
+
+
+def test_the_redactor_masks_secrets_urls_and_credentials():
+    redactor = Redactor([SECRET, "ab"])
+    assert redactor.text(f"x {SECRET} y") == f"x {MASK} y"
+    assert redactor.text("ab cab") == "ab cab"  # two-character values are not treated as secrets
+    assert redactor.text("https://user:pw123@host/x") == f"https://user:{MASK}@host/x"
+    assert redactor.text("Authorization: Bearer abc.def") == f"Authorization: Bearer {MASK}"
+    assert redactor.text("password=hunter22&x=1") == f"password={MASK}&x=1"
+    # a secret that contains another is masked whole
+    both = Redactor(["abcdef", "abc"])
+    assert both.text("abcdef abc") == f"{MASK} {MASK}"
+    assert Redactor([SECRET]).data({"k": [SECRET, {SECRET: 1}], "n": 2}) == {"k": [MASK, {MASK: 1}], "n": 2}
+
+
+def test_environment_secrets_are_the_substituted_values(tmp_path: Path, monkeypatch):
+    from pytest_launch.config.environment import load_environment
+
+    env_file = tmp_path / "prod.toml"
+    env_file.write_text('[custom]\ndsn = "postgres://app:${LAUNCH_DB_PW}@db/app"\nplain = "${LAUNCH_EMPTY}"\n')
+    environment = load_environment(env_file, {"LAUNCH_DB_PW": URL_PASSWORD, "LAUNCH_EMPTY": ""})
+    assert environment["custom"]["dsn"] == f"postgres://app:{URL_PASSWORD}@db/app"
+    assert environment.secrets == frozenset({URL_PASSWORD})
