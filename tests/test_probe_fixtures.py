@@ -169,3 +169,18 @@ def test_health(launch_http):
     out = result.stdout.str()
     assert "connection refused" in out
     assert "/t/***/health: connection refused" in out
+
+
+def test_tls_pool_size_from_ini_unless_the_environment_sets_it(pytester, monkeypatch):
+    (pytester.path / "unset.toml").write_text('[tls]\nendpoints = ["localhost:1"]\n')
+    (pytester.path / "set.toml").write_text('[tls]\nendpoints = ["localhost:1"]\nmax_workers = 7\n')
+    pytester.makepyfile(test_pool='''
+import os
+
+def test_pool(launch_tls):
+    assert launch_tls.settings.max_workers == int(os.environ["EXPECTED_WORKERS"])
+''')
+    monkeypatch.setenv("EXPECTED_WORKERS", "3")
+    run(pytester, "unset.toml", "-o", "launch_tls_max_workers=3").assert_outcomes(passed=1)
+    monkeypatch.setenv("EXPECTED_WORKERS", "7")
+    run(pytester, "set.toml", "-o", "launch_tls_max_workers=3").assert_outcomes(passed=1)
