@@ -25,6 +25,7 @@ visible only at the receiver; the test bed checks that with a local webhook serv
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 import datetime as dt
 import time
 import uuid
@@ -154,6 +155,9 @@ class AlertmanagerProbe:
         if settings.bearer_token and settings.bearer_token not in env.secrets:
             raise ConfigError(str(env.path), "alertmanager.bearer_token", "a ${VAR} reference (secrets are "
                               "never written in environment files)", "a literal token")
+        if settings.ca_bundle and not Path(settings.ca_bundle).expanduser().is_absolute():
+            # relative to the environment file's folder, like every other table
+            settings = dataclasses.replace(settings, ca_bundle=str(Path(env.path).parent / settings.ca_bundle))
         return cls(settings, env.secrets)
 
     # ------------------------------------------------------------------ transport

@@ -23,6 +23,7 @@ The other endpoints raise `ProbeError` naming the target.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 import math
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -160,6 +161,9 @@ class PrometheusProbe:
         if settings.bearer_token and settings.bearer_token not in env.secrets:
             raise ConfigError(str(env.path), "prometheus.bearer_token", "a ${VAR} reference (secrets are "
                               "never written in environment files)", "a literal token")
+        if settings.ca_bundle and not Path(settings.ca_bundle).expanduser().is_absolute():
+            # relative to the environment file's folder, like every other table
+            settings = dataclasses.replace(settings, ca_bundle=str(Path(env.path).parent / settings.ca_bundle))
         return cls(settings, env.secrets)
 
     # ------------------------------------------------------------------ transport
