@@ -222,7 +222,10 @@ class HttpProbe:
         if count > 10_000:
             raise ValueError("a burst is bounded: count must be at most 10000")
         single = HttpProbe(dataclasses.replace(self.settings, retries=0), None, self.secrets)
-        outcomes = fan_out(lambda _: single.get(path, accept_5xx=True, **kwargs).status, range(count), concurrency)
+        try:
+            outcomes = fan_out(lambda _: single.get(path, accept_5xx=True, **kwargs).status, range(count), concurrency)
+        finally:
+            single.close()
         statuses = [o.result() for o in outcomes]
         counts = {str(s): statuses.count(s) for s in sorted(set(statuses))}
         self._record(f"burst GET {self.url(path)} x{count}", {"statuses": counts})
