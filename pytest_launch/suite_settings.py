@@ -15,7 +15,7 @@ Secrets (tokens, DSNs with keys, database passwords) only through ${VAR}.
     [catalog]       the JSON data, its schema, search probes         (DAT-02, DAT-06, RB-03)
     [restore]       scratch location of the restore drill            (DAT-03)
     [secrets_rotation]  Secrets Manager secret ids and maximum age   (SEC-06)
-    [criteria]      checklist id -> threshold expression (T+1, success criteria, monitoring)
+    (T+1 thresholds live in [success] criteria, each naming its checklist id: pytest_launch.postlaunch)
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 from urllib.parse import urlsplit
 
-from pytest_launch.config.errors import ConfigError
 from pytest_launch.config.schema import Table
 
 
@@ -247,23 +246,3 @@ class SecretsRotationSettings(Table):
 
     secrets: list[str] = dataclasses.field(default_factory=list)
     max_age_days: int = 90
-
-
-@dataclasses.dataclass
-class Criteria(Table):
-    """[criteria]: threshold expressions per checklist item, e.g. "PERF-02" = "error_rate < 0.1% over 24h".
-
-    Stored as `expressions`; in the file, write the ids directly under [criteria.expressions]."""
-
-    expressions: dict[str, str] = dataclasses.field(default_factory=dict)
-    min_samples: int | None = None
-
-    def validate(self) -> tuple[str, str] | None:
-        from pytest_launch.thresholds import parse_threshold
-
-        for item_id, text in self.expressions.items():
-            try:
-                parse_threshold(text, "<environment>", f"criteria.expressions.{item_id}")
-            except ConfigError as error:
-                return (f"a threshold expression for {item_id}", f"{text!r} ({error.expected})")
-        return None

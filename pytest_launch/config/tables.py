@@ -36,7 +36,6 @@ TABLES: dict[str, str] = {
     "catalog": "pytest_launch.suite_settings:CatalogSettings",
     "restore": "pytest_launch.suite_settings:RestoreSettings",
     "secrets_rotation": "pytest_launch.suite_settings:SecretsRotationSettings",
-    "criteria": "pytest_launch.suite_settings:Criteria",
 }
 
 FREE_FORM_TABLES: frozenset[str] = frozenset({"custom"})

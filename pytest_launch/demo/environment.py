@@ -164,7 +164,9 @@ class DemoEnvironment:
 
             lines += ["[prometheus]", f"url = {q(self.prometheus_url)}", PROMETHEUS_TABLE]
         if self.alertmanager_url and _importable("pytest_launch.probes.alertmanager"):
-            lines += ["[alertmanager]", f"url = {q(self.alertmanager_url)}", ""]
+            lines += ["[alertmanager]", f"url = {q(self.alertmanager_url)}",
+                      'expected_receivers = ["catalog-oncall"]', 'synthetic_receiver = "catalog-oncall"',
+                      "delivery_timeout_s = 10", ""]
         return "\n".join(lines)
 
     def write_environment(self, path: Path, base: Path) -> Path:

@@ -27,7 +27,8 @@ expected_jobs = ["catalog"]
 expected_alerts = ["CatalogHighErrorRate", "CatalogHighLatencyP95", "CatalogInstanceDown"]
 
 [prometheus.queries]
-error_rate = 'sum(rate(http_requests_total{code=~"5..",{labels}}[{window}])) / sum(rate(http_requests_total{{labels}}[{window}]))'
+# "or vector(0)": no 5xx at all is a 0 % error rate, not a query without data
+error_rate = '(sum(rate(http_requests_total{code=~"5..",{labels}}[{window}])) or vector(0)) / sum(rate(http_requests_total{{labels}}[{window}]))'
 latency = 'histogram_quantile({quantile}, sum by (le) (rate(http_request_duration_seconds_bucket{{labels}}[{window}])))'
 availability = 'avg(avg_over_time(up{job="catalog",{labels}}[{window}]))'
 request_rate = 'sum(rate(http_requests_total{{labels}}[{window}]))'
@@ -199,6 +200,17 @@ def start_monitoring(workdir: Path, app_ports: list[int], webhook_url: str, ca_b
     return Monitoring(prom_url, am_url, len(app_ports), logs)
 
 
+def _has_rates(url: str) -> bool:
+    try:
+        answer = requests.get(f"{url}/api/v1/query", params={"query": "sum(rate(http_requests_total[1m]))"},
+                              timeout=1).json()
+    except (requests.RequestException, ValueError):
+        return False
+    return bool(answer.get("data", {}).get("result"))
+
+
 def wait_monitoring_ready(prometheus_url: str, targets: int, timeout: float = 20.0) -> None:
-    """Wait until Prometheus at `prometheus_url` reports `targets` targets up."""
+    """Wait until Prometheus at `prometheus_url` reports `targets` targets up and has scraped
+    twice (so that rates, and the demo's SLI queries, have data)."""
     wait_for(lambda: _targets_up(prometheus_url, targets), timeout, "Prometheus scraping the app")
+    wait_for(lambda: _has_rates(prometheus_url), timeout, "Prometheus rates of the app's requests")
