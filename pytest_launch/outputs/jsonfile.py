@@ -90,7 +90,29 @@ def build_document(
     }
     if extra:
         doc.update(extra)
-    return (redactor or Redactor()).data(doc)
+    return valid_text((redactor or Redactor()).data(doc))
+
+
+def valid_text(value: Any) -> Any:
+    """A copy of JSON-like data whose strings encode as UTF-8: a lone surrogate (from bytes that
+    were not UTF-8, decoded with surrogateescape) becomes U+FFFD instead of failing every writer."""
+    if isinstance(value, str):
+        if value.isascii():
+            return value
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            try:  # surrogateescape'd bytes back to bytes: one U+FFFD per bad byte
+                raw = value.encode("utf-8", "surrogateescape")
+            except UnicodeEncodeError:
+                raw = value.encode("utf-8", "surrogatepass")
+            return raw.decode("utf-8", "replace")
+        return value
+    if isinstance(value, dict):
+        return {valid_text(k): valid_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [valid_text(v) for v in value]
+    return value
 
 
 def document_inputs(doc: dict[str, Any]) -> tuple[list[CheckResult], list[ChecklistItem], list[Waiver],
