@@ -105,7 +105,8 @@ def _marks(item: StageItem) -> list[pytest.MarkDecorator]:
 
 def _id(item: StageItem) -> str:
     if item.check is not None and item.check.kind == "success":
-        return f"success: {item.check.label}"
+        linked = f"{item.check.checklist} " if item.check.checklist else ""
+        return f"success: {linked}{item.check.label}"
     if item.check is None:
         return f"stage{item.stage}-not-evaluable"
     return f"stage{item.stage}-{'go' if item.check.kind == 'go' else 'rollback'}: {item.check.label}"
