@@ -543,10 +543,6 @@ def _num(value: float) -> str:
     return f"{value:.6g}"
 
 
-def resolve_template(metric: str, metrics: Mapping[str, str]) -> str | None:
-    return metrics.get(metric)
-
-
 def evaluate(threshold: Threshold, probe: Any, metrics: Mapping[str, str], *, mode: str = "criterion",
              default_window: str = "5m", step: str = "15s", min_samples: int = 1,
              now: float | None = None) -> ThresholdResult:
