@@ -72,7 +72,7 @@ DEMO_FLAGS = {"new-checkout": True, "recommendations": False, "catalog-search-v2
 
 
 class FixedWindowLimiter:
-    """At most `limit` requests per `window_s` per key (client address and path)."""
+    """At most `limit` requests per `window_s` per key (client address and path with query)."""
 
     def __init__(self, limit: int, window_s: float) -> None:
         self.limit = limit
@@ -160,7 +160,7 @@ class CatalogApp:
             return self._json({"error": "request blocked by WAF"}, 403)
         if request.path.startswith("/api/") and "no_rate_limit" not in self.faults:
             client = request.remote_addr or "?"
-            if not self.limiter.allow((client, request.path)):
+            if not self.limiter.allow((client, request.full_path)):
                 response = self._json({"error": "too many requests"}, 429)
                 response.headers["Retry-After"] = "1"
                 return response
