@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -48,16 +47,6 @@ def _recorder(evidence: Any) -> Callable[[dict[str, Any]], None]:
     return record
 
 
-def _relative_to_env(env: Any, path: str | None) -> str | None:
-    """A file named in the environment file is relative to that file's folder."""
-    if not path:
-        return path
-    candidate = Path(path).expanduser()
-    if not candidate.is_absolute():
-        candidate = Path(env.path).parent / candidate
-    return str(candidate)
-
-
 def build_probe(name: str, env: Any, evidence: Any = None, config: pytest.Config | None = None) -> Any:
     """The probe `name` built from `env`'s tables (skips when its table is missing)."""
     record = _recorder(evidence) if evidence is not None else None
@@ -65,14 +54,11 @@ def build_probe(name: str, env: Any, evidence: Any = None, config: pytest.Config
     if name == "http":
         from pytest_launch.probes.http import HttpProbe
 
-        settings = _table(env, "http")
-        settings = dataclasses.replace(settings, ca_bundle=_relative_to_env(env, settings.ca_bundle))
-        return HttpProbe(settings, record, secrets)
+        return HttpProbe(_table(env, "http"), record, secrets)
     if name == "tls":
         from pytest_launch.probes.tls import TlsProbe
 
         settings = _table(env, "tls")
-        settings = dataclasses.replace(settings, ca_bundle=_relative_to_env(env, settings.ca_bundle))
         if settings.max_workers is None and config is not None and config.getini(TLS_WORKERS_INI):
             settings = dataclasses.replace(settings, max_workers=int(config.getini(TLS_WORKERS_INI)))
         return TlsProbe(settings, record, secrets)

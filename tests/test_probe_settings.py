@@ -44,7 +44,9 @@ def test_every_probe_table_loads_typed(tmp_path):
     path = tmp_path / "prod.toml"
     path.write_text(FULL)
     env = load_environment(path)
-    assert isinstance(env.table("http"), HttpSettings) and env["http"].ca_bundle == "ca.pem"
+    # a relative file name is relative to the environment file's folder
+    assert isinstance(env.table("http"), HttpSettings)
+    assert env["http"].ca_bundle == str(env.path.parent / "ca.pem")
     tls = env.table("tls")
     assert isinstance(tls, TlsSettings)
     assert tls.targets() == [TlsEndpoint("shop.example.com", 443), TlsEndpoint("api.example.com", 8443),
@@ -76,3 +78,24 @@ def test_registry_names_every_probe_and_imports_lazily():
     assert probe_class("tls").__name__ == "TlsProbe"
     with pytest.raises(KeyError, match="no probe named 'ftp'"):
         probe_class("ftp")
+
+
+@pytest.mark.parametrize("table, key", [("prometheus", "bearer_token"), ("custom", "api_token"),
+                                        ("custom", "password")])
+def test_a_literal_credential_in_the_file_is_refused(tmp_path: Path, table: str, key: str) -> None:
+    path = tmp_path / "prod.toml"
+    url = 'url = "http://127.0.0.1:9090"\n' if table == "prometheus" else ""
+    path.write_text(f'[{table}]\n{url}{key} = "hunter2-literal"\n')
+    with pytest.raises(ConfigError) as excinfo:
+        load_environment(path, process_env={})
+    message = str(excinfo.value)
+    assert f"{table}.{key}: expected a ${{VAR}} reference" in message
+    assert "hunter2-literal" not in message
+
+
+def test_a_credential_from_a_variable_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "prod.toml"
+    path.write_text('[custom]\napi_token = "${API_TOKEN}"\n')
+    env = load_environment(path, process_env={"API_TOKEN": "s3cr3t-value"})
+    assert env["custom"]["api_token"] == "s3cr3t-value"
+    assert "s3cr3t-value" in env.secrets

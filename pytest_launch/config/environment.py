@@ -24,6 +24,10 @@ from pytest_launch.config.schema import Table, build
 from pytest_launch.config.toml import read_toml
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# keys whose values are credentials: they must come through ${VAR}, never be written in the file
+SECRET_KEY = re.compile(r"(?i)(^|_)(token|password|passwd|secret|api_key|apikey|dsn|secret_access_key)$")
+# keys naming a file: relative paths are relative to the environment file's folder
+FILE_KEYS = ("ca_bundle",)
 _MAX_EXTENDS_DEPTH = 5
 
 
@@ -55,7 +59,8 @@ class Environment(Mapping[str, Any]):
                     raise ConfigError(file, table, "a table", type(value).__name__)
                 self._tables[table] = value
             else:
-                self._tables[table] = build(cls, value, file, table)
+                self._tables[table] = _resolve_files(build(cls, value, file, table), path.parent)
+            _refuse_literal_secrets(value, file, table, self.secrets)
         info = self._tables.get("environment")
         if info is None:
             info = EnvironmentInfo()
@@ -161,3 +166,23 @@ def _substitute(value: Any, file: str, key: str, process_env: Mapping[str, str],
     if isinstance(value, list):
         return [_substitute(v, file, f"{key}[{i}]", process_env, secrets) for i, v in enumerate(value)]
     return value
+
+
+def _refuse_literal_secrets(value: Any, file: str, key: str, secrets: frozenset[str]) -> None:
+    if isinstance(value, dict):
+        for name, inner in value.items():
+            _refuse_literal_secrets(inner, file, f"{key}.{name}", secrets)
+        return
+    name = key.rsplit(".", 1)[-1]
+    if isinstance(value, str) and value and SECRET_KEY.search(name) and value not in secrets:
+        raise ConfigError(file, key, "a ${VAR} reference (secrets are never written in environment files)",
+                          "a literal value", f"write {name} = \"${{{name.upper()}}}\" and export {name.upper()}")
+
+
+def _resolve_files(settings: Any, folder: Path) -> Any:
+    changes = {}
+    for name in FILE_KEYS:
+        value = getattr(settings, name, None)
+        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            changes[name] = str(folder / value)
+    return dataclasses.replace(settings, **changes) if changes else settings
