@@ -207,8 +207,8 @@ def test_trend_and_what_changed_since_the_previous_run():
     assert trend.count("<rect") == 3
     assert "b-go" in trend and "b-nogo" in trend and ">now<" in trend
     newly_failing = trend[trend.index("Newly failing"):trend.index("Newly passing")]
-    assert f"Newly failing (1)" in newly_failing and failing_now[0] in newly_failing
-    assert f"Newly passing (2)" in trend
+    assert "Newly failing (1)" in newly_failing and failing_now[0] in newly_failing
+    assert "Newly passing (2)" in trend
     for nodeid in passing_now[:2]:
         assert nodeid in trend
     assert "NO-GO</b> → now" in trend
