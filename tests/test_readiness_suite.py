@@ -168,3 +168,61 @@ def test_example_environment_names_its_missing_secret(monkeypatch: pytest.Monkey
         monkeypatch.delenv(variable, raising=False)
     with pytest.raises(ConfigError, match="SENTRY_DSN"):
         load_environment(READINESS / "environments" / "prod.example.toml")
+
+
+# --------------------------------------------------------------------------- Grafana (MON-02)
+# No Grafana can run here (not packaged in Debian): a local server replays recorded answers of
+# Grafana's HTTP API (/api/health, /api/search), and the check runs against it for real.
+
+def _grafana_app(token: str, dashboards: list[str]) -> Any:
+    from werkzeug.wrappers import Request, Response
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        if request.headers.get("Authorization") != f"Bearer {token}":
+            response = Response(json.dumps({"message": "Unauthorized"}), status=401, mimetype="application/json")
+        elif request.path == "/api/health":
+            response = Response(json.dumps({"commit": "abc123", "database": "ok", "version": "10.4.2"}),
+                                mimetype="application/json")
+        elif request.path == "/api/search":
+            response = Response(json.dumps([{"uid": uid, "title": uid.title(), "type": "dash-db"} for uid in dashboards]),
+                                mimetype="application/json")
+        else:
+            response = Response("{}", status=404, mimetype="application/json")
+        return response(environ, start_response)
+
+    return app
+
+
+@pytest.mark.parametrize("served, passes", [(["catalog-overview", "catalog-slo"], True), (["catalog-overview"], False)])
+def test_grafana_check_against_replayed_api(served: list[str], passes: bool, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from pytest_launch.config.environment import load_environment
+    from pytest_launch.demo.servers import DemoWSGIServer
+    from pytest_launch.evidence import Evidence
+
+    server = DemoWSGIServer(_grafana_app("grafana-secret-token", served)).start()
+    try:
+        env_file = tmp_path / "env.toml"
+        env_file.write_text(f'[grafana]\nurl = "http://127.0.0.1:{server.server_port}"\ntoken = "${{GRAFANA_TOKEN}}"\n'
+                            'dashboards = ["catalog-overview", "catalog-slo"]\ntimeout = 5\n')
+        monkeypatch.setenv("GRAFANA_TOKEN", "grafana-secret-token")
+        env = load_environment(env_file)
+        spec = importlib.util.spec_from_file_location("readiness_monitoring", READINESS / "test_monitoring.py")
+        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+        evidence = Evidence()
+        if passes:
+            module.test_grafana_dashboards(env, evidence)
+            assert evidence["dashboards_found"] == 2
+        else:
+            with pytest.raises(AssertionError, match=r"dashboards missing \(by uid\): \['catalog-slo'\]"):
+                module.test_grafana_dashboards(env, evidence)
+        monkeypatch.setenv("GRAFANA_TOKEN", "a-wrong-token")
+        with pytest.raises(Exception, match="HTTP 401") as failure:
+            module.test_grafana_dashboards(load_environment(env_file), Evidence())
+        assert "a-wrong-token" not in str(failure.value)
+    finally:
+        server.stop()
