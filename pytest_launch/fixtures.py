@@ -117,6 +117,21 @@ def launch_aws(launch_env: Any, launch_evidence: Any) -> Any:
     return build_probe("aws", launch_env, launch_evidence)
 
 
+@pytest.fixture
+def launch_prometheus(launch_env: Any, launch_evidence: Any) -> Any:
+    """A PrometheusProbe from [prometheus]: `.query(promql, min_samples=)`, `.query_range()`,
+    `.targets_down()`, `.rules()`, `.alert_rule(name)`, `.alerts()`, `.ready()`. A query with no
+    series, NaN or too few samples is a no-data result, never a number."""
+    return build_probe("prometheus", launch_env, launch_evidence)
+
+
+@pytest.fixture
+def launch_alertmanager(launch_env: Any, launch_evidence: Any) -> Any:
+    """An AlertmanagerProbe from [alertmanager]: `.status()`, `.missing_receivers()`, `.alerts()`;
+    `.send_synthetic_alert()` changes state: only from checks marked destructive."""
+    return build_probe("alertmanager", launch_env, launch_evidence)
+
+
 class LaunchProbes:
     """Every registered probe, built from the environment on first use: `launch_probes.http`."""
 
