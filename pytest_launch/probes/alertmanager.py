@@ -25,7 +25,6 @@ visible only at the receiver; the test bed checks that with a local webhook serv
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 import datetime as dt
 import time
 import uuid
@@ -34,13 +33,10 @@ from urllib.parse import urlsplit
 
 import requests
 
-from pytest_launch import __version__
-from pytest_launch.config.errors import ConfigError
 from pytest_launch.config.schema import Table
 from pytest_launch.probes.errors import ProbeError, mask_secrets
-from pytest_launch.probes.http import describe_request_error
+from pytest_launch.probes.api_client import ApiClient
 
-USER_AGENT = f"pytest-launch/{__version__}"
 SYNTHETIC_ALERTNAME = "LaunchReadinessSynthetic"
 
 
@@ -134,44 +130,15 @@ def _iso(moment: dt.datetime) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class AlertmanagerProbe:
+class AlertmanagerProbe(ApiClient):
     """A client of one Alertmanager (API v2)."""
 
-    def __init__(self, settings: AlertmanagerSettings, secrets: frozenset[str] | set[str] = frozenset()) -> None:
-        self.settings = settings
-        self.base_url = settings.url.rstrip("/")
-        self.secrets = frozenset(secrets) | ({settings.bearer_token} if settings.bearer_token else set())
-        self.session = requests.Session()
-        self.session.headers["User-Agent"] = USER_AGENT
-        if settings.bearer_token:
-            self.session.headers["Authorization"] = f"Bearer {settings.bearer_token}"
-        self._verify: bool | str = settings.ca_bundle if (settings.ca_bundle and settings.verify) else settings.verify
-
-    @classmethod
-    def from_environment(cls, env: Any) -> AlertmanagerProbe:
-        settings = env.table("alertmanager")
-        if settings is None:
-            raise ConfigError(str(env.path), "alertmanager", "an [alertmanager] table with url", "no such table")
-        if settings.bearer_token and settings.bearer_token not in env.secrets:
-            raise ConfigError(str(env.path), "alertmanager.bearer_token", "a ${VAR} reference (secrets are "
-                              "never written in environment files)", "a literal token")
-        if settings.ca_bundle and not Path(settings.ca_bundle).expanduser().is_absolute():
-            # relative to the environment file's folder, like every other table
-            settings = dataclasses.replace(settings, ca_bundle=str(Path(env.path).parent / settings.ca_bundle))
-        return cls(settings, env.secrets)
+    table = "alertmanager"
 
     # ------------------------------------------------------------------ transport
 
-    def _target(self, path: str) -> str:
-        return mask_secrets(self.base_url + path, self.secrets)
-
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        timeout = self.settings.timeout_s
-        try:
-            response = self.session.request(method, self.base_url + path, timeout=timeout, verify=self._verify,
-                                            **kwargs)
-        except requests.RequestException as error:
-            raise ProbeError(self._target(path), describe_request_error(error, timeout, 0), self.secrets) from None
+        response = self._send(method, path, **kwargs)
         if response.status_code >= 400:
             detail = response.text.strip()[:200]
             raise ProbeError(self._target(path), f"HTTP {response.status_code} {response.reason or ''}".rstrip()
@@ -287,12 +254,3 @@ class AlertmanagerProbe:
         body = [{"labels": alert.labels, "startsAt": alert.starts_at, "endsAt": _iso(_now()),
                  "generatorURL": "https://pytest-launch.invalid/synthetic"}]
         self._request("POST", "/api/v2/alerts", json=body)
-
-    def close(self) -> None:
-        self.session.close()
-
-    def __enter__(self) -> AlertmanagerProbe:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()

@@ -23,7 +23,6 @@ The other endpoints raise `ProbeError` naming the target.
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 import math
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -31,13 +30,10 @@ from urllib.parse import urlsplit
 
 import requests
 
-from pytest_launch import __version__
-from pytest_launch.config.errors import ConfigError
 from pytest_launch.config.schema import Table
 from pytest_launch.probes.errors import ProbeError, mask_secrets
-from pytest_launch.probes.http import describe_request_error
+from pytest_launch.probes.api_client import ApiClient
 
-USER_AGENT = f"pytest-launch/{__version__}"
 _EVIDENCE_SERIES = 20  # at most this many series are copied into evidence
 
 
@@ -138,48 +134,17 @@ def _sample(pair: Any) -> list[float]:
     return [float(ts), float(raw)]  # float("NaN"), float("+Inf") parse as such
 
 
-class PrometheusProbe:
+class PrometheusProbe(ApiClient):
     """A read-only client of one Prometheus server."""
 
-    def __init__(self, settings: PrometheusSettings, secrets: frozenset[str] | set[str] = frozenset()) -> None:
-        self.settings = settings
-        self.base_url = settings.url.rstrip("/")
-        self.secrets = frozenset(secrets) | ({settings.bearer_token} if settings.bearer_token else set())
-        self.session = requests.Session()
-        self.session.headers["User-Agent"] = USER_AGENT
-        if settings.bearer_token:
-            self.session.headers["Authorization"] = f"Bearer {settings.bearer_token}"
-        self._verify: bool | str = settings.ca_bundle if (settings.ca_bundle and settings.verify) else settings.verify
-
-    @classmethod
-    def from_environment(cls, env: Any) -> PrometheusProbe:
-        """The probe for `env`'s [prometheus] table. A bearer token written in the file (not
-        through ${VAR}) is a ConfigError."""
-        settings = env.table("prometheus")
-        if settings is None:
-            raise ConfigError(str(env.path), "prometheus", "a [prometheus] table with url", "no such table")
-        if settings.bearer_token and settings.bearer_token not in env.secrets:
-            raise ConfigError(str(env.path), "prometheus.bearer_token", "a ${VAR} reference (secrets are "
-                              "never written in environment files)", "a literal token")
-        if settings.ca_bundle and not Path(settings.ca_bundle).expanduser().is_absolute():
-            # relative to the environment file's folder, like every other table
-            settings = dataclasses.replace(settings, ca_bundle=str(Path(env.path).parent / settings.ca_bundle))
-        return cls(settings, env.secrets)
+    table = "prometheus"
 
     # ------------------------------------------------------------------ transport
 
-    def _target(self, path: str) -> str:
-        return mask_secrets(self.base_url + path, self.secrets)
-
     def _get(self, path: str, params: Mapping[str, Any] | None = None, method: str = "GET") -> requests.Response:
-        url = self.base_url + path
-        timeout = self.settings.timeout_s
-        try:
-            if method == "POST":
-                return self.session.post(url, data=params, timeout=timeout, verify=self._verify)
-            return self.session.get(url, params=params, timeout=timeout, verify=self._verify)
-        except requests.RequestException as error:
-            raise ProbeError(self._target(path), describe_request_error(error, timeout, 0), self.secrets) from None
+        if method == "POST":
+            return self._send("POST", path, data=params)
+        return self._send("GET", path, params=params)
 
     def _api(self, path: str, params: Mapping[str, Any] | None = None,
              method: str = "GET") -> tuple[Any, list[str]]:
@@ -330,14 +295,6 @@ class PrometheusProbe:
                             "active_at": alert.get("activeAt")})
         return out
 
-    def close(self) -> None:
-        self.session.close()
-
-    def __enter__(self) -> PrometheusProbe:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
 
 
 def _parse_result(data: Any) -> tuple[list[dict[str, Any]], str | None]:

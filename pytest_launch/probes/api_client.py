@@ -1,0 +1,69 @@
+"""What the HTTP-API probes (Prometheus, Alertmanager) share: a requests Session with the
+plugin's User-Agent and an optional bearer token, verification per request (requests ignores
+Session.verify when REQUESTS_CA_BUNDLE is set), a timeout on every call, and transport errors
+turned into a ProbeError that names the target with secrets masked."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Protocol
+
+import requests
+
+from pytest_launch.config.errors import ConfigError
+from pytest_launch.probes.errors import ProbeError, mask_secrets
+from pytest_launch.probes.http import USER_AGENT, describe_request_error
+
+
+
+class ApiSettings(Protocol):
+    url: str
+    timeout_s: float
+    verify: bool
+    ca_bundle: str | None
+    bearer_token: str | None
+
+
+class ApiClient:
+    """Base of a probe that talks to one HTTP API; subclasses name their environment table."""
+
+    table: ClassVar[str]
+
+    def __init__(self, settings: Any, secrets: frozenset[str] | set[str] = frozenset()) -> None:
+        self.settings = settings
+        self.base_url = settings.url.rstrip("/")
+        self.secrets = frozenset(secrets) | ({settings.bearer_token} if settings.bearer_token else set())
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        if settings.bearer_token:
+            self.session.headers["Authorization"] = f"Bearer {settings.bearer_token}"
+        self._verify: bool | str = settings.ca_bundle if (settings.ca_bundle and settings.verify) else settings.verify
+
+    @classmethod
+    def from_environment(cls, env: Any) -> Any:
+        """The probe for `env`'s table. (Literal tokens and relative ca_bundle paths are handled
+        when the environment file is loaded.)"""
+        settings = env.table(cls.table)
+        if settings is None:
+            raise ConfigError(str(env.path), cls.table, f"a [{cls.table}] table with url", "no such table")
+        return cls(settings, env.secrets)
+
+    def _target(self, path: str) -> str:
+        return mask_secrets(self.base_url + path, self.secrets)
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """One request with the configured timeout; ProbeError for transport failures."""
+        timeout = self.settings.timeout_s
+        try:
+            return self.session.request(method, self.base_url + path, timeout=timeout, verify=self._verify,
+                                        **kwargs)
+        except requests.RequestException as error:
+            raise ProbeError(self._target(path), describe_request_error(error, timeout, 0), self.secrets) from None
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
