@@ -42,7 +42,11 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         state = load_state(config)
     except ConfigError as exc:
-        raise pytest.UsageError(exc.message) from None
+        message = exc.message
+        if config.option.launch_env == "demo":
+            # readiness/conftest.py replaces "demo" by the running demo's generated environment
+            message += "\nthe demo environment is started by the readiness suite: run `pytest readiness --env=demo`"
+        raise pytest.UsageError(message) from None
     config.stash[STATE_KEY] = state
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(LaunchController(config, state), "launch-controller")

@@ -13,7 +13,10 @@ from typing import Any
 MASK = "***"
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<password>[^@/\s]+)@")
 _AUTH_HEADER = re.compile(r"(?i)\b(authorization\s*[:=]\s*['\"]?(?:bearer|basic|token)\s+)([^\s'\",}]+)")
-_KEYED = re.compile(r"(?i)\b((?:password|passwd|secret|token|api[_-]?key)\s*[=:]\s*['\"]?)([^\s'\",}&]{4,})")
+# `password=value` (query strings, environment dumps) and `"password": "value"` (JSON, dicts);
+# prose such as "search-api-key: never rotated" is left alone.
+_KEYED = re.compile(r"(?i)(?<![a-z])((?:password|passwd|secret|token|api[_-]?key)\s*=\s*['\"]?)([^\s'\",}&]{4,})"
+                    r"|(?<![a-z])((?:password|passwd|secret|token|api[_-]?key)['\"]\s*:\s*['\"])([^'\"]{4,})")
 
 
 class Redactor:
@@ -37,7 +40,7 @@ class Redactor:
                 text = text.replace(secret, MASK)
         text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
         text = _AUTH_HEADER.sub(lambda m: m.group(1) + MASK, text)
-        text = _KEYED.sub(lambda m: m.group(1) + MASK, text)
+        text = _KEYED.sub(lambda m: (m.group(1) or m.group(3)) + MASK, text)
         return text
 
     def data(self, value: Any) -> Any:

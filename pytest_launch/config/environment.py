@@ -60,7 +60,6 @@ class Environment(Mapping[str, Any]):
                 self._tables[table] = value
             else:
                 self._tables[table] = _resolve_files(build(cls, value, file, table), path.parent)
-            _refuse_literal_secrets(value, file, table, self.secrets)
         info = self._tables.get("environment")
         if info is None:
             info = EnvironmentInfo()
@@ -116,10 +115,12 @@ def load_environment(path: Path, process_env: Mapping[str, str] | None = None) -
         known = sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
         hint = ("known environments: " + ", ".join(known)) if known else None
         raise ConfigError(str(path), None, "an environment file", "no such file", hint)
-    data = _load_layered(path, 0)
+    raw = _load_layered(path, 0)
     secrets: set[str] = set()
-    data = _substitute(data, str(path), "", process_env, secrets)
-    return Environment(path, data, secrets)
+    data = _substitute(raw, str(path), "", process_env, secrets)
+    environment = Environment(path, data, secrets)
+    _refuse_literal_secrets(raw, str(path), "")
+    return environment
 
 
 def _load_layered(path: Path, depth: int) -> dict[str, Any]:
@@ -168,13 +169,14 @@ def _substitute(value: Any, file: str, key: str, process_env: Mapping[str, str],
     return value
 
 
-def _refuse_literal_secrets(value: Any, file: str, key: str, secrets: frozenset[str]) -> None:
+def _refuse_literal_secrets(value: Any, file: str, key: str) -> None:
+    """A credential key's value must come (at least in part) from ${VAR}."""
     if isinstance(value, dict):
         for name, inner in value.items():
-            _refuse_literal_secrets(inner, file, f"{key}.{name}", secrets)
+            _refuse_literal_secrets(inner, file, f"{key}.{name}" if key else name)
         return
     name = key.rsplit(".", 1)[-1]
-    if isinstance(value, str) and value and SECRET_KEY.search(name) and value not in secrets:
+    if isinstance(value, str) and value and SECRET_KEY.search(name) and not _VAR.search(value):
         raise ConfigError(file, key, "a ${VAR} reference (secrets are never written in environment files)",
                           "a literal value", f"write {name} = \"${{{name.upper()}}}\" and export {name.upper()}")
 
