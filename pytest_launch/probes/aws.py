@@ -119,7 +119,9 @@ class AwsProbe:
         self.config = botocore.config.Config(
             connect_timeout=self.settings.connect_timeout,
             read_timeout=self.settings.read_timeout,
-            retries={"max_attempts": self.settings.max_attempts, "mode": "standard"},
+            # total_max_attempts counts the first attempt too; botocore's "max_attempts" key
+            # counts only retries, which made max_attempts = 3 four attempts
+            retries={"total_max_attempts": self.settings.max_attempts, "mode": "standard"},
         )
 
     def client(self, service: str) -> Any:
