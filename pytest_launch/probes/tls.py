@@ -23,6 +23,7 @@ import ipaddress
 import socket
 import ssl
 import tempfile
+import threading
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -254,6 +255,7 @@ class TlsProbe:
         self.secrets = frozenset(secrets)
         self._evidence = evidence
         self._contexts: dict[str, ssl.SSLContext] = {}  # built once: thread-safe, and not free
+        self._contexts_lock = threading.Lock()  # a fan-out's threads must not each build one
 
     # -- one endpoint ------------------------------------------------------------------------
     def probe(self, endpoint: str | TlsEndpoint, port: int | None = None, *,
@@ -357,7 +359,10 @@ class TlsProbe:
     def _verifying_context(self) -> ssl.SSLContext:
         context = self._contexts.get("verify")
         if context is None:
-            context = self._contexts["verify"] = self._new_verifying_context()
+            with self._contexts_lock:
+                context = self._contexts.get("verify")
+                if context is None:
+                    context = self._contexts["verify"] = self._new_verifying_context()
         return context
 
     def _new_verifying_context(self) -> ssl.SSLContext:
