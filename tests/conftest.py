@@ -8,4 +8,5 @@ pytest_plugins = [
     "testbed.moto_s3",
     "testbed.prometheus",
     "testbed.alertmanager",
+    "testbed.postgres",
 ]
