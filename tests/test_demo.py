@@ -220,7 +220,9 @@ def test_demo_with_monitoring_scrapes_the_app() -> None:
     try:
         assert demo.prometheus_url and demo.alertmanager_url
         targets = requests.get(demo.prometheus_url + "/api/v1/targets", timeout=5).json()["data"]["activeTargets"]
-        assert sorted(t["health"] for t in targets) == ["up", "up"]
+        # both app instances, and the simulated launch metrics (payments, registrations, ...)
+        assert sorted((t["labels"]["job"], t["health"]) for t in targets) == [
+            ("catalog", "up"), ("catalog", "up"), ("demo-launch-metrics", "up")]
         rules = requests.get(demo.prometheus_url + "/api/v1/rules", timeout=5).json()["data"]["groups"][0]["rules"]
         assert {r["name"] for r in rules} >= {"CatalogHighErrorRate", "CatalogInstanceDown"}
         receivers = requests.get(demo.alertmanager_url + "/api/v2/receivers", timeout=5).json()

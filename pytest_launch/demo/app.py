@@ -56,6 +56,7 @@ APP_FAULTS = frozenset({
     "corrupt_catalog",    # the served catalog has a duplicate ISBN and a dangling author id
     "provider_down",      # the payment provider stand-in answers 503
     "search_index_missing",  # /api/search finds nothing
+    "api_errors",         # every /api/ request answers 500 (a bad release: the error rate soars)
 })
 
 _WAF_SIGNATURES = ("<script", "' or '1'='1", "' or 1=1", "union select", "../", "%3cscript")
@@ -158,6 +159,8 @@ class CatalogApp:
     def _guarded(self, request: Request, endpoint: str, args: dict[str, Any]) -> Response:
         if "no_waf" not in self.faults and self._looks_like_attack(request):
             return self._json({"error": "request blocked by WAF"}, 403)
+        if request.path.startswith("/api/") and "api_errors" in self.faults:
+            return self._json({"error": "internal error"}, 500)
         if request.path.startswith("/api/") and "no_rate_limit" not in self.faults:
             client = request.remote_addr or "?"
             if not self.limiter.allow((client, request.full_path)):

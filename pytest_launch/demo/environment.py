@@ -47,7 +47,7 @@ CATALOG = DATA / "catalog.json"
 CATALOG_SCHEMA = DATA / "catalog.schema.json"
 HOSTNAME = "demo.launch.test"
 DNS_FAULTS = frozenset({"dns_serial_mismatch", "no_caa"})
-MONITORING_FAULTS = frozenset({"no_prometheus", "no_alertmanager"})
+MONITORING_FAULTS = frozenset({"no_prometheus", "no_alertmanager", "payment_failures"})  # payment_failures: demo/launch_metrics.py
 ALL_FAULTS = (demo_app.APP_FAULTS | kube.KUBE_FAULTS | storage.STORAGE_FAULTS | DNS_FAULTS
               | MONITORING_FAULTS | {"expired_certificate", "backend_down"})
 
@@ -257,7 +257,8 @@ def _start(workdir: Path, faults: frozenset[str], stoppers: list[Any], with_moni
 
         monitoring = start_monitoring(
             workdir, [server_a.port, server_b.port], base_url + "/hooks/alertmanager", str(ca_bundle),
-            stoppers, prometheus="no_prometheus" not in faults, alertmanager="no_alertmanager" not in faults)
+            stoppers, prometheus="no_prometheus" not in faults, alertmanager="no_alertmanager" not in faults,
+            faults=faults)
 
     dns_ports = []
     for index in range(2):

@@ -2,6 +2,13 @@
 rules for the SLIs, and a real Alertmanager whose receiver is the app's webhook (a pager
 stand-in). Started only when the binaries are installed (Debian: prometheus,
 prometheus-alertmanager); scrape and evaluation interval 1 s so data exists within seconds.
+
+With Prometheus, the demo also runs what launch day measures: synthetic visitors browsing the
+app (pytest_launch.demo.traffic: real requests, so the error rate and latency are real) and
+the simulated launch metrics the book catalog does not have (pytest_launch.demo.launch_metrics:
+payments, registrations, uploads, CDN, database, pods' CPU and memory, ...), scraped as the job
+`demo-launch-metrics`. Without Prometheus none of them runs: the launch-day and T+1 checks then
+cannot be evaluated and block (no [prometheus] table: missing evidence, never a pass).
 """
 
 from __future__ import annotations
@@ -9,12 +16,16 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import requests
 
 from pytest_launch.demo.environment import terminate, wait_for
+from pytest_launch.demo.launch_metrics import JOB as LAUNCH_METRICS_JOB_NAME
+from pytest_launch.demo.launch_metrics import start_launch_metrics
+from pytest_launch.demo.traffic import SyntheticVisitors
 
 HOSTNAME = "demo.launch.test"
 
@@ -32,6 +43,11 @@ error_rate = '(sum(rate(http_requests_total{code=~"5..",{labels}}[{window}])) or
 latency = 'histogram_quantile({quantile}, sum by (le) (rate(http_request_duration_seconds_bucket{{labels}}[{window}])))'
 availability = 'avg(avg_over_time(up{job="catalog",{labels}}[{window}]))'
 request_rate = 'sum(rate(http_requests_total{{labels}}[{window}]))'
+# the pods, the CDN and the database (simulated in the demo; same names as prod.example.toml)
+cpu = 'max(sum by (pod) (rate(container_cpu_usage_seconds_total{namespace="catalog",container!="",{labels}}[10s])))'
+memory_utilisation = 'max(container_memory_working_set_bytes{namespace="catalog",container!="",{labels}} / (container_spec_memory_limit_bytes{namespace="catalog",container!="",{labels}} > 0))'
+cdn_hit_rate = 'sum(rate(cdn_requests_total{cache_status="hit",{labels}}[{window}])) / sum(rate(cdn_requests_total{{labels}}[{window}]))'
+db_query_latency = 'histogram_quantile({quantile}, sum by (le) (rate(db_query_duration_seconds_bucket{{labels}}[{window}])))'
 """
 
 ALERT_RULES = """\
@@ -74,6 +90,12 @@ scrape_configs:
       server_name: {hostname}
     static_configs:
       - targets: [{targets}]
+{extra_jobs}"""
+
+LAUNCH_METRICS_JOB = """\
+  - job_name: {job}
+    static_configs:
+      - targets: ["127.0.0.1:{port}"]
 """
 
 ALERTING = """\
@@ -163,13 +185,16 @@ class Monitoring:
 
 def start_monitoring(workdir: Path, app_ports: list[int], webhook_url: str, ca_bundle: str,
                      stoppers: list[Any], prometheus: bool = True,
-                     alertmanager: bool = True) -> Monitoring:
+                     alertmanager: bool = True, faults: Iterable[str] = ()) -> Monitoring:
     """Spawn Alertmanager and Prometheus (each when wanted and installed); `.wait()` on the
-    result until Prometheus has scraped every app instance once."""
+    result until Prometheus has scraped every app instance once. With Prometheus, also start
+    the synthetic visitors and the simulated launch metrics (`faults`: SIMULATED_FAULTS and
+    `api_errors` shape them)."""
     prometheus_bin = _binary("prometheus") if prometheus else None
     alertmanager_bin = _binary("prometheus-alertmanager", "alertmanager") if alertmanager else None
     am_url = prom_url = None
     am_port = None
+    targets = len(app_ports)
     if alertmanager_bin:
         am_port = _free_port()
         folder = workdir / "alertmanager"
@@ -181,6 +206,10 @@ def start_monitoring(workdir: Path, app_ports: list[int], webhook_url: str, ca_b
                 "--log.level=warn"], folder / "alertmanager.log", stoppers)
         am_url = f"http://127.0.0.1:{am_port}"
     if prometheus_bin:
+        metrics_port = start_launch_metrics(faults, stoppers)
+        visitors = SyntheticVisitors([f"https://127.0.0.1:{p}" for p in app_ports], ca_bundle).start()
+        stoppers.append(visitors.stop)
+        targets += 1
         port = _free_port()
         folder = workdir / "prometheus"
         folder.mkdir(exist_ok=True)
@@ -190,27 +219,61 @@ def start_monitoring(workdir: Path, app_ports: list[int], webhook_url: str, ca_b
         config.write_text(PROMETHEUS_CONFIG.format(
             rules=rules, ca_file=ca_bundle, hostname=HOSTNAME,
             alerting=ALERTING.format(port=am_port) if am_port else "",
-            targets=", ".join(f'"127.0.0.1:{p}"' for p in app_ports)))
+            targets=", ".join(f'"127.0.0.1:{p}"' for p in app_ports),
+            extra_jobs=LAUNCH_METRICS_JOB.format(job=LAUNCH_METRICS_JOB_NAME, port=metrics_port)))
         _spawn([prometheus_bin, f"--config.file={config}", f"--storage.tsdb.path={folder / 'data'}",
                 f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=1h",
                 "--log.level=warn"], folder / "prometheus.log", stoppers)
         prom_url = f"http://127.0.0.1:{port}"
     logs = {"alertmanager": workdir / "alertmanager" / "alertmanager.log",
             "prometheus": workdir / "prometheus" / "prometheus.log"}
-    return Monitoring(prom_url, am_url, len(app_ports), logs)
+    return Monitoring(prom_url, am_url, targets, logs)
 
 
-def _has_rates(url: str) -> bool:
+def _points(url: str, query: str, seconds: int) -> int:
+    """How many 1-second points `query` has over the last `seconds` (0 on any problem)."""
+    import time
+
+    end = time.time()
     try:
-        answer = requests.get(f"{url}/api/v1/query", params={"query": "sum(rate(http_requests_total[1m]))"},
-                              timeout=1).json()
-    except (requests.RequestException, ValueError):
+        answer = requests.get(f"{url}/api/v1/query_range", timeout=2,
+                              params={"query": query, "start": end - seconds, "end": end, "step": 1}).json()
+        return max((len(s.get("values", [])) for s in answer["data"]["result"]), default=0)
+    except (requests.RequestException, ValueError, KeyError, TypeError):
+        return 0
+
+
+# what the demo's launch-day and T+1 windows need before a run measures them: this many
+# 1-second points of the app's request rate and of the simulated launch metrics (demo.toml asks
+# for min_samples = 3 at step = "1s")
+HISTORY_POINTS = 4
+HISTORY_QUERIES = (
+    "sum(rate(http_requests_total[30s]))",
+    f'sum(rate(payments_total{{job="{LAUNCH_METRICS_JOB_NAME}"}}[30s]))',
+)
+
+
+def _job_present(url: str, job: str) -> bool:
+    try:
+        data = requests.get(f"{url}/api/v1/targets", timeout=1).json()["data"]["activeTargets"]
+    except (requests.RequestException, ValueError, KeyError):
         return False
-    return bool(answer.get("data", {}).get("result"))
+    return any(t.get("labels", {}).get("job") == job for t in data)
+
+
+def _has_history(url: str, queries: Iterable[str]) -> bool:
+    return all(_points(url, query, 30) >= HISTORY_POINTS for query in queries)
 
 
 def wait_monitoring_ready(prometheus_url: str, targets: int, timeout: float = 20.0) -> None:
-    """Wait until Prometheus at `prometheus_url` reports `targets` targets up and has scraped
-    twice (so that rates, and the demo's SLI queries, have data)."""
+    """Wait until Prometheus at `prometheus_url` reports `targets` app targets up (plus the
+    simulated launch metrics when it scrapes them) and holds a few seconds of rates of the
+    app's requests and of the launch metrics (so the demo's SLI queries and its short
+    launch-day and T+1 windows have data)."""
     wait_for(lambda: _targets_up(prometheus_url, targets), timeout, "Prometheus scraping the app")
-    wait_for(lambda: _has_rates(prometheus_url), timeout, "Prometheus rates of the app's requests")
+    queries = list(HISTORY_QUERIES[:1])
+    if _job_present(prometheus_url, LAUNCH_METRICS_JOB_NAME):  # discovered with the app's targets
+        queries = list(HISTORY_QUERIES)
+        wait_for(lambda: _targets_up(prometheus_url, targets + 1), timeout, "Prometheus scraping the launch metrics")
+    wait_for(lambda: _has_history(prometheus_url, queries), timeout,
+             "Prometheus history of the app's requests and the launch metrics")
