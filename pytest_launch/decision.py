@@ -147,26 +147,20 @@ def _check_reason(check: CheckResult, blocking: bool, waiver: Waiver | None, run
     if check.outcome == "refused":
         required = bool({check.nodeid, check.checklist} & set(policy.require_destructive))
         if waiver is not None:  # a used waiver is an accepted risk: GO_WITH_RISKS, never GO
-            return Reason("waived", False, f"WAIVED {where}: destructive check not run, accepted until "
-                          f"{waiver.expires.isoformat()} by {waiver.approved_by} ({waiver.reason}){detail}",
-                          check.nodeid, check.checklist, check.owner, check.evidence)
+            return _check("waived", False, f"WAIVED {where}: destructive check not run, accepted until "
+                          f"{waiver.expires.isoformat()} by {waiver.approved_by} ({waiver.reason}){detail}", check)
         if required:
-            return Reason("refused", True, f"NOT RUN {where}: destructive check refused against production, "
-                          f"but the policy requires it (pass --launch-allow-destructive){detail}",
-                          check.nodeid, check.checklist, check.owner, check.evidence)
-        return Reason("refused", False, f"NOT RUN {where}: destructive check refused against production{detail}",
-                      check.nodeid, check.checklist, check.owner, check.evidence)
+            return _check("refused", True, f"NOT RUN {where}: destructive check refused against production, "
+                          f"but the policy requires it (pass --launch-allow-destructive){detail}", check)
+        return _check("refused", False, f"NOT RUN {where}: destructive check refused against production{detail}", check)
     word = _OUTCOME_WORDS[check.outcome]
     if waiver is not None:
-        return Reason("waived", False, f"WAIVED {where}: {word.lower()}, accepted until {waiver.expires.isoformat()} "
-                      f"by {waiver.approved_by} ({waiver.reason}){detail}",
-                      check.nodeid, check.checklist, check.owner, check.evidence)
+        return _check("waived", False, f"WAIVED {where}: {word.lower()}, accepted until {waiver.expires.isoformat()} "
+                      f"by {waiver.approved_by} ({waiver.reason}){detail}", check)
     if check.rollback_trigger and run.stage is not None and check.outcome == "failed":
-        return Reason("rollback", True, f"ROLLBACK TRIGGER FIRED {where}{detail}",
-                      check.nodeid, check.checklist, check.owner, check.evidence)
+        return _check("rollback", True, f"ROLLBACK TRIGGER FIRED {where}{detail}", check)
     if not blocking:
-        return Reason("nonblocking_failed", False, f"{word} {where} (severity {check.severity}, not blocking){detail}",
-                      check.nodeid, check.checklist, check.owner, check.evidence)
+        return _check("nonblocking_failed", False, f"{word} {where} (severity {check.severity}, not blocking){detail}", check)
     if check.kind == "manual":
         code = "unsigned"
         word = "NOT SIGNED OFF"
@@ -175,7 +169,17 @@ def _check_reason(check: CheckResult, blocking: bool, waiver: Waiver | None, run
         word = "UNCOVERED"
     else:
         code = check.outcome
-    return Reason(code, True, f"{word} {where}{detail}", check.nodeid, check.checklist, check.owner, check.evidence)
+    return _check(code, True, f"{word} {where}{detail}", check)
+
+
+def _check(code: str, blocking: bool, text: str, check: CheckResult) -> Reason:
+    return Reason(code, blocking, text, check.nodeid, check.checklist, check.owner, check.evidence,
+                  check.title, first_line(check.message))
+
+
+def first_line(message: str, limit: int = 300) -> str:
+    line = message.strip().splitlines()[0] if message.strip() else ""
+    return line if len(line) <= limit else line[:limit] + "…"
 
 
 def _where(check: CheckResult) -> str:
@@ -192,9 +196,9 @@ def _detail(check: CheckResult) -> str:
     shown = format_evidence(check.evidence)
     if shown:
         out += f": {shown}"
-    message = check.message.strip().splitlines()[0] if check.message.strip() else ""
+    message = first_line(check.message)
     if message:
-        out += f" — {message[:300]}"
+        out += f" — {message}"
     return out
 
 

@@ -63,10 +63,10 @@ class ManualItem(_ChecklistNode):
         manual = {i.id for i in state.checklist if i.mode == "manual"}
         signoff = valid_signoff_for(item.id, state.signoffs, state.today, manual, set(state.items_by_id))
         if signoff is None:
-            hint = f" Evidence wanted: {item.description}" if item.description else ""
+            wanted = f" {item.description}" if item.description else " Evidence wanted: a link."
             raise LaunchEvidenceMissing(
-                f"{item.id} ({item.title}) has no valid sign-off: add a [[signoff]] with item = {item.id!r}, "
-                f"by, at, evidence (a link) to the sign-offs file.{hint}")
+                f"no valid sign-off: add a [[signoff]] for {item.id} (by, at, evidence) to "
+                f"{self.config.getini('launch_signoffs')}.{wanted}")
         self.user_properties.append(("launch_signoff", {
             "signed_by": signoff.by, "signed_at": signoff.at.isoformat(), "evidence": signoff.evidence,
             "expires": signoff.expires.isoformat() if signoff.expires else None}))
@@ -80,8 +80,8 @@ class UncoveredItem(_ChecklistNode):
     def runtest(self) -> None:
         item = self.checklist_item
         raise LaunchEvidenceMissing(
-            f"{item.id} ({item.title}) is marked automated, but no check links to it: "
-            f"add @pytest.mark.checklist({item.id!r}) to a check, or make the item manual")
+            f"automated item without a check: add @pytest.mark.checklist({item.id!r}) to a check, "
+            f"or make the item manual")
 
 
 def item_markers(item: ChecklistItem) -> list[pytest.MarkDecorator]:

@@ -118,6 +118,8 @@ class Reason:
     checklist: str | None = None
     owner: str | None = None
     evidence: dict[str, Any] = dataclasses.field(default_factory=dict)
+    title: str | None = None  # the checklist item's title, where there is one
+    message: str = ""  # the check's own message (first line), apart from the text
 
 
 @dataclasses.dataclass

@@ -383,7 +383,7 @@ def test_an_automated_item_that_no_check_covers_is_uncovered(pytester):
     assert uncovered["kind"] == "uncovered"
     assert any(r["code"] == "uncovered" for r in doc["reasons"])
     assert [c["status"] for c in doc["checklist"] if c["id"] == "SEC-01"] == ["uncovered"]
-    assert "no check links to it" in result.stdout.str()
+    assert "automated item without a check" in result.stdout.str()
 
 
 # -- rollout stages ---------------------------------------------------------------------------

@@ -166,6 +166,7 @@ def _reasons(doc: dict[str, Any]) -> list[dict[str, Any]]:
         "code": r.get("code", ""), "label": str(r.get("code", "")).replace("_", " "),
         "blocking": bool(r.get("blocking")), "nodeid": r.get("nodeid"),
         "checklist": r.get("checklist"), "owner": r.get("owner"), "text": r.get("text", ""),
+        "title": r.get("title"), "message": r.get("message") or "",
         "evidence": evidence_pairs(r.get("evidence") or {}),
     } for r in reasons]
 
