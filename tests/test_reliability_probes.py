@@ -208,58 +208,59 @@ class Case:
     (attempts) it must make."""
 
     id: str
-    call: Callable[[int], Any]       # port -> what the probe returned
+    prepare: Callable[[int], Callable[[], Any]]  # port -> the probe call (probe built, not yet called)
     budget: float                    # seconds, from the probe's settings and its docs
     attempts: int | None = 1         # TCP connections expected (None: not counted)
     server: str = "tcp"              # "tcp", "dns-udp", "dns-tcp"
 
 
-def _http(retries: int, method: str = "GET") -> Callable[[int], Any]:
-    def call(port: int) -> Any:
+# Each helper builds its probe first (building a boto3 client is CPU, not a network wait) and
+# gives the call that is timed.
+
+def _http(retries: int, method: str = "GET") -> Callable[[int], Callable[[], Any]]:
+    def prepare(port: int) -> Callable[[], Any]:
         probe = HttpProbe(HttpSettings(base_url=f"http://127.0.0.1:{port}", timeout=TIMEOUT, retries=retries))
-        try:
-            return probe.request(method, "/health")
-        finally:
-            probe.close()
-    return call
+        return lambda: probe.request(method, "/health")
+    return prepare
 
 
-def _tls(method: str) -> Callable[[int], Any]:
-    def call(port: int) -> Any:
+def _tls(method: str) -> Callable[[int], Callable[[], Any]]:
+    def prepare(port: int) -> Callable[[], Any]:
         probe = TlsProbe(TlsSettings(timeout=TIMEOUT))
-        return getattr(probe, method)(TlsEndpoint("127.0.0.1", port))
-    return call
+        return lambda: getattr(probe, method)(TlsEndpoint("127.0.0.1", port))
+    return prepare
 
 
-def _s3(attempts: int, method: str) -> Callable[[int], Any]:
-    def call(port: int) -> Any:
+def _s3(attempts: int, method: str) -> Callable[[int], Callable[[], Any]]:
+    def prepare(port: int) -> Callable[[], Any]:
         probe = S3Probe(AwsSettings(region="us-east-1", endpoint_url=f"http://127.0.0.1:{port}",
                                     connect_timeout=TIMEOUT, read_timeout=TIMEOUT, max_attempts=attempts))
-        return getattr(probe, method)("launch-backups")
-    return call
+        probe.s3.generate_presigned_url("get_object", Params={"Bucket": "warm-up", "Key": "k"})  # no network
+        return lambda: getattr(probe, method)("launch-backups")
+    return prepare
 
 
-def _prometheus(method: str) -> Callable[[int], Any]:
-    def call(port: int) -> Any:
+def _prometheus(method: str) -> Callable[[int], Callable[[], Any]]:
+    def prepare(port: int) -> Callable[[], Any]:
         probe = PrometheusProbe(PrometheusSettings(url=f"http://127.0.0.1:{port}", timeout_s=TIMEOUT))
-        return probe.query("up") if method == "query" else probe.ready()
-    return call
+        return lambda: probe.query("up") if method == "query" else probe.ready()
+    return prepare
 
 
-def _alertmanager_status(port: int) -> Any:
-    return AlertmanagerProbe(AlertmanagerSettings(url=f"http://127.0.0.1:{port}", timeout_s=TIMEOUT)).status()
+def _alertmanager_status(port: int) -> Callable[[], Any]:
+    return AlertmanagerProbe(AlertmanagerSettings(url=f"http://127.0.0.1:{port}", timeout_s=TIMEOUT)).status
 
 
-def _dns(method: str) -> Callable[[int], Any]:
-    def call(port: int) -> Any:
+def _dns(method: str) -> Callable[[int], Callable[[], Any]]:
+    def prepare(port: int) -> Callable[[], Any]:
         server = f"127.0.0.1:{port}"
         probe = DnsProbe(DnsSettings(zone="launch.test", nameservers=[server], timeout=TIMEOUT))
         if method == "lookup":
-            return probe.lookup("www", "A")
+            return lambda: probe.lookup("www", "A")
         if method == "expected_problems":
-            return probe.expected_problems({"www": {"A": ["192.0.2.10"]}})
-        return probe.soa_serials(servers=[server])
-    return call
+            return lambda: probe.expected_problems({"www": {"A": ["192.0.2.10"]}})
+        return lambda: probe.soa_serials(servers=[server])
+    return prepare
 
 
 CASES = [
@@ -312,11 +313,12 @@ def silent_runs() -> dict[str, Run]:
                 server = SilentDns(tcp=case.server == "dns-tcp", read=KINDS[kind])
             servers.append(server)
             run = runs[f"{case.id}-{kind}"] = Run(case, kind, server.port)
+            call = case.prepare(server.port)
 
-            def work(run: Run = run) -> None:
+            def work(run: Run = run, call: Callable[[], Any] = call) -> None:
                 start = time.perf_counter()
                 try:
-                    run.value = run.case.call(run.port)
+                    run.value = call()
                 except BaseException as error:  # kept and judged by the test
                     run.error = error
                 run.seconds = time.perf_counter() - start
