@@ -10,7 +10,7 @@ Secrets (tokens, DSNs with keys, database passwords) only through ${VAR}.
     [load_balancer] every backend's health URL                       (INF-06)
     [cdn]           URLs served through the CDN                      (INF-03)
     [kubernetes]    clusters (API URL + bearer token), autoscalers   (INF-01, INF-07)
-    [database]      primary DSN, expected replicas, max lag          (INF-02, DAT-04)
+    [database]      primary DSN, replicas, max lag (s and bytes)     (INF-02, DAT-04)
     [grafana]       URL, token, expected dashboard uids              (MON-02)
     [catalog]       the JSON data, its schema, search probes         (DAT-02, DAT-06, RB-03)
     [restore]       scratch location of the restore drill            (DAT-03)
@@ -189,12 +189,29 @@ class KubernetesSettings(Table):
 
 @dataclasses.dataclass
 class DatabaseSettings(Table):
-    """[database]: the PostgreSQL primary (DSN through ${VAR}) and its replicas."""
+    """[database]: the PostgreSQL primary (DSN through ${VAR}; a role with pg_monitor) and its
+    replicas: `replicas` names them (their application_name, by default the replica's
+    cluster_name), `expected_replicas` counts them. Lag is held against both thresholds:
+    `max_lag_seconds` (pg_stat_replication replay_lag) and `max_lag_bytes` (WAL not yet replayed;
+    replay_lag is NULL when replay is stuck after an idle period, so the byte gap is always read)."""
 
     dsn: str
     expected_replicas: int = 1
+    replicas: list[str] = dataclasses.field(default_factory=list)
     max_lag_seconds: float = 10.0
+    max_lag_bytes: int = 64 * 1024 * 1024
     connect_timeout: int = 5
+
+    def validate(self) -> tuple[str, str] | None:
+        if self.expected_replicas < 1:
+            return ("expected_replicas of at least 1", str(self.expected_replicas))
+        if self.max_lag_seconds <= 0:
+            return ("max_lag_seconds above 0", str(self.max_lag_seconds))
+        if self.max_lag_bytes < 0:
+            return ("max_lag_bytes of at least 0", str(self.max_lag_bytes))
+        if not 1 <= self.connect_timeout <= 60:
+            return ("connect_timeout between 1 and 60 seconds", str(self.connect_timeout))
+        return None
 
 
 @dataclasses.dataclass

@@ -101,49 +101,43 @@ def test_autoscaling_policies(launch_env: Any, launch_evidence: Any) -> None:
 
 
 # ------------------------------------------------------------------------------ INF-02, DAT-04
-def _replication_rows(launch_env: Any) -> tuple[Any, list[dict[str, Any]]]:
+def _replication(launch_env: Any) -> tuple[Any, str, list[Any]]:
     database = table(launch_env, "database")
     try:
-        import psycopg
+        import psycopg  # noqa: F401
     except ImportError:
         pytest.skip("not configured: psycopg is not installed (pip install 'pytest-launch[test]' or psycopg[binary])")
-    query = ("SELECT application_name, client_addr::text AS client, state, sync_state, "
-             "EXTRACT(EPOCH FROM COALESCE(replay_lag, interval '0'))::float AS replay_lag_s "
-             "FROM pg_stat_replication")
-    try:
-        with psycopg.connect(database.dsn, connect_timeout=database.connect_timeout) as conn:
-            conn.execute("SET statement_timeout = '5s'")
-            rows = conn.execute(query).fetchall()
-            names = ["application_name", "client", "state", "sync_state", "replay_lag_s"]
-    except psycopg.Error as error:
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        for secret in launch_env.secrets:
-            message = message.replace(secret, "***")
-        raise AssertionError(f"PostgreSQL primary ([database] dsn): {message}") from None
-    return database, [dict(zip(names, row)) for row in rows]
+    from pytest_launch.suite_database import read_replication
+
+    target, replicas = read_replication(database.dsn, database.connect_timeout, launch_env.secrets)
+    return database, target, replicas
 
 
 @pytest.mark.checklist("INF-02")
 def test_database_replication(launch_env: Any, launch_evidence: Any) -> None:
     """pg_stat_replication on the primary lists every expected replica as streaming."""
-    database, rows = _replication_rows(launch_env)
-    streaming = [r for r in rows if r["state"] == "streaming"]
-    launch_evidence.record(replicas=[{k: r[k] for k in ("application_name", "state", "sync_state")} for r in rows],
-                           streaming=len(streaming), expected_replicas=database.expected_replicas)
-    assert len(streaming) >= database.expected_replicas, (
-        f"{len(streaming)} replica(s) streaming from the primary, {database.expected_replicas} expected "
-        f"(pg_stat_replication states: {[r['state'] for r in rows] or 'no replica connected'})")
+    from pytest_launch.suite_database import replication_problems
+
+    database, target, replicas = _replication(launch_env)
+    launch_evidence.record(primary=target,
+                           replicas={r.name: {"state": r.state, "sync_state": r.sync_state} for r in replicas},
+                           streaming=sum(r.state == "streaming" for r in replicas),
+                           expected_replicas=max(database.expected_replicas, len(database.replicas)),
+                           expected_names=database.replicas)
+    problems = replication_problems(target, replicas, database.expected_replicas, database.replicas)
+    assert not problems, "\n".join(problems)
 
 
 @pytest.mark.checklist("DAT-04")
 def test_read_replicas_lag(launch_env: Any, launch_evidence: Any) -> None:
-    """Every replica's replay lag is below [database] max_lag_seconds."""
-    database, rows = _replication_rows(launch_env)
-    assert rows, "no replica connected to the primary (pg_stat_replication is empty): lag cannot be measured"
-    lags = {r["application_name"] or r["client"]: r["replay_lag_s"] for r in rows}
-    launch_evidence.record(replay_lag_s=lags, threshold_s=database.max_lag_seconds)
-    slow = {name: lag for name, lag in lags.items() if lag is None or lag > database.max_lag_seconds}
-    assert not slow, f"replication lag above {database.max_lag_seconds:g}s: {slow}"
+    """Every replica's replay lag is within [database] max_lag_seconds and max_lag_bytes."""
+    from pytest_launch.suite_database import lag_problems
+
+    database, target, replicas = _replication(launch_env)
+    launch_evidence.record(primary=target, replicas={r.name: r.evidence() for r in replicas},
+                           max_lag_seconds=database.max_lag_seconds, max_lag_bytes=database.max_lag_bytes)
+    problems = lag_problems(target, replicas, database.replicas, database.max_lag_seconds, database.max_lag_bytes)
+    assert not problems, "\n".join(problems)
 
 
 # ------------------------------------------------------------------------------------ INF-03

@@ -304,13 +304,20 @@ def postgres_apply_delayed(postgres_pair: PostgresPair) -> Iterator[PostgresPair
     with pair.connect("replica") as conn:
         conn.execute("ALTER SYSTEM SET recovery_min_apply_delay = '2s'")
         conn.execute("SELECT pg_reload_conf()")
+    wait_until(lambda: pair.query("SHOW recovery_min_apply_delay", on="replica")[0][0] == "2s",
+               timeout=10, what="recovery_min_apply_delay in effect on the replica")
+    delayed_since = pair.query("SELECT now()")[0][0]
     thread = threading.Thread(target=writer, name="pg-writer", daemon=True)
     thread.start()
     try:
         def lagging() -> bool:
+            # a commit made after the delay took effect has been replayed (2 s late), so the
+            # primary's replay_lag now comes from delayed commits, not from earlier samples
+            replayed = pair.query("SELECT pg_last_xact_replay_timestamp()", on="replica")[0][0]
             found = pair.query("SELECT EXTRACT(EPOCH FROM replay_lag)::float8 FROM pg_stat_replication "
                                "WHERE application_name = %s", params=(pair.replica_name,))
-            return bool(found) and found[0][0] is not None and found[0][0] >= 1.5
+            return (replayed is not None and replayed > delayed_since and bool(found)
+                    and found[0][0] is not None and found[0][0] >= 1.5)
 
         wait_until(lagging, timeout=20, what="replay_lag above 1.5 s")
         yield pair
