@@ -14,7 +14,11 @@ The evaluation runs in the fixture's setup, so that evidence that could not be c
 (NO_DATA, ERROR, no Prometheus) makes the check *error* -- the stage HOLDs, and a trigger
 that cannot be evaluated never reads as a fired one. In the test body a failed go criterion
 fails (HOLD) and a fired trigger fails a ``rollback_trigger`` check, so the one decision
-function gives ROLLBACK. Without ``--launch-stage`` these checks are deselected.
+function gives ROLLBACK. Without ``--launch-stage`` every planned criterion and trigger is
+still listed (so `--collect-only -m t_0` shows which checklist items the rollout covers), and
+each one errors "run with --launch-stage N": a launch-day run without a stage is missing that
+evidence, never a pass. An environment without ``[rollout]`` has none of these checks (their
+checklist items show as uncovered).
 
 The core plugin registers this module through its ``pytest_plugins``.
 """
@@ -39,7 +43,7 @@ _DESELECT_KEY = pytest.StashKey[bool]()
 class StageItem:
     """What one generated check evaluates (the parameter of ``launch_stage_check``)."""
 
-    stage: int
+    stage: int | None  # None: a run without --launch-stage (the check cannot be evaluated)
     check: StageCheck | None
     plan: StagePlan | None
     problem: str | None = None  # a setup problem: the check errors with it (HOLD)
@@ -62,10 +66,13 @@ def _stage(config: pytest.Config) -> int | None:
 
 
 def stage_items(config: pytest.Config) -> list[StageItem]:
-    """The stage's checks; one problem item when the stage cannot be evaluated at all."""
+    """The stage's checks; one problem item when the stage cannot be evaluated at all. Without
+    --launch-stage: every planned criterion and trigger (of any stage), each one erroring with
+    "pass --launch-stage", so a launch-day run without a stage lists (and blocks on) the rollout
+    checks instead of calling their checklist items uncovered; none without [rollout]."""
     stage = _stage(config)
     if stage is None:
-        return []
+        return unstaged_items(config)
     env = _environment(config)
     if env is None:
         return [StageItem(stage, None, None, f"--launch-stage {stage} needs an environment: pass --env NAME")]
@@ -84,6 +91,28 @@ def stage_items(config: pytest.Config) -> list[StageItem]:
         items.append(StageItem(stage, None, plan, f"stage {stage} has no go criteria in [rollout]: "
                                                   f"nothing shows it is healthy"))
     return items
+
+
+def unstaged_items(config: pytest.Config) -> list[StageItem]:
+    """The rollout checks of every planned stage (deduplicated by where they are written), for a
+    run without --launch-stage: they cannot be evaluated, and say so."""
+    env = _environment(config)
+    rollout = env.table("rollout") if env is not None else None
+    if rollout is None:
+        return []
+    stages = ", ".join(str(s) for s in rollout.stages)
+    found: dict[str, StageItem] = {}
+    for planned in rollout.stages:
+        try:
+            plan = stage_plan(rollout, planned, str(env.path))
+        except ConfigError:  # pragma: no cover - stages come from the plan itself
+            continue
+        for check in plan.checks:
+            what = "rollback trigger" if check.kind == "rollback" else "go criterion"
+            found.setdefault(check.key + check.expression, StageItem(
+                None, check, plan, f"{what} {check.expression!r} ({check.key}) is evaluated per traffic step: "
+                                   f"run with --launch-stage N (N one of {stages}); not evaluated, so no evidence"))
+    return list(found.values())
 
 
 def _marks(item: StageItem) -> list[pytest.MarkDecorator]:
@@ -109,7 +138,11 @@ def _id(item: StageItem) -> str:
         return f"success: {linked}{item.check.label}"
     if item.check is None:
         return f"stage{item.stage}-not-evaluable"
-    return f"stage{item.stage}-{'go' if item.check.kind == 'go' else 'rollback'}: {item.check.label}"
+    kind = "go" if item.check.kind == "go" else "rollback"
+    if item.stage is None:
+        linked = f"{item.check.checklist} " if item.check.checklist else ""
+        return f"no-stage-{kind}: {linked}{item.check.label}"
+    return f"stage{item.stage}-{kind}: {item.check.label}"
 
 
 def success_items(config: pytest.Config) -> list[StageItem]:
@@ -135,7 +168,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     items = stage_items(metafunc.config)
     if not items:
-        # no --launch-stage: a placeholder, deselected in pytest_collection_modifyitems
+        # no [rollout] (or no --launch-stage and nothing planned): a placeholder, deselected in
+        # pytest_collection_modifyitems
         metafunc.parametrize(PARAM, [pytest.param(None, id="no-launch-stage")])
         return
     metafunc.parametrize(PARAM, [pytest.param(i, marks=_marks(i), id=_id(i)) for i in items])
@@ -190,6 +224,8 @@ def _verdict(item: StageItem, prometheus: Any, launch_evidence: Any, request: py
     if not success:
         launch_evidence.record(stage=item.stage)
     if item.problem is not None or item.check is None or item.plan is None:
+        if item.check is not None:
+            launch_evidence.record(expression=item.check.expression, kind=item.check.kind)
         launch_evidence.record(result="ERROR", reason=item.problem)
         pytest.fail(f"{hold}{item.problem}", pytrace=False)
     check, plan = item.check, item.plan

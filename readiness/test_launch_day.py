@@ -5,7 +5,8 @@
 gives PROCEED, HOLD or ROLLBACK for that step. The checks are generated from the
 environment's [rollout] table by pytest_launch.stage_checks: one per go criterion and one per
 rollback trigger of the stage, each reporting its query, window, measured value, threshold
-and result. Without --launch-stage they are deselected.
+and result. Without --launch-stage they are listed, and each errors "run with --launch-stage N"
+(not evaluated: missing evidence).
 """
 
 from pytest_launch.stage_checks import assert_stage_check

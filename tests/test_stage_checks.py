@@ -110,7 +110,21 @@ def test_stage_not_in_the_plan_holds(pytester, stage_services):
     assert "one of the planned stages" in doc["checks"][0]["message"]
 
 
-def test_without_a_stage_the_stage_checks_are_deselected(pytester, stage_services):
-    result, doc = run_stage(pytester, stage_services.url, ['error_rate < 1% over 10s'], [])
+def test_without_a_stage_the_stage_checks_are_listed_and_block(pytester, stage_services):
+    """No --launch-stage: the rollout checks are still there (their checklist items are covered)
+    but none is evaluated: each errors naming --launch-stage, and the run is NO_GO, never GO."""
+    result, doc = run_stage(pytester, stage_services.url, ['error_rate < 1% over 10s'], ['error_rate > 5% over 4s'])
+    assert result.ret == 1, result.stdout.str()
+    assert doc["verdict"] == "NO_GO"
+    assert sorted(c["outcome"] for c in doc["checks"]) == ["error", "error"]
+    assert all("--launch-stage N" in c["message"] for c in doc["checks"])
+    assert {c["nodeid"].split("[", 1)[1] for c in doc["checks"]} == {
+        "no-stage-go: error_rate < 1% over 10s]", "no-stage-rollback: error_rate > 5% over 4s]"}
+
+
+def test_without_rollout_and_stage_nothing_is_collected(pytester):
+    pytester.makefile(".toml", env='[environment]\nname = "no-rollout"\n')
+    pytester.makepyfile(test_launch_day=LAUNCH_DAY)
+    result = pytester.runpytest_subprocess("-p", "pytest_launch.stage_checks", "--env", "env.toml",
+                                           "-p", "no:cacheprovider", "--collect-only", "-q")
     result.stdout.fnmatch_lines(["*1 deselected*"])
-    assert doc["checks"] == []

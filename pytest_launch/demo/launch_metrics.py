@@ -48,9 +48,9 @@ class LaunchRates:
     payment_success_ratio: float = 0.985
     order_value_eur: float = 9.99
     revenue_tracked_ratio: float = 0.998  # revenue the analytics recorded / amount captured
-    registrations_per_s: float = 3.0
+    registrations_per_s: float = 5.0
     subscription_ratio: float = 0.06  # subscriptions started per registration
-    uploads_per_s: float = 0.5
+    uploads_per_s: float = 1.0
     cdn_requests_per_s: float = 40.0
     cdn_hit_ratio: float = 0.93
     db_queries_per_s: float = 25.0

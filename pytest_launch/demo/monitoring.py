@@ -43,10 +43,10 @@ error_rate = '(sum(rate(http_requests_total{code=~"5..",{labels}}[{window}])) or
 latency = 'histogram_quantile({quantile}, sum by (le) (rate(http_request_duration_seconds_bucket{{labels}}[{window}])))'
 availability = 'avg(avg_over_time(up{job="catalog",{labels}}[{window}]))'
 request_rate = 'sum(rate(http_requests_total{{labels}}[{window}]))'
-# the pods, the CDN and the database (simulated in the demo; same names as prod.example.toml)
+# the pods and the database (simulated in the demo; the same templates as prod.example.toml,
+# whose comments say how to map them); business metrics: [rollout.metrics], [success.metrics]
 cpu = 'max(sum by (pod) (rate(container_cpu_usage_seconds_total{namespace="catalog",container!="",{labels}}[10s])))'
 memory_utilisation = 'max(container_memory_working_set_bytes{namespace="catalog",container!="",{labels}} / (container_spec_memory_limit_bytes{namespace="catalog",container!="",{labels}} > 0))'
-cdn_hit_rate = 'sum(rate(cdn_requests_total{cache_status="hit",{labels}}[{window}])) / sum(rate(cdn_requests_total{{labels}}[{window}]))'
 db_query_latency = 'histogram_quantile({quantile}, sum by (le) (rate(db_query_duration_seconds_bucket{{labels}}[{window}])))'
 """
 
@@ -246,7 +246,7 @@ def _points(url: str, query: str, seconds: int) -> int:
 # what the demo's launch-day and T+1 windows need before a run measures them: this many
 # 1-second points of the app's request rate and of the simulated launch metrics (demo.toml asks
 # for min_samples = 3 at step = "1s")
-HISTORY_POINTS = 4
+HISTORY_POINTS = 5
 HISTORY_QUERIES = (
     "sum(rate(http_requests_total[30s]))",
     f'sum(rate(payments_total{{job="{LAUNCH_METRICS_JOB_NAME}"}}[30s]))',
