@@ -7,6 +7,7 @@ Plain functions; pytest is used only for `pytest.skip` (a skipped blocking check
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -136,3 +137,32 @@ def fill_template(template: str, window: str, quantile: float = 0.95) -> str:
     """An SLI query template of [prometheus].queries with no extra labels, over `window`."""
     query = template.replace("{labels}", "").replace("{window}", window)
     return query.replace("{quantile}", repr(quantile))
+
+
+_HIT = re.compile(r"(?<![a-z])(hit|stale|revalidated|updating)(?![a-z])")
+_NOT_CACHEABLE = ("no-store", "private")
+
+
+def cache_status_is_hit(header: str, value: str | None) -> bool:
+    """Whether a CDN cache-status header value says the answer came from the cache:
+    HIT / TCP_HIT / "Hit from cloudfront" / STALE / REVALIDATED / UPDATING / RFC 9211
+    `name; hit`, or "true" for X-Served-From-Cache. MISS, BYPASS, EXPIRED, DYNAMIC are not."""
+    if not value:
+        return False
+    text = value.strip().lower()
+    if header.lower() == "x-served-from-cache":
+        return text in ("true", "yes", "1")
+    if ";" in text:  # RFC 9211 Cache-Status: each cache's entry is `name; param; param`
+        return any(p.strip() == "hit" for entry in text.split(",") for p in entry.split(";")[1:])
+    return bool(_HIT.search(text))
+
+
+def cache_control_problem(value: str | None) -> str | None:
+    """Why a Cache-Control value keeps a shared cache (a CDN) from storing the answer, or None."""
+    if value is None:
+        return "no Cache-Control header"
+    directives = {d.strip().split("=")[0].lower(): d.strip() for d in value.split(",") if d.strip()}
+    forbidding = [d for d in _NOT_CACHEABLE if d in directives]
+    if forbidding:
+        return f"Cache-Control {value!r} forbids a shared cache to store it ({', '.join(forbidding)})"
+    return None

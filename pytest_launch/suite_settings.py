@@ -145,11 +145,15 @@ class LoadBalancerSettings(Table):
 
 @dataclasses.dataclass
 class CdnSettings(Table):
-    """[cdn]: URLs served through the CDN, and the headers that carry its cache status."""
+    """[cdn]: URLs served through the CDN (cacheable assets), and the headers that carry its cache
+    status. With `require_hit` (default) each URL is requested twice and one answer must report
+    a cache hit (HIT, TCP_HIT, STALE, REVALIDATED, UPDATING, RFC 9211 `hit`): a CDN that answers
+    MISS or BYPASS every time is not caching."""
 
     urls: list[str] = dataclasses.field(default_factory=list)
     cache_status_headers: list[str] = dataclasses.field(
         default_factory=lambda: ["Cache-Status", "X-Cache", "X-Cache-Status", "CF-Cache-Status", "X-Served-From-Cache"])
+    require_hit: bool = True
 
     def validate(self) -> tuple[str, str] | None:
         for url in self.urls:

@@ -13,7 +13,15 @@ import pytest
 
 from pytest_launch.probes.errors import ProbeError
 from pytest_launch.probes.fanout import fan_out
-from pytest_launch.suite_checks import ApiClient, env_path, node_not_ready, setting, table
+from pytest_launch.suite_checks import (
+    ApiClient,
+    cache_control_problem,
+    cache_status_is_hit,
+    env_path,
+    node_not_ready,
+    setting,
+    table,
+)
 
 
 def _verify(env: Any, ca_bundle: str | None) -> bool | str:
@@ -143,28 +151,45 @@ def test_read_replicas_lag(launch_env: Any, launch_evidence: Any) -> None:
 # ------------------------------------------------------------------------------------ INF-03
 @pytest.mark.checklist("INF-03")
 def test_cdn_configuration(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
-    """Every CDN URL answers 2xx with Cache-Control and a cache-status header."""
+    """Every CDN URL answers 2xx, cacheable (Cache-Control without no-store/private), with a
+    cache-status header; with [cdn] require_hit, a repeated request is served from the cache."""
     cdn = table(launch_env, "cdn")
     if not cdn.urls:
         pytest.skip(f"not configured: [cdn] urls is empty in {launch_env.path}")
+
+    def probe(url: str) -> list[Any]:
+        answers = [launch_http.get(url)]
+        if cdn.require_hit and not _cache_hit(cdn, answers[0]):
+            answers.append(launch_http.get(url))  # the first request may have filled the cache
+        return answers
+
     problems = []
-    for outcome in fan_out(launch_http.get, cdn.urls):
+    for outcome in fan_out(probe, cdn.urls):
         if not outcome.ok:
             problems.append(str(outcome.error))
             continue
-        result = outcome.result()
+        answers = outcome.result()
+        result = answers[-1]
         status_header = next((h for h in cdn.cache_status_headers if h in result.headers), None)
+        statuses = [a.headers.get(status_header) for a in answers] if status_header else []
         launch_evidence.record(**{f"cdn {outcome.target}": {
             "status": result.status, "cache_control": result.headers.get("Cache-Control"),
-            "cache_status_header": status_header,
-            "cache_status": result.headers.get(status_header) if status_header else None}})
+            "cache_status_header": status_header, "cache_status": statuses}})
         if not 200 <= result.status < 300:
             problems.append(f"{outcome.target}: answered {result.status}, expected 2xx")
-        if "Cache-Control" not in result.headers:
-            problems.append(f"{outcome.target}: no Cache-Control header")
+        cacheability = cache_control_problem(result.headers.get("Cache-Control"))
+        if cacheability:
+            problems.append(f"{outcome.target}: {cacheability}")
         if status_header is None:
             problems.append(f"{outcome.target}: no cache status header (looked for {', '.join(cdn.cache_status_headers)})")
+        elif cdn.require_hit and not any(_cache_hit(cdn, a) for a in answers):
+            problems.append(f"{outcome.target}: the CDN did not serve it from its cache in {len(answers)} requests "
+                            f"({status_header}: {', '.join(str(s) for s in statuses)})")
     assert not problems, "\n".join(problems)
+
+
+def _cache_hit(cdn: Any, result: Any) -> bool:
+    return any(cache_status_is_hit(h, result.headers.get(h)) for h in cdn.cache_status_headers if h in result.headers)
 
 
 # ------------------------------------------------------------------------------------ INF-04

@@ -9,4 +9,5 @@ pytest_plugins = [
     "testbed.prometheus",
     "testbed.alertmanager",
     "testbed.postgres",
+    "testbed.cdn",
 ]
