@@ -81,7 +81,7 @@ def _esc(value: Any, limit: int = 200) -> str:
     return md_escape(value, limit)
 
 
-def _is_success_check(check: dict[str, Any]) -> bool:
+def is_success_check(check: dict[str, Any]) -> bool:
     evidence = check.get("evidence")
     return isinstance(evidence, dict) and evidence.get("kind") == "success"
 
@@ -101,8 +101,10 @@ def _measured(evidence: dict[str, Any]) -> str:
 
 
 def _criterion_text(check: dict[str, Any]) -> str:
+    """The criterion, after the checklist item it measures ("SC-04 registrations > 1000 over 24h")."""
     evidence = check.get("evidence") or {}
-    return str(evidence.get("expression") or check.get("title") or check.get("nodeid"))
+    text = str(evidence.get("expression") or check.get("title") or check.get("nodeid"))
+    return f"{check['checklist']} {text}" if check.get("checklist") else text
 
 
 def _str_list(value: Any) -> list[str]:
@@ -130,7 +132,7 @@ def render_post_launch(results_doc: dict[str, Any], history: Iterable[Any]) -> s
         lines.append("> **Incomplete evidence:** this run did not complete; criteria without a result are missed.")
     lines.append("")
 
-    success = [c for c in checks if _is_success_check(c)]
+    success = [c for c in checks if is_success_check(c)]
     met = [c for c in success if c.get("outcome") == "passed"]
     missed = [c for c in success if c.get("outcome") != "passed"]
     lines += ["## Launch metrics", ""]
@@ -161,7 +163,7 @@ def render_post_launch(results_doc: dict[str, Any], history: Iterable[Any]) -> s
         lines.append("- none")
     lines.append("")
 
-    operational = [c for c in checks if not _is_success_check(c) and c.get("phase") == "t_plus_1"]
+    operational = [c for c in checks if not is_success_check(c) and c.get("phase") == "t_plus_1"]
     lines += ["## Operational items", ""]
     if operational:
         lines += ["| check | outcome | owner | message |", "| --- | --- | --- | --- |"]
