@@ -48,6 +48,13 @@ FAULT_EXPECTATIONS: dict[str, tuple[str, str]] = {
     "search_index_missing": ("test_data.py::test_search_index_built", "not among the results"),
     "provider_down": ("test_application.py::test_payment_provider_healthy", "answered 503"),
     "health_down": ("test_application.py::test_health_endpoint", "expected 200"),
+    "hpa_missing": ("test_infrastructure.py::test_autoscaling_policies",
+                    "no HorizontalPodAutoscaler catalog/catalog-worker"),
+    "flags_down": ("test_application.py::test_feature_flag_service", "/sandbox/flags/health answered 503"),
+    "analytics_down": ("test_application.py::test_analytics_configured", "/sandbox/analytics/health answered 503"),
+    "push_down": ("test_application.py::test_push_provider_healthy", "/sandbox/push/health answered 503"),
+    "email_unreachable": ("test_application.py::test_email_provider_healthy", "connection refused"),
+    "error_tracking_unreachable": ("test_application.py::test_error_tracking_configured", "connection refused"),
 }
 
 

@@ -55,6 +55,9 @@ APP_FAULTS = frozenset({
     "health_down",        # /health answers 503
     "corrupt_catalog",    # the served catalog has a duplicate ISBN and a dangling author id
     "provider_down",      # the payment provider stand-in answers 503
+    "flags_down",         # the feature-flag service stand-in answers 503
+    "analytics_down",     # the analytics stand-in answers 503
+    "push_down",          # the push notification provider stand-in answers 503
     "search_index_missing",  # /api/search finds nothing
     "api_errors",         # every /api/ request answers 500 (a bad release: the error rate soars)
 })
@@ -69,6 +72,9 @@ _SECURITY_HEADERS = {
     "Permissions-Policy": "geolocation=(), camera=(), microphone=()",
 }
 
+# provider stand-in (/sandbox/<provider>/health) -> the fault that makes it answer 503
+PROVIDER_DOWN_FAULTS = {"payments": "provider_down", "flags": "flags_down", "analytics": "analytics_down",
+                        "push": "push_down"}
 DEMO_FLAGS = {"new-checkout": True, "recommendations": False, "catalog-search-v2": True}
 
 
@@ -300,7 +306,7 @@ class CatalogApp:
         known = {"payments", "email", "push", "analytics", "flags", "errors"}
         if provider not in known:
             raise NotFound()
-        if provider == "payments" and "provider_down" in self.faults:
+        if PROVIDER_DOWN_FAULTS.get(provider) in self.faults:
             return self._json({"status": "unavailable"}, 503)
         return self._json({"status": "ok", "provider": provider, "sandbox": True})
 

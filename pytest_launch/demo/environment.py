@@ -19,7 +19,8 @@ Alertmanager binaries):
   binaries are installed (Debian: prometheus, prometheus-alertmanager); otherwise the demo
   environment simply does not configure them, and their checks skip as "not configured".
 
-`faults` (names from app.APP_FAULTS, kube.KUBE_FAULTS, storage.STORAGE_FAULTS, DNS_FAULTS)
+`faults` (names from app.APP_FAULTS, kube.KUBE_FAULTS, storage.STORAGE_FAULTS, DNS_FAULTS,
+UNREACHABLE_FAULTS)
 break one behaviour each: the readiness suite's own tests use them for a broken production.
 """
 
@@ -30,6 +31,7 @@ import json
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterable
@@ -48,8 +50,10 @@ CATALOG_SCHEMA = DATA / "catalog.schema.json"
 HOSTNAME = "demo.launch.test"
 DNS_FAULTS = frozenset({"dns_serial_mismatch", "no_caa"})
 MONITORING_FAULTS = frozenset({"no_prometheus", "no_alertmanager", "payment_failures"})  # payment_failures: demo/launch_metrics.py
+# providers whose configured URL points at a port that refuses connections
+UNREACHABLE_FAULTS = frozenset({"email_unreachable", "error_tracking_unreachable"})
 ALL_FAULTS = (demo_app.APP_FAULTS | kube.KUBE_FAULTS | storage.STORAGE_FAULTS | DNS_FAULTS
-              | MONITORING_FAULTS | {"expired_certificate", "backend_down"})
+              | MONITORING_FAULTS | UNREACHABLE_FAULTS | {"expired_certificate", "backend_down"})
 
 # Secrets reach the environment file through ${VAR}, like production secrets do.
 SECRET_VARIABLES = ("DEMO_KUBE_TOKEN", "DEMO_SENTRY_DSN")
@@ -72,6 +76,7 @@ class DemoEnvironment:
     alertmanager_url: str | None
     secrets: dict[str, str]
     app: demo_app.CatalogApp
+    refused_port: int  # a port of 127.0.0.1 held closed: connections to it are refused
     _stoppers: list[Any] = dataclasses.field(default_factory=list, repr=False)
 
     @property
@@ -143,7 +148,7 @@ class DemoEnvironment:
             f"feature_flags_url = {q(self.base_url + '/sandbox/flags/health')}",
             f"feature_flags_list_url = {q(self.base_url + '/sandbox/flags/api/flags')}",
             f"payments_url = {q(self.base_url + '/sandbox/payments/health')}",
-            f"email_url = {q(self.base_url + '/sandbox/email/health')}",
+            f"email_url = {q(self._provider_base('email_unreachable') + '/sandbox/email/health')}",
             f"push_url = {q(self.base_url + '/sandbox/push/health')}",
             f"analytics_url = {q(self.base_url + '/sandbox/analytics/health')}",
             "",
@@ -168,6 +173,12 @@ class DemoEnvironment:
                       'expected_receivers = ["catalog-oncall"]', 'synthetic_receiver = "catalog-oncall"',
                       "delivery_timeout_s = 10", ""]
         return "\n".join(lines)
+
+    def _provider_base(self, unreachable_fault: str) -> str:
+        """The app's base URL, or one whose port refuses connections when the fault is on."""
+        if unreachable_fault in self.faults:
+            return f"https://127.0.0.1:{self.refused_port}"
+        return self.base_url
 
     def write_environment(self, path: Path, base: Path) -> Path:
         from pytest_launch.outputs.atomic import write_text_atomic
@@ -276,6 +287,11 @@ def _start(workdir: Path, faults: frozenset[str], stoppers: list[Any], with_moni
     storage.seed_backups(s3, catalog_bytes, faults & storage.STORAGE_FAULTS)
     storage.seed_secrets(storage.client("secretsmanager", aws_endpoint, access_key, secret_key))
 
+    refused = _refusing_socket()
+    stoppers.append(refused.close)
+    refused_port = refused.getsockname()[1]
+    sentry_port = refused_port if "error_tracking_unreachable" in faults else server_a.port
+
     kube_token = secrets.token_urlsafe(24)
     kube_server = DemoWSGIServer(kube.KubeReplayApp(kube_token, faults & kube.KUBE_FAULTS), tls=tls,
                                  server_header="kube-apiserver").start()
@@ -291,15 +307,23 @@ def _start(workdir: Path, faults: frozenset[str], stoppers: list[Any], with_moni
         "DEMO_KUBE_TOKEN": kube_token,
         "AWS_ACCESS_KEY_ID": access_key,
         "AWS_SECRET_ACCESS_KEY": secret_key,
-        "DEMO_SENTRY_DSN": f"https://{secrets.token_hex(16)}@127.0.0.1:{server_a.port}/4507",
+        "DEMO_SENTRY_DSN": f"https://{secrets.token_hex(16)}@127.0.0.1:{sentry_port}/4507",
     }
     return DemoEnvironment(
         workdir=workdir, faults=faults, ca_bundle=ca_bundle, https_port=server_a.port,
         https_b_port=server_b.port, http_port=redirector.port, dns_ports=dns_ports,
         aws_endpoint=aws_endpoint, kube_url=f"https://127.0.0.1:{kube_server.port}",
         prometheus_url=prometheus_url, alertmanager_url=alertmanager_url,
-        secrets=secret_values, app=app_a, _stoppers=stoppers,
+        secrets=secret_values, app=app_a, refused_port=refused_port, _stoppers=stoppers,
     )
+
+
+def _refusing_socket() -> socket.socket:
+    """A TCP socket bound to a port of 127.0.0.1 and never listening: while it stays open no
+    other server can take the port, and every connection to it is refused."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
 def terminate(process: subprocess.Popen[bytes]) -> None:

@@ -8,7 +8,8 @@ few read-only requests the readiness checks make:
     GET /apis/autoscaling/v2/namespaces/<ns>/horizontalpodautoscalers   data/kube/hpa-<ns>.json
 
 The recordings are shaped like real `kubectl get --raw` output (NodeList, HorizontalPodAutoscalerList).
-Faults: "node_not_ready" marks the last node NotReady; "apiserver_not_ready" makes /readyz 500.
+Faults: "node_not_ready" marks the last node NotReady; "apiserver_not_ready" makes /readyz 500;
+"hpa_missing" drops the catalog-worker HorizontalPodAutoscaler from the list.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 RECORDINGS = Path(__file__).parent / "data" / "kube"
-KUBE_FAULTS = frozenset({"node_not_ready", "apiserver_not_ready"})
+KUBE_FAULTS = frozenset({"node_not_ready", "apiserver_not_ready", "hpa_missing"})
+MISSING_HPA = "catalog-worker"  # what "hpa_missing" removes
 
 
 class KubeReplayApp:
@@ -73,5 +75,7 @@ class KubeReplayApp:
             if data is None:
                 data = {"kind": "HorizontalPodAutoscalerList", "apiVersion": "autoscaling/v2",
                         "metadata": {}, "items": []}
+            if "hpa_missing" in self.faults:
+                data["items"] = [h for h in data["items"] if h["metadata"]["name"] != MISSING_HPA]
             return Response(json.dumps(data), mimetype="application/json")
         return self._status(404, "NotFound", "the server could not find the requested resource")
