@@ -17,6 +17,12 @@ _AUTH_HEADER = re.compile(r"(?i)\b(authorization\s*[:=]\s*['\"]?(?:bearer|basic|
 # prose such as "search-api-key: never rotated" is left alone.
 _KEYED = re.compile(r"(?i)(?<![a-z])((?:password|passwd|secret|token|api[_-]?key)\s*=\s*['\"]?)([^\s'\",}&]{4,})"
                     r"|(?<![a-z])((?:password|passwd|secret|token|api[_-]?key)['\"]\s*:\s*['\"])([^'\"]{4,})")
+# A word every credential pattern above needs (same flags): text without one skips them all.
+_MAY_HOLD_CREDENTIALS = re.compile(r"(?i)passw|secret|token|api|authorization")
+# text() is called for every string of every report (metadata, evidence, messages) and again for
+# the whole document; most strings repeat (marker names, owners, evidence keys): remember them.
+_CACHE_MAX_TEXT = 512
+_CACHE_MAX_ENTRIES = 50_000
 
 
 class Redactor:
@@ -26,21 +32,34 @@ class Redactor:
         # Longest first, so a secret that contains another is masked whole.
         # Very short values (one or two characters) would mask ordinary text; they are not secrets.
         self._secrets = sorted({s for s in secrets if len(s) >= 3}, key=len, reverse=True)
+        self._masked: dict[str, str] = {}
 
     def add(self, secrets: Iterable[str]) -> None:
         self._secrets = sorted(set(self._secrets) | {s for s in secrets if len(s) >= 3}, key=len, reverse=True)
+        self._masked.clear()
 
     @property
     def secrets(self) -> list[str]:
         return list(self._secrets)
 
     def text(self, text: str) -> str:
+        masked = self._masked.get(text)
+        if masked is not None:
+            return masked
+        masked = self._mask(text)
+        if len(text) <= _CACHE_MAX_TEXT and len(self._masked) < _CACHE_MAX_ENTRIES:
+            self._masked[text] = masked
+        return masked
+
+    def _mask(self, text: str) -> str:
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, MASK)
-        text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
-        text = _AUTH_HEADER.sub(lambda m: m.group(1) + MASK, text)
-        text = _KEYED.sub(lambda m: (m.group(1) or m.group(3)) + MASK, text)
+        if "://" in text:
+            text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
+        if _MAY_HOLD_CREDENTIALS.search(text):
+            text = _AUTH_HEADER.sub(lambda m: m.group(1) + MASK, text)
+            text = _KEYED.sub(lambda m: (m.group(1) or m.group(3)) + MASK, text)
         return text
 
     def data(self, value: Any) -> Any:

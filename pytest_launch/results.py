@@ -20,10 +20,19 @@ SIGNOFF = "launch_signoff"
 MESSAGE = "launch_message"
 MAX_MESSAGE = 4000
 _SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+_META_KEY = pytest.StashKey[dict[str, Any]]()
 
 
 def item_metadata(node: pytest.Item) -> dict[str, Any]:
-    """The check's launch metadata, from its markers (after checklist inheritance)."""
+    """The check's launch metadata, from its markers (after checklist inheritance). Read once
+    per check (at its setup report, the one the controller uses), not once per phase."""
+    cached = node.stash.get(_META_KEY, None)
+    if cached is None:
+        cached = node.stash[_META_KEY] = _read_metadata(node)
+    return dict(cached)
+
+
+def _read_metadata(node: pytest.Item) -> dict[str, Any]:
     names = [m.name for m in node.iter_markers()]
     severities = sorted({n for n in names if n in SEVERITIES}, key=_SEVERITY_RANK.__getitem__)
     owner = node.get_closest_marker("owner")
