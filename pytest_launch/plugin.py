@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import platform
 import socket
+import sys
 import time
 from collections.abc import Generator
 from pathlib import Path
@@ -256,7 +257,19 @@ class LaunchController:
                 self.interrupted = str(reason)
             elif exitstatus == pytest.ExitCode.INTERRUPTED:
                 self.interrupted = "the run was interrupted"
-        self.document = decide_and_write(self, session)
+        try:
+            self.document = decide_and_write(self, session)
+        except OSError as exc:  # unwritable report folder, disk full: one clear line, "the tool broke"
+            where = f": {exc.filename}" if exc.filename else ""
+            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+            message = (f"pytest-launch: could not write the launch report{where}: {exc.strerror or exc} "
+                       f"(a previous report there is left as it was)")
+            if reporter is not None:
+                reporter.write_line(message, red=True, bold=True)
+            else:
+                print(message, file=sys.stderr)
+            session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+            return
         if self.config.option.launch_gate:
             session.exitstatus = gate_exit_code(self.document["verdict"], int(exitstatus),
                                                 self.config.option.launch_strict or self.state.policy.strict)
