@@ -53,11 +53,12 @@ class ReplicaState:
 def describe_target(dsn: str) -> str:
     """`user@host:port/dbname` of a libpq DSN (key=value or URL), without its password.
     An unparsable DSN raises AssertionError without echoing it (it may hold a password)."""
+    import psycopg
     from psycopg.conninfo import conninfo_to_dict
 
     try:
         parts = conninfo_to_dict(dsn)
-    except Exception:
+    except psycopg.Error:
         raise AssertionError("[database] dsn is not a valid PostgreSQL connection string "
                                  "(key=value pairs or a postgresql:// URL)") from None
     host = parts.get("host") or parts.get("hostaddr") or "localhost"
@@ -122,8 +123,8 @@ def lag_problems(target: str, replicas: list[ReplicaState], expected_names: list
                  max_lag_bytes: int) -> list[str]:
     """DAT-04: every replica's replay lag within both thresholds; an unmeasurable lag is a problem."""
     if not replicas:
-        return [f"no replica connected to the primary {target} (pg_stat_replication is empty): "
-                "replication lag cannot be measured"]
+        empty = f"no replica connected to the primary {target} (pg_stat_replication is empty)"
+        return [f"{empty}: replication lag cannot be measured"]
     problems = []
     names = {r.name for r in replicas}
     problems += [f"replica {name} is not connected to the primary {target}: its lag cannot be measured"

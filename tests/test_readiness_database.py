@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from testbed.postgres import MONITOR_ROLE, NOSY_ROLE, REPLICA_NAME, PostgresPair
+from testbed.support import free_port
 
 from pytest_launch.config.environment import load_environment
 from pytest_launch.evidence import Evidence
-from testbed.postgres import MONITOR_ROLE, NOSY_ROLE, REPLICA_NAME, PostgresPair
-from testbed.support import free_port
 
 ROOT = Path(__file__).parent.parent
 CHECKS = ROOT / "readiness" / "test_infrastructure.py"

@@ -107,8 +107,9 @@ def cdn_testbed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CdnTestbed
     conf = directory / "nginx.conf"
     conf.write_text(_CONF.format(user="user root;" if os.geteuid() == 0 else "", dir=directory, **ports))
     stderr = directory / "stderr.log"
-    process = subprocess.Popen([nginx, "-p", str(directory), "-c", str(conf), "-g", "daemon off;"],
-                               stdout=subprocess.DEVNULL, stderr=open(stderr, "wb"))
+    with open(stderr, "wb") as log:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen([nginx, "-p", str(directory), "-c", str(conf), "-g", "daemon off;"],
+                                   stdout=subprocess.DEVNULL, stderr=log)
     try:
         def ready() -> bool:
             if process.poll() is not None:

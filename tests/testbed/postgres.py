@@ -17,6 +17,7 @@ postgres refuses to run as root: as root the servers run as the `postgres` syste
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import pwd
@@ -25,7 +26,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ _COMMON_CONF = """
 listen_addresses = '127.0.0.1'
 port = {port}
 unix_socket_directories = ''
-max_connections = 20
+max_connections = 40
 shared_buffers = 16MB
 fsync = off
 full_page_writes = off
@@ -78,6 +79,18 @@ def _psycopg() -> Any:
     return psycopg
 
 
+def _tolerant(predicate: Callable[[], bool]) -> Callable[[], bool]:
+    """`predicate` for wait_until, with a transient connection error (a server restarting, too
+    many clients under load) counted as "not yet" instead of ending the wait."""
+    def poll() -> bool:
+        try:
+            return predicate()
+        except _psycopg().OperationalError:
+            return False
+
+    return poll
+
+
 def _run_as() -> tuple[list[str], int | None, int | None]:
     """The command prefix that drops root, and the uid/gid owning the server's files."""
     if os.geteuid() != 0:
@@ -104,7 +117,8 @@ class PostgresServer:
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=open(self.log, "ab"))
+        with open(self.log, "ab") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=log)
 
         def ready() -> bool:
             if self.process is not None and self.process.poll() is not None:
@@ -176,11 +190,11 @@ class PostgresPair:
             rows = self.replication()
             return any(r[0] == self.replica_name and r[1] == "streaming" and r[2] == 0 for r in rows)
 
-        wait_until(caught_up, timeout=timeout, what="the replica streaming and caught up", log=self.replica.log)
+        wait_until(_tolerant(caught_up), timeout=timeout, what="the replica streaming and caught up", log=self.replica.log)
 
     def stop_replica(self) -> None:
         self.replica.stop()
-        wait_until(lambda: not self.replication(), timeout=15, what="the primary noticing the stopped replica")
+        wait_until(_tolerant(lambda: not self.replication()), timeout=15, what="the primary noticing the stopped replica")
 
     def start_replica(self) -> None:
         self.replica.start()
@@ -193,7 +207,7 @@ def _write_conf(data: Path, port: int, extra: str = "") -> None:
 
 
 def _run(command: list[str], what: str, env: dict[str, str] | None = None) -> None:
-    done = subprocess.run(command, capture_output=True, timeout=120, env=env)
+    done = subprocess.run(command, capture_output=True, timeout=120, env=env, check=False)
     if done.returncode != 0:
         pytest.fail(f"{what} failed ({done.returncode}): {(done.stdout + done.stderr).decode(errors='replace')[-2000:]}")
 
@@ -201,7 +215,7 @@ def _run(command: list[str], what: str, env: dict[str, str] | None = None) -> No
 @pytest.fixture(scope="session")
 def postgres_pair() -> Iterator[PostgresPair]:
     initdb, postgres, basebackup = _binary("initdb"), _binary("postgres"), _binary("pg_basebackup")
-    psycopg = _psycopg()
+    _psycopg()
     prefix, uid, gid = _run_as()
     directory = Path(tempfile.mkdtemp(prefix="launch-pg-"))
     passwords = {role: secrets.token_urlsafe(18) for role in (SUPERUSER, REPLICATOR_ROLE, MONITOR_ROLE, NOSY_ROLE)}
@@ -228,13 +242,8 @@ def postgres_pair() -> Iterator[PostgresPair]:
         _write_conf(primary_data, ports[0])
         pair.primary.start()
 
-        def accepts_logins() -> bool:
-            try:
-                return bool(pair.query("SELECT 1"))
-            except psycopg.OperationalError:  # "the database system is starting up"
-                return False
-
-        wait_until(accepts_logins, timeout=30, what="postgres primary accepting logins", log=pair.primary.log)
+        # "the database system is starting up" until it is not
+        wait_until(_tolerant(lambda: bool(pair.query("SELECT 1"))), timeout=30, what="postgres primary accepting logins", log=pair.primary.log)
         pair.query(f"CREATE ROLE {REPLICATOR_ROLE} WITH REPLICATION LOGIN PASSWORD {_literal(passwords[REPLICATOR_ROLE])}")
         pair.query(f"CREATE ROLE {MONITOR_ROLE} WITH LOGIN PASSWORD {_literal(passwords[MONITOR_ROLE])}")
         pair.query(f"GRANT pg_monitor TO {MONITOR_ROLE}")
@@ -272,7 +281,7 @@ def postgres_replay_paused(postgres_pair: PostgresPair) -> Iterator[PostgresPair
     pair = postgres_pair
     pair.query("SELECT pg_wal_replay_pause()", on="replica")
     try:
-        wait_until(lambda: pair.query("SELECT pg_get_wal_replay_pause_state()", on="replica")[0][0] == "paused",
+        wait_until(_tolerant(lambda: pair.query("SELECT pg_get_wal_replay_pause_state()", on="replica")[0][0] == "paused"),
                    timeout=10, what="WAL replay paused")
         pair.write(rows=500)
 
@@ -280,7 +289,7 @@ def postgres_replay_paused(postgres_pair: PostgresPair) -> Iterator[PostgresPair
             rows = [r for r in pair.replication() if r[0] == pair.replica_name]
             return bool(rows) and rows[0][3] == 0 and rows[0][2] > 8192
 
-        wait_until(flushed_not_replayed, timeout=15, what="the replica flushing WAL it does not replay")
+        wait_until(_tolerant(flushed_not_replayed), timeout=15, what="the replica flushing WAL it does not replay")
         yield pair
     finally:
         pair.query("SELECT pg_wal_replay_resume()", on="replica")
@@ -295,16 +304,14 @@ def postgres_apply_delayed(postgres_pair: PostgresPair) -> Iterator[PostgresPair
 
     def writer() -> None:
         while not stop.is_set():
-            try:
+            with contextlib.suppress(_psycopg().Error):  # a failed write only delays the lag awaited
                 pair.write(rows=1)
-            except Exception:
-                pass
             stop.wait(0.1)
 
     with pair.connect("replica") as conn:
         conn.execute("ALTER SYSTEM SET recovery_min_apply_delay = '2s'")
         conn.execute("SELECT pg_reload_conf()")
-    wait_until(lambda: pair.query("SHOW recovery_min_apply_delay", on="replica")[0][0] == "2s",
+    wait_until(_tolerant(lambda: pair.query("SHOW recovery_min_apply_delay", on="replica")[0][0] == "2s"),
                timeout=10, what="recovery_min_apply_delay in effect on the replica")
     delayed_since = pair.query("SELECT now()")[0][0]
     thread = threading.Thread(target=writer, name="pg-writer", daemon=True)
@@ -319,7 +326,7 @@ def postgres_apply_delayed(postgres_pair: PostgresPair) -> Iterator[PostgresPair
             return (replayed is not None and replayed > delayed_since and bool(found)
                     and found[0][0] is not None and found[0][0] >= 1.5)
 
-        wait_until(lagging, timeout=20, what="replay_lag above 1.5 s")
+        wait_until(_tolerant(lagging), timeout=20, what="replay_lag above 1.5 s")
         yield pair
     finally:
         stop.set()
