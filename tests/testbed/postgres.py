@@ -243,7 +243,8 @@ def postgres_pair() -> Iterator[PostgresPair]:
         pair.primary.start()
 
         # "the database system is starting up" until it is not
-        wait_until(_tolerant(lambda: bool(pair.query("SELECT 1"))), timeout=30, what="postgres primary accepting logins", log=pair.primary.log)
+        wait_until(_tolerant(lambda: bool(pair.query("SELECT 1"))), timeout=30,
+                   what="postgres primary accepting logins", log=pair.primary.log)
         pair.query(f"CREATE ROLE {REPLICATOR_ROLE} WITH REPLICATION LOGIN PASSWORD {_literal(passwords[REPLICATOR_ROLE])}")
         pair.query(f"CREATE ROLE {MONITOR_ROLE} WITH LOGIN PASSWORD {_literal(passwords[MONITOR_ROLE])}")
         pair.query(f"GRANT pg_monitor TO {MONITOR_ROLE}")
