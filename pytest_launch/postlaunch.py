@@ -8,16 +8,18 @@
         "availability >= 99.9% over 24h",
         "error_rate < 0.1% over 24h",
         "p95(latency) < 500ms over 24h",
-        { expr = "count(registrations) > 1000 over 24h", category = "business", severity = "critical" },
-        { expr = "count(uploads) > 100 over 24h", category = "business", severity = "normal" },
-        { expr = "payment_success_rate > 95% over 24h", category = "business" },
+        { expr = "registrations > 1000 over 24h", checklist = "SC-04" },
+        { expr = "uploads > 100 over 24h", category = "business", severity = "normal" },
+        { expr = "payment_success_rate > 95% over 24h", checklist = "SC-06" },
     ]
 
     [success.metrics]       # optional; merged over [prometheus].queries and [rollout].metrics
     availability = 'avg_over_time(up{job="api"}[{window}])'
+    registrations = 'sum(increase(user_registrations_total{{labels}}[{window}]))'
 
-`pytest -m t_plus_1 --env=prod` runs one check per criterion (pytest_launch.stage_checks);
-`render_post_launch(results_doc, history)` turns that run's results document (go-no-go.json)
+`pytest -m t_plus_1 --env=prod` runs one check per criterion (pytest_launch.stage_checks), which
+also writes post-launch.md at the end of the run; `render_post_launch(results_doc, history)`
+turns that run's results document (go-no-go.json)
 and the environment's history into post-launch.md: launch metrics, criteria met and missed,
 the issues found across this environment's launch runs, and a lessons-and-improvements
 section for the team to fill in.
