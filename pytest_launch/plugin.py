@@ -203,6 +203,14 @@ def launch_evidence(request: pytest.FixtureRequest) -> Evidence:
     return evidence
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        # an xdist worker: every worker collects every check, so the controller learns the
+        # metadata of a check whose own worker crashed before reporting it
+        workeroutput[META] = {item.nodeid: item_metadata(item) for item in session.items}
+
+
 class LaunchController:
     """Runs where the decision is made (the only process in a plain run, the controller under
     xdist): gathers results and completeness, decides once, writes every output."""
@@ -218,6 +226,11 @@ class LaunchController:
         self.started = dt.datetime.now(dt.timezone.utc)
         self.t0 = time.monotonic()
         self.document: dict[str, Any] | None = None
+        # metadata of checks that never delivered a report of their own (-x, Ctrl-C, a crashed
+        # worker): from the collected items, or under xdist from the workers that finished
+        self.items: dict[str, pytest.Item] = {}
+        self.worker_metadata: dict[str, dict[str, Any]] = {}
+        self.collector.describe = self.metadata_of
 
     # -- facts about completeness --------------------------------------------------------
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -227,6 +240,7 @@ class LaunchController:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if not hasattr(self.config, "workerinput") and not _xdist_active(self.config):
             self.selected = [item.nodeid for item in session.items]
+            self.items = {item.nodeid: item for item in session.items}
 
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         if self.selected is None:
@@ -241,8 +255,13 @@ class LaunchController:
         self.interrupted = "KeyboardInterrupt" if type(value) is KeyboardInterrupt else f"{excinfo.typename}: {value}"
 
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        self.worker_metadata.update((getattr(node, "workeroutput", None) or {}).get(META, {}))
         if error:
             self.crashed_workers.append(str(getattr(node, "gateway", node).id if hasattr(node, "gateway") else node))
+
+    def metadata_of(self, nodeid: str) -> dict[str, Any] | None:
+        item = self.items.get(nodeid)
+        return item_metadata(item) if item is not None else self.worker_metadata.get(nodeid)
 
     # -- the decision ---------------------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)

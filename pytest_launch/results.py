@@ -7,6 +7,7 @@ folds the setup/call/teardown reports of each check into one CheckResult.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -79,6 +80,9 @@ class ResultCollector:
         # checks whose outcome pytest settled (a call report, or setup that failed/skipped):
         # a check interrupted during its call has only a passed setup report, and no result
         self.settled: set[str] = set()
+        # nodeid -> metadata, for checks that delivered none (never ran, crashed worker)
+        self.describe: Callable[[str], dict[str, Any] | None] | None = None
+        self.described: set[str] = set()
 
     def add(self, report: pytest.TestReport) -> None:
         props = dict(p for p in report.user_properties if isinstance(p, tuple) and len(p) == 2)
@@ -90,6 +94,8 @@ class ResultCollector:
         elif props.get(META) and result.kind == "check" and result.phase is None:
             for key, value in props[META].items():
                 setattr(result, key, value)
+        if props.get(META):
+            self.described.add(report.nodeid)
         if props.get(EVIDENCE):
             result.evidence.update(props[EVIDENCE])
         if props.get(SIGNOFF):
@@ -118,6 +124,9 @@ class ResultCollector:
         seen = set(selected)
         out.extend(r for nodeid, r in self.results.items() if nodeid not in seen)
         for result in out:
+            if self.describe is not None and result.nodeid not in self.described:
+                for key, value in (self.describe(result.nodeid) or {}).items():
+                    setattr(result, key, value)
             if result.outcome == "passed" and result.nodeid not in self.settled:
                 result.outcome = "missing"
                 result.message = "no result: the check was interrupted before it finished"

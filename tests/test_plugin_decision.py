@@ -282,7 +282,12 @@ def test_a_run_stopped_early_is_no_go_incomplete(pytester, flag):
     assert doc["verdict"] == "NO_GO"
     assert doc["run"]["complete"] is False
     assert "stopping after 1 failures" in doc["run"]["interrupted"]
-    assert check_by_name(doc, "::test_3")["outcome"] == "missing"
+    never_ran = check_by_name(doc, "::test_3")
+    assert never_ran["outcome"] == "missing"
+    # a check that never ran still carries its own markers, not a "defaulted" severity
+    assert (never_ran["phase"], never_ran["severity"], never_ran["severity_defaulted"]) == \
+        ("t_minus_7", "blocker", False)
+    assert not any(r["code"] == "severity_defaulted" for r in doc["reasons"])
     assert doc["reasons"][0]["code"] == "incomplete"
     assert "incomplete evidence" in result.stdout.str()
 
@@ -468,6 +473,7 @@ def test_a_crashed_worker_gives_an_error_for_its_check_and_no_go(pytester):
         def test_fine(n):
             pass
 
+        @pytest.mark.owner("payments-team")
         def test_crash():
             os._exit(3)
     """, checklist=None)
@@ -478,7 +484,28 @@ def test_a_crashed_worker_gives_an_error_for_its_check_and_no_go(pytester):
     crashed = check_by_name(doc, "::test_crash")
     assert crashed["outcome"] == "error"
     assert "crashed" in crashed["message"]
+    # its metadata came from the workers that survived: not "no owner", not a defaulted severity
+    assert (crashed["phase"], crashed["severity"], crashed["owner"]) == ("t_minus_7", "blocker", "payments-team")
+    assert not any(r["code"] == "severity_defaulted" for r in doc["reasons"])
     assert any(r["nodeid"] == "test_checks.py::test_crash" and r["blocking"] for r in doc["reasons"])
     assert doc["run"]["complete"] is False and doc["run"]["crashed_workers"]
     assert "test_checks.py::test_crash" in result.stdout.str().split("launch decision: reasons")[-1]
     assert sum(1 for c in doc["checks"] if c["outcome"] == "passed") == 4
+
+
+def test_a_run_stopped_early_under_xdist_is_no_go_incomplete(pytester):
+    make_project(pytester, """
+        import pytest
+        pytestmark = [pytest.mark.t_minus_7, pytest.mark.blocker]
+
+        @pytest.mark.parametrize("n", range(30))
+        def test_many(n):
+            assert n != 0
+    """, checklist=None)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--env=prod", "-n", "2", "-x", "--launch-gate")
+    assert result.ret == 2  # xdist stops with its Interrupted: pytest's "interrupted" code is kept
+    doc = read_report(pytester)
+    assert doc["verdict"] == "NO_GO"
+    assert doc["run"]["complete"] is False
+    assert "stopping after 1 failures" in doc["run"]["interrupted"]
+    assert doc["summary"]["total"] == 30 and doc["summary"]["missing"] > 0
