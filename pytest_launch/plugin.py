@@ -226,6 +226,7 @@ class LaunchController:
         self.started = dt.datetime.now(dt.timezone.utc)
         self.t0 = time.monotonic()
         self.document: dict[str, Any] | None = None
+        self.written: list[Path] = []
         # metadata of checks that never delivered a report of their own (-x, Ctrl-C, a crashed
         # worker): from the collected items, or under xdist from the workers that finished
         self.items: dict[str, pytest.Item] = {}
@@ -277,7 +278,7 @@ class LaunchController:
             elif exitstatus == pytest.ExitCode.INTERRUPTED:
                 self.interrupted = "the run was interrupted"
         try:
-            self.document = decide_and_write(self, session)
+            self.document, self.written = decide_and_write(self, session)
         except OSError as exc:  # unwritable report folder, disk full: one clear line, "the tool broke"
             where = f": {exc.filename}" if exc.filename else ""
             reporter = self.config.pluginmanager.get_plugin("terminalreporter")
@@ -298,7 +299,7 @@ class LaunchController:
             return
         from pytest_launch.outputs.terminal import write_reasons
 
-        write_reasons(terminalreporter, self.document)
+        write_reasons(terminalreporter, self.document, self.written)
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         if self.document is None:

@@ -25,7 +25,8 @@ def environment_dict(controller: LaunchController) -> dict[str, Any]:
             "source": str(env.path)}
 
 
-def decide_and_write(controller: LaunchController, session: pytest.Session) -> dict[str, Any]:
+def decide_and_write(controller: LaunchController, session: pytest.Session) -> tuple[dict[str, Any], list[Path]]:
+    """The run's results document, and the files written from it."""
     state = controller.state
     selected = controller.selected if controller.selected is not None else []
     checks = controller.collector.finish(selected)
@@ -39,8 +40,8 @@ def decide_and_write(controller: LaunchController, session: pytest.Session) -> d
             extra["rollback_steps"] = steps
     environment = environment_dict(controller)
     doc = build_document(decision, checks, state.checklist, run, state.policy, environment, state.redactor, extra)
-    write_outputs(doc, state.report_dir, state.json_path, controller.config)
-    return doc
+    written = write_outputs(doc, state.report_dir, state.json_path, controller.config)
+    return doc, written
 
 
 def report_folder(report_dir: Path, environment_name: str) -> Path:

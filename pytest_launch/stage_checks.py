@@ -256,34 +256,3 @@ def assert_stage_check(verdict: CheckVerdict) -> None:
     """The body of a stage check: a failed go criterion (HOLD) or a fired trigger (ROLLBACK) fails."""
     if not verdict.ok:
         pytest.fail(verdict.message, pytrace=False)
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """After the decision (the core controller decides tryfirst): a run that measured success
-    criteria (`pytest -m t_plus_1 --env=...`) also writes reports/<env>/post-launch.md from its
-    results document and this environment's history."""
-    controller = session.config.pluginmanager.get_plugin("launch-controller")
-    document = getattr(controller, "document", None)
-    report_dir = getattr(getattr(controller, "state", None), "report_dir", None)
-    if not isinstance(document, dict) or report_dir is None:
-        return
-    from pytest_launch.postlaunch import is_success_check
-
-    if not any(is_success_check(c) for c in document.get("checks") or [] if isinstance(c, dict)):
-        return
-    import sys
-
-    from pytest_launch.outputs.history import HISTORY_FILE, read_history
-    from pytest_launch.postlaunch import write_post_launch
-    from pytest_launch.session_outputs import report_folder
-
-    folder = report_folder(report_dir, str((document.get("environment") or {}).get("name") or "unknown"))
-    try:
-        path = write_post_launch(folder, document, read_history(folder / HISTORY_FILE))
-    except Exception as exc:  # the post-launch report must never cost the run's own outputs
-        print(f"pytest-launch: could not write the post-launch report: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"pytest-launch: post-launch report: {path}")

@@ -1,6 +1,7 @@
 """Every human output of one results document, written next to its go-no-go.json:
 the history line, go-no-go.html (with the trend read back from the history) and go-no-go.md,
-plus the GitHub step summary when $GITHUB_STEP_SUMMARY is set."""
+plus the GitHub step summary when $GITHUB_STEP_SUMMARY is set, and post-launch.md for a run
+that measured the success criteria (`pytest -m t_plus_1`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pytest_launch.outputs.atomic import write_text_atomic
 from pytest_launch.outputs.history import HISTORY_FILE, append_history, read_history
 from pytest_launch.outputs.html import render_html
 from pytest_launch.outputs.markdown import render_markdown, write_step_summary
+from pytest_launch.postlaunch import is_success_check, write_post_launch
 
 HTML_FILE = "go-no-go.html"
 MARKDOWN_FILE = "go-no-go.md"
@@ -30,7 +32,8 @@ def render_all(doc: dict[str, Any], folder: Path, *, record_history: bool = True
         append_history(history, doc)
         written.append(history)
     html_path = folder / HTML_FILE
-    write_text_atomic(html_path, render_html(doc, read_history(history)))
+    runs = read_history(history)
+    write_text_atomic(html_path, render_html(doc, runs))
     written.append(html_path)
     markdown = render_markdown(doc)
     markdown_path = folder / MARKDOWN_FILE
@@ -38,4 +41,6 @@ def render_all(doc: dict[str, Any], folder: Path, *, record_history: bool = True
     written.append(markdown_path)
     if step_summary:
         write_step_summary(markdown)
+    if any(is_success_check(c) for c in doc.get("checks") or [] if isinstance(c, dict)):
+        written.append(write_post_launch(folder, doc, runs))
     return written

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 MAX_REASONS = 25
@@ -9,7 +11,7 @@ _COLOURS = {"GO": {"green": True}, "GO_WITH_RISKS": {"yellow": True}, "NO_GO": {
             "ROLLBACK": {"red": True, "bold": True}}
 
 
-def write_reasons(reporter: Any, doc: dict[str, Any]) -> None:
+def write_reasons(reporter: Any, doc: dict[str, Any], written: Sequence[Path] = ()) -> None:
     reasons = doc["reasons"]
     reporter.write_sep("-", "launch decision: reasons")
     if not reasons:
@@ -24,6 +26,16 @@ def write_reasons(reporter: Any, doc: dict[str, Any]) -> None:
         reporter.write_line("rollback procedure:")
         for number, step in enumerate(steps, 1):
             reporter.write_line(f"  {number}. {step}")
+    reports = [p for p in written if p.suffix in (".html", ".md", ".json")]
+    if reports:
+        reporter.write_line("launch reports: " + ", ".join(_shown(p) for p in reports))
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def verdict_line(doc: dict[str, Any]) -> str:
