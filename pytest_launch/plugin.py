@@ -23,7 +23,8 @@ from pytest_launch.evidence import Evidence
 from pytest_launch.items import STATE_KEY, ChecklistFile, checklist_link, inherit_checklist_markers
 from pytest_launch.options import add_options
 from pytest_launch.redact import Redactor
-from pytest_launch.results import EVIDENCE, MESSAGE, META, ResultCollector, item_metadata, report_message
+from pytest_launch.probes.errors import ProbeError
+from pytest_launch.results import EVIDENCE, INCONCLUSIVE, MESSAGE, META, ResultCollector, item_metadata, report_message
 from pytest_launch.state import LaunchState, load_state
 
 # the probe fixtures (launch_http, launch_tls, ...) and the launch-day stage checks
@@ -117,13 +118,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     state = item.config.stash[STATE_KEY]
     redactor = state.redactor
     evidence = item.stash.get(_EVIDENCE_KEY, None)
-    ours = (META, EVIDENCE, MESSAGE)
+    ours = (META, EVIDENCE, MESSAGE, INCONCLUSIVE)
     props = [p for p in report.user_properties if not (isinstance(p, tuple) and p and p[0] in ours)]
     props.append((META, item_metadata(item)))
     if evidence is not None and evidence.values:
         props.append((EVIDENCE, evidence.values))
     if report.longrepr is not None:
         props.append((MESSAGE, report_message(report)))
+    if report.when == "call" and report.failed and call.excinfo is not None and call.excinfo.errisinstance(ProbeError):
+        # the probe got no usable answer: no evidence either way (for a rollback trigger: HOLD, not ROLLBACK)
+        props.append((INCONCLUSIVE, True))
     report.user_properties = [(p[0], redactor.data(p[1])) if isinstance(p, tuple) and len(p) == 2 else p
                               for p in props]
     _redact_report(report, redactor)

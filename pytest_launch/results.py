@@ -19,6 +19,7 @@ META = "launch_meta"
 EVIDENCE = "launch_evidence"
 SIGNOFF = "launch_signoff"
 MESSAGE = "launch_message"
+INCONCLUSIVE = "launch_inconclusive"  # the check raised ProbeError: no evidence was gathered
 MAX_MESSAGE = 4000
 _SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 _META_KEY = pytest.StashKey[dict[str, Any]]()
@@ -144,7 +145,7 @@ def _outcome_of(report: pytest.TestReport, props: dict[str, Any]) -> str | None:
         # an expected failure proves nothing; an unexpected pass passed
         return "passed" if report.passed else "skipped"
     if report.when == "call":
-        return report.outcome
+        return "error" if props.get(INCONCLUSIVE) and report.failed else report.outcome
     if report.failed:
         # setup or teardown failure; "???" is xdist's report for a crashed worker
         return "error"
