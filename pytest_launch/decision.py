@@ -154,6 +154,10 @@ def _check_reason(check: CheckResult, blocking: bool, waiver: Waiver | None, run
                           f"but the policy requires it (pass --launch-allow-destructive){detail}", check)
         return _check("refused", False, f"NOT RUN {where}: destructive check refused against production{detail}", check)
     word = _OUTCOME_WORDS[check.outcome]
+    if check.kind == "manual" and check.outcome == "failed":
+        word = "NOT SIGNED OFF"
+    elif check.kind == "uncovered" and check.outcome == "failed":
+        word = "UNCOVERED"
     if waiver is not None:
         return _check("waived", False, f"WAIVED {where}: {word.lower()}, accepted until {waiver.expires.isoformat()} "
                       f"by {waiver.approved_by} ({waiver.reason}){detail}", check)
@@ -163,10 +167,8 @@ def _check_reason(check: CheckResult, blocking: bool, waiver: Waiver | None, run
         return _check("nonblocking_failed", False, f"{word} {where} (severity {check.severity}, not blocking){detail}", check)
     if check.kind == "manual":
         code = "unsigned"
-        word = "NOT SIGNED OFF"
     elif check.kind == "uncovered":
         code = "uncovered"
-        word = "UNCOVERED"
     else:
         code = check.outcome
     return _check(code, True, f"{word} {where}{detail}", check)

@@ -410,3 +410,16 @@ def test_decide_does_not_modify_its_inputs(checks, waivers, signoffs, run_info, 
     after = [dataclasses.asdict(c) for c in checks], [dataclasses.asdict(w) for w in waivers], \
         dataclasses.asdict(run_info)
     assert after == before
+
+
+def test_non_blocking_manual_and_uncovered_items_say_what_is_missing():
+    minor_manual = CheckResult(nodeid="readiness/checklist.toml::DOC-1", outcome="failed", kind="manual",
+                               title="Runbooks reviewed", severity="minor", owner="sre", checklist="DOC-1")
+    minor_uncovered = CheckResult(nodeid="readiness/checklist.toml::DOC-2", outcome="failed", kind="uncovered",
+                                  title="Search indices built", severity="minor", owner="search", checklist="DOC-2")
+    decision = decided([minor_manual, minor_uncovered], checklist=[])
+    assert decision.verdict == "GO_WITH_RISKS"
+    texts = sorted(r.text for r in decision.reasons)
+    assert texts[0].startswith("NOT SIGNED OFF Runbooks reviewed") and texts[1].startswith("UNCOVERED Search")
+    assert decided([manual("failed")], waivers=[waiver("MON-06")]).reasons[0].text.startswith(
+        "WAIVED On-call rotation set up [MON-06, owner sre]: not signed off")
