@@ -472,7 +472,7 @@ WROTE = ("restored", "fixture-wrote", "burst")
 def test_a_destructive_check_never_runs_against_production_without_the_flag(pytester, xdist):
     make_project(pytester, DESTRUCTIVE, checklist=DESTRUCTIVE_CHECKLIST)
     args = ["-p", "no:cacheprovider", "--env=prod", "--launch-gate", "-rs"] + (["-n", "2"] if xdist else [])
-    result = pytester.runpytest_subprocess(*args)
+    result = pytester.runpytest_subprocess(*args) if xdist else pytester.runpytest_inprocess(*args)
     for name in WROTE:
         assert not (pytester.path / name).exists(), f"{name}: a destructive check ran against production"
     assert result.ret == 0
