@@ -273,6 +273,8 @@ class LaunchController:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if not self.state.active or exitstatus == pytest.ExitCode.USAGE_ERROR:
             return  # a usage error was already explained; the previous report stays as it was
+        if any(getattr(self.config.option, name, False) for name in _NOTHING_RUN_OPTIONS):
+            return  # nothing was checked: no decision, and the previous report stays as it was
         from pytest_launch.session_outputs import decide_and_write
 
         if self.interrupted is None:
@@ -333,6 +335,10 @@ class LaunchController:
             "python_version": platform.python_version(),
             "plugin_version": __version__,
         }
+
+
+# pytest modes that list or plan checks without running them (--setup-plan even reports them passed)
+_NOTHING_RUN_OPTIONS = ("collectonly", "setupplan", "setuponly", "showfixtures", "show_fixtures_per_test")
 
 
 def _xdist_active(config: pytest.Config) -> bool:

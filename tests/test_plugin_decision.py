@@ -509,3 +509,14 @@ def test_a_run_stopped_early_under_xdist_is_no_go_incomplete(pytester):
     assert doc["run"]["complete"] is False
     assert "stopping after 1 failures" in doc["run"]["interrupted"]
     assert doc["summary"]["total"] == 30 and doc["summary"]["missing"] > 0
+
+
+@pytest.mark.parametrize("mode", ["--collect-only", "--setup-plan", "--setup-only", "--fixtures"])
+def test_listing_or_planning_checks_decides_nothing_and_keeps_the_previous_report(pytester, mode):
+    make_project(pytester, THREE.replace('assert False, "down"', "pass"), checklist=None)
+    assert run(pytester).ret == 0
+    before = report_path(pytester).read_bytes()
+    result = run(pytester, mode, "--launch-gate")
+    assert result.ret == 0
+    assert report_path(pytester).read_bytes() == before  # not clobbered by a run that checked nothing
+    assert "launch decision" not in result.stdout.str()  # and no verdict claimed: --setup-plan "passes" all
