@@ -50,6 +50,8 @@ def pytest_configure(config: pytest.Config) -> None:
             message += "\nthe demo environment is started by the readiness suite: run `pytest readiness --env=demo`"
         raise pytest.UsageError(message) from None
     config.stash[STATE_KEY] = state
+    if state.redactor.secrets:
+        config.pluginmanager.register(WarningRedactor(state.redactor), "launch-warning-redactor")
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(LaunchController(config, state), "launch-controller")
     if getattr(config.option, "allure_report_dir", None):
@@ -213,6 +215,24 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         # an xdist worker: every worker collects every check, so the controller learns the
         # metadata of a check whose own worker crashed before reporting it
         workeroutput[META] = {item.nodeid: item_metadata(item) for item in session.items}
+
+
+class WarningRedactor:
+    """Masks secrets in warnings (`warnings.warn(f"... {token}")`) before pytest's warnings
+    summary, junitxml or xdist see them."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        self.redactor = redactor
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_warning_recorded(self, warning_message: Any) -> None:
+        text = str(warning_message.message)
+        masked = self.redactor.text(text)
+        if masked != text:
+            try:
+                warning_message.message = warning_message.category(masked)
+            except Exception:  # a warning class with another signature
+                warning_message.message = UserWarning(masked)
 
 
 class LaunchController:

@@ -63,6 +63,12 @@ def test_skip_reason(token):
 def test_fail_without_trace(token):
     pytest.fail("probe failed with " + token, pytrace=False)
 
+@pytest.mark.minor
+def test_warning(token):
+    import warnings
+    warnings.warn("deprecated auth with " + token)
+    warnings.warn(DeprecationWarning("old endpoint for " + token))
+
 @pytest.mark.blocker
 def test_environment_dump(launch_env):
     print(dict(launch_env["custom"]))
@@ -109,7 +115,7 @@ def run_leaks(pytester: pytest.Pytester, *extra: str, subprocess: bool = False) 
 @pytest.mark.usefixtures("secret_env")
 def test_no_secret_reaches_any_output(pytester):
     result = run_leaks(pytester)
-    result.assert_outcomes(failed=7, passed=1, skipped=1)
+    result.assert_outcomes(failed=7, passed=2, skipped=1)
     texts = outputs_of(pytester, result)
     assert_outputs_present(pytester, texts)
     assert_no_secret(texts)
@@ -124,13 +130,14 @@ def test_no_secret_reaches_any_output(pytester):
     assert MASK in check_by_name(doc, "::test_skip_reason")["message"]
     assert f"postgres://launch:{MASK}@db.internal" in check_by_name(doc, "::test_url_with_credentials")["message"]
     assert f"stdout: using token {MASK}" in texts["terminal stdout"]
+    assert f"UserWarning: deprecated auth with {MASK}" in texts["terminal stdout"]
     assert f"log: sending {MASK}" in texts["junit.xml"] or f"log: sending {MASK}" in texts["terminal stdout"]
 
 
 @pytest.mark.usefixtures("secret_env")
 def test_no_secret_reaches_any_output_under_xdist(pytester):
     result = run_leaks(pytester, "-n", "2", subprocess=True)
-    result.assert_outcomes(failed=7, passed=1, skipped=1)
+    result.assert_outcomes(failed=7, passed=2, skipped=1)
     texts = outputs_of(pytester, result)
     assert_outputs_present(pytester, texts)
     assert_no_secret(texts)
