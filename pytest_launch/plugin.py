@@ -5,6 +5,7 @@ Everything else lives in plain-Python modules."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import platform
 import socket
@@ -215,6 +216,40 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         # an xdist worker: every worker collects every check, so the controller learns the
         # metadata of a check whose own worker crashed before reporting it
         workeroutput[META] = {item.nodeid: item_metadata(item) for item in session.items}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    state = session.config.stash.get(STATE_KEY, None)
+    logging_plugin = session.config.pluginmanager.get_plugin("logging-plugin")
+    if state is None or logging_plugin is None:
+        return
+    # --log-cli-level and --log-file write records straight to the terminal and a file
+    for name in ("log_cli_handler", "log_file_handler"):
+        handler = getattr(logging_plugin, name, None)
+        if handler is not None:
+            handler.addFilter(_LogRedactor(state.redactor))
+
+
+class _LogRedactor(logging.Filter):
+    """Masks secrets in a log record (message and exception text) before a handler writes it."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: logging reports it itself
+            return True
+        masked = self.redactor.text(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redactor.text(record.exc_text)
+        return True
 
 
 class WarningRedactor:

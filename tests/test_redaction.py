@@ -85,7 +85,7 @@ def secret_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def outputs_of(pytester: pytest.Pytester, result: pytest.RunResult) -> dict[str, str]:
     texts = {"terminal stdout": result.stdout.str(), "terminal stderr": result.stderr.str()}
     for path in sorted(pytester.path.rglob("*")):
-        if path.is_file() and path.suffix in (".json", ".xml", ".html", ".md", ".jsonl"):
+        if path.is_file() and path.suffix in (".json", ".xml", ".html", ".md", ".jsonl", ".log"):
             texts[str(path.relative_to(pytester.path))] = path.read_text("utf-8", errors="replace")
     return texts
 
@@ -114,7 +114,7 @@ def run_leaks(pytester: pytest.Pytester, *extra: str, subprocess: bool = False) 
 
 @pytest.mark.usefixtures("secret_env")
 def test_no_secret_reaches_any_output(pytester):
-    result = run_leaks(pytester)
+    result = run_leaks(pytester, "--log-cli-level=WARNING", "--log-file=run.log")
     result.assert_outcomes(failed=7, passed=2, skipped=1)
     texts = outputs_of(pytester, result)
     assert_outputs_present(pytester, texts)
@@ -131,7 +131,8 @@ def test_no_secret_reaches_any_output(pytester):
     assert f"postgres://launch:{MASK}@db.internal" in check_by_name(doc, "::test_url_with_credentials")["message"]
     assert f"stdout: using token {MASK}" in texts["terminal stdout"]
     assert f"UserWarning: deprecated auth with {MASK}" in texts["terminal stdout"]
-    assert f"log: sending {MASK}" in texts["junit.xml"] or f"log: sending {MASK}" in texts["terminal stdout"]
+    assert f"log: sending {MASK}" in texts["run.log"]
+    assert f"log: sending {MASK}" in texts["terminal stdout"]  # live log
 
 
 @pytest.mark.usefixtures("secret_env")
