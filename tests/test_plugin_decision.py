@@ -520,3 +520,14 @@ def test_listing_or_planning_checks_decides_nothing_and_keeps_the_previous_repor
     assert result.ret == 0
     assert report_path(pytester).read_bytes() == before  # not clobbered by a run that checked nothing
     assert "launch decision" not in result.stdout.str()  # and no verdict claimed: --setup-plan "passes" all
+
+
+def test_pytest_exit_in_a_check_is_an_interrupted_run(pytester):
+    make_project(pytester, THREE.replace('assert False, "down"', 'pytest.exit("maintenance window closed")'),
+                 checklist=None)
+    result = run(pytester, "--launch-gate")
+    assert result.ret == 2
+    doc = read_report(pytester)
+    assert doc["verdict"] == "NO_GO" and doc["run"]["complete"] is False
+    assert "maintenance window closed" in doc["run"]["interrupted"]
+    assert check_by_name(doc, "::test_2")["outcome"] == "missing"
