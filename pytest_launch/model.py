@@ -93,6 +93,7 @@ class RunInfo:
     duration_s: float = 0.0
     args: list[str] = dataclasses.field(default_factory=list)
     markexpr: str = ""
+    keywordexpr: str = ""  # -k: the run judged a subset of the selected phase
     stage: int | None = None
     selected: int = 0
     collection_errors: int = 0

@@ -378,6 +378,7 @@ class LaunchController:
             "duration_s": round(time.monotonic() - self.t0, 3),
             "args": [self.state.redactor.text(a) for a in self.config.invocation_params.args],
             "markexpr": self.config.option.markexpr or "",
+            "keywordexpr": self.config.option.keyword or "",
             "stage": self.state.stage,
             "selected": len(self.selected or []),
             "collection_errors": self.collection_errors,

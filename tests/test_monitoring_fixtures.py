@@ -55,7 +55,7 @@ def test_monitoring_fixtures_pass_and_fail_on_real_servers(pytester, prometheus_
     assert "unreachable" in outcomes["test_every_target_up"]["message"]
     assert outcomes["test_missing_metric_is_no_data"]["outcome"] == "failed"
     assert "no_data" in outcomes["test_missing_metric_is_no_data"]["message"]
-    result.stdout.fnmatch_lines(["*launch decision (mon): NO-GO: 2 blocking failures*"])
+    result.stdout.fnmatch_lines(["*launch decision (mon): NO_GO: 2 blocking failures*"])
 
 
 def test_monitoring_fixtures_skip_when_not_configured(pytester):
@@ -64,4 +64,4 @@ def test_monitoring_fixtures_skip_when_not_configured(pytester):
     result = pytester.runpytest_inprocess("--env", "env.toml", "-p", "no:cacheprovider")
     result.assert_outcomes(skipped=5)
     result.stdout.fnmatch_lines(["*not configured: no [[]prometheus[]] table*",
-                                 "*launch decision (bare): NO-GO: 5 blocking checks skipped*"])
+                                 "*launch decision (bare): NO_GO: 5 blocking checks skipped*"])

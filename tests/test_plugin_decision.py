@@ -77,7 +77,7 @@ def test_the_verdict_line_is_the_last_line_and_shows_the_json_verdict(pytester):
     result = run(pytester, "-m", "t_minus_7 and not monitoring")
     doc = read_report(pytester)
     line = verdict_line_of(result.stdout.str())
-    assert line == f"launch decision (prod, t_minus_7 and not monitoring): {doc['display_verdict']}: {doc['headline']}"
+    assert line == f"launch decision (prod, t_minus_7 and not monitoring): {doc['verdict']}: {doc['headline']}"
     assert line.startswith("launch decision (prod, t_minus_7 and not monitoring): GO")
     assert doc["verdict"] == "GO_WITH_RISKS"
     assert "1 non-blocking failure" in doc["headline"]

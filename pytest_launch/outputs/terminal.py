@@ -42,9 +42,14 @@ def verdict_line(doc: dict[str, Any]) -> str:
     scope = doc["environment"]["name"]
     if doc["run"].get("markexpr"):
         scope += f", {doc['run']['markexpr']}"
+    if doc["run"].get("keywordexpr"):
+        scope += f", -k {doc['run']['keywordexpr']}"
     if doc["run"].get("stage") is not None:
         scope += f", stage {doc['run']['stage']}%"
-    return f"launch decision ({scope}): {doc['display_verdict']}: {doc['headline']}"
+        word = doc["display_verdict"]  # PROCEED / HOLD / ROLLBACK
+    else:
+        word = doc["verdict"]  # the canonical word, easy to grep in a CI log
+    return f"launch decision ({scope}): {word}: {doc['headline']}"
 
 
 def write_verdict_line(reporter: Any, doc: dict[str, Any]) -> None:
