@@ -123,7 +123,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     evidence = item.stash.get(_EVIDENCE_KEY, None)
     ours = (META, EVIDENCE, MESSAGE, INCONCLUSIVE)
     props = [p for p in report.user_properties if not (isinstance(p, tuple) and p and p[0] in ours)]
-    props.append((META, item_metadata(item)))
     if evidence is not None and evidence.values:
         props.append((EVIDENCE, evidence.values))
     if report.longrepr is not None:
@@ -133,6 +132,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         props.append((INCONCLUSIVE, True))
     report.user_properties = [(p[0], redactor.data(p[1])) if isinstance(p, tuple) and len(p) == 2 else p
                               for p in props]
+    if report.when == "setup":
+        # the metadata comes from markers and does not change: the setup report carries it once
+        # (the results document is redacted as a whole again)
+        report.user_properties.append((META, item_metadata(item)))
     _redact_report(report, redactor)
     return report
 

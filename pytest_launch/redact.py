@@ -7,7 +7,7 @@ Secrets are the values that came from ${VAR} in the environment file, passwords 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 MASK = "***"
@@ -65,10 +65,16 @@ class Redactor:
 
     def data(self, value: Any) -> Any:
         """A copy of JSON-like data with every string redacted (keys included)."""
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, dict):
-            return {self.text(str(k)): self.data(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [self.data(v) for v in value]
-        return value
+        return map_strings(value, self.text)
+
+
+def map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    """A copy of JSON-like data (dicts, lists, tuples as lists) with `change` applied to every
+    string, dictionary keys included."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, dict):
+        return {change(str(k)): map_strings(v, change) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [map_strings(v, change) for v in value]
+    return value

@@ -35,10 +35,15 @@ def item_metadata(node: pytest.Item) -> dict[str, Any]:
 
 
 def _read_metadata(node: pytest.Item) -> dict[str, Any]:
-    names = [m.name for m in node.iter_markers()]
+    # one walk over the markers, closest first (iter_markers is what every get_closest_marker repeats)
+    names: list[str] = []
+    closest: dict[str, Any] = {}
+    for marker in node.iter_markers():
+        names.append(marker.name)
+        closest.setdefault(marker.name, marker)
     severities = sorted({n for n in names if n in SEVERITIES}, key=_SEVERITY_RANK.__getitem__)
-    owner = node.get_closest_marker("owner")
-    checklist = node.get_closest_marker("checklist")
+    owner = closest.get("owner")
+    checklist = closest.get("checklist")
     checklist_item = getattr(node, "checklist_item", None)
     return {
         "kind": getattr(node, "kind", "check"),
@@ -49,8 +54,8 @@ def _read_metadata(node: pytest.Item) -> dict[str, Any]:
         "severity": severities[0] if severities else None,
         "owner": str(owner.args[0]) if owner is not None and owner.args else None,
         "checklist": str(checklist.args[0]) if checklist is not None and checklist.args else None,
-        "rollback_trigger": node.get_closest_marker("rollback_trigger") is not None,
-        "destructive": node.get_closest_marker("destructive") is not None,
+        "rollback_trigger": "rollback_trigger" in closest,
+        "destructive": "destructive" in closest,
     }
 
 

@@ -57,7 +57,15 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from pytest_launch.config.errors import ConfigError
-from pytest_launch.probes.prometheus import value_text
+
+
+def value_text(value: float) -> str:
+    """NaN, +Inf and -Inf as Prometheus writes them; other numbers briefly."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    return f"{value:.6g}"
 
 AGGREGATIONS: tuple[str, ...] = ("p50", "p90", "p95", "p99", "avg", "min", "max", "rate", "count")
 QUANTILES: dict[str, float] = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}

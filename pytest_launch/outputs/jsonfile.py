@@ -29,7 +29,7 @@ from pytest_launch.model import (
     display_verdict,
 )
 from pytest_launch.outputs.atomic import write_text_atomic
-from pytest_launch.redact import Redactor
+from pytest_launch.redact import Redactor, map_strings
 
 
 def _waiver_dict(waiver: Waiver) -> dict[str, Any]:
@@ -90,28 +90,23 @@ def build_document(
     }
     if extra:
         doc.update(extra)
-    return valid_text((redactor or Redactor()).data(doc))
+    mask = (redactor or Redactor()).text
+    return map_strings(doc, lambda text: valid_text(mask(text)))
 
 
-def valid_text(value: Any) -> Any:
-    """A copy of JSON-like data whose strings encode as UTF-8: a lone surrogate (from bytes that
-    were not UTF-8, decoded with surrogateescape) becomes U+FFFD instead of failing every writer."""
-    if isinstance(value, str):
-        if value.isascii():
-            return value
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            try:  # surrogateescape'd bytes back to bytes: one U+FFFD per bad byte
-                raw = value.encode("utf-8", "surrogateescape")
-            except UnicodeEncodeError:
-                raw = value.encode("utf-8", "surrogatepass")
-            return raw.decode("utf-8", "replace")
+def valid_text(value: str) -> str:
+    """`value` made to encode as UTF-8: a lone surrogate (from bytes that were not UTF-8, decoded
+    with surrogateescape) becomes U+FFFD instead of failing every writer."""
+    if value.isascii():
         return value
-    if isinstance(value, dict):
-        return {valid_text(k): valid_text(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [valid_text(v) for v in value]
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        try:  # surrogateescape'd bytes back to bytes: one U+FFFD per bad byte
+            raw = value.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            raw = value.encode("utf-8", "surrogatepass")
+        return raw.decode("utf-8", "replace")
     return value
 
 
@@ -176,7 +171,20 @@ def read_document(path: Path) -> dict[str, Any]:
 
 
 def dumps(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    """The document as JSON text: one top-level key per line and, in its lists, one entry per
+    line (a check, a reason, a checklist item), so that a diff or grep of two runs reads check by
+    check. Each line is encoded by json's C encoder; an indented dump is several times slower."""
+    def encode(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+    lines = []
+    for key, value in doc.items():
+        if isinstance(value, list) and value:
+            text = "[\n  " + ",\n  ".join(encode(entry) for entry in value) + "\n ]"
+        else:
+            text = encode(value)
+        lines.append(f" {encode(key)}: {text}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
 def write_document(path: Path, doc: dict[str, Any]) -> None:

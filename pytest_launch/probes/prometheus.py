@@ -33,6 +33,7 @@ import requests
 from pytest_launch.config.schema import Table
 from pytest_launch.probes.errors import ProbeError, mask_secrets
 from pytest_launch.probes.api_client import ApiClient
+from pytest_launch.thresholds import value_text
 
 _EVIDENCE_SERIES = 20  # at most this many series are copied into evidence
 
@@ -112,15 +113,6 @@ class QueryResult:
             "error": self.error,
             "warnings": list(self.warnings),
         }
-
-
-def value_text(value: float) -> str:
-    """NaN, +Inf and -Inf as Prometheus writes them; other numbers briefly."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    return f"{value:.6g}"
 
 
 def _json_number(value: float | None) -> float | str | None:
