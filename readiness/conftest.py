@@ -78,5 +78,5 @@ def _demo_monitoring_ready() -> None:
 
         try:
             wait_monitoring_ready(url, 2, timeout=20)
-        except RuntimeError:
+        except TimeoutError:
             pass  # the monitoring checks themselves report what is missing

@@ -202,7 +202,15 @@ def test_labels_against_a_template_without_labels_is_an_error(services, promethe
 
 def test_fewer_samples_than_asked_for_is_no_data(services, prometheus_server):
     plan = plan_for(go=['error_rate{service="ro-good"} < 1% over 10s'], min_samples=1000)
-    result = evaluate_stage(plan, prometheus_server.probe(), METRICS).criteria[0]
+    # the rate needs two scrapes inside the window first; until then the answer is "no series"
+    seen: list[ThresholdResult] = []
+
+    def has_series() -> bool:
+        seen.append(evaluate_stage(plan, prometheus_server.probe(), METRICS).criteria[0])
+        return "no series" not in seen[-1].reason
+
+    wait_until(has_series, timeout=25, what="the ro-good error rate to have data")
+    result = seen[-1]
     assert result.status == NO_DATA and "fewer than the 1000 asked for" in result.reason
 
 

@@ -30,10 +30,7 @@ import dataclasses
 import json
 import secrets
 import shutil
-import signal
 import socket
-import subprocess
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -324,33 +321,6 @@ def _refusing_socket() -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     return sock
-
-
-def terminate(process: subprocess.Popen[bytes]) -> None:
-    """Stop a server process we started (by its own pid), waiting briefly."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
-
-
-def wait_for(predicate: Any, timeout: float, what: str, log: Path | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    detail = ""
-    if log is not None and log.exists():
-        detail = ":\n" + log.read_text(errors="replace")[-2000:]
-    raise RuntimeError(f"the demo's {what} did not become ready within {timeout:g}s{detail}")
 
 
 __all__ = ["DemoEnvironment", "start_demo", "ALL_FAULTS", "SECRET_VARIABLES"]

@@ -29,26 +29,19 @@ import datetime as dt
 import time
 import uuid
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 
-from pytest_launch.config.schema import Table
-from pytest_launch.probes.errors import ProbeError, mask_secrets
-from pytest_launch.probes.api_client import ApiClient
+from pytest_launch.probes.errors import ProbeError
+from pytest_launch.probes.api_client import ApiClient, ApiSettings
 
 SYNTHETIC_ALERTNAME = "LaunchReadinessSynthetic"
 
 
 @dataclasses.dataclass
-class AlertmanagerSettings(Table):
+class AlertmanagerSettings(ApiSettings):
     """[alertmanager]: where alerts go, and which receivers must exist."""
 
-    url: str
-    timeout_s: float = 10.0
-    verify: bool = True
-    ca_bundle: str | None = None
-    bearer_token: str | None = None
     expected_receivers: list[str] = dataclasses.field(default_factory=list)
     require_cluster: bool = False
     min_peers: int = 0
@@ -57,11 +50,9 @@ class AlertmanagerSettings(Table):
     delivery_timeout_s: float = 30.0
 
     def validate(self) -> tuple[str, str] | None:
-        parts = urlsplit(self.url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            return ("url to be an http:// or https:// URL with a host", repr(mask_secrets(self.url)))
-        if self.timeout_s <= 0:
-            return ("timeout_s to be more than 0 seconds", str(self.timeout_s))
+        problem = super().validate()
+        if problem:
+            return problem
         if self.delivery_timeout_s <= 0:
             return ("delivery_timeout_s to be more than 0 seconds", str(self.delivery_timeout_s))
         if self.min_peers < 0:

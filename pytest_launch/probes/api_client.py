@@ -5,22 +5,36 @@ turned into a ProbeError that names the target with secrets masked."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Protocol
+import dataclasses
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import requests
 
 from pytest_launch.config.errors import ConfigError
+from pytest_launch.config.schema import Table
 from pytest_launch.probes.errors import ProbeError, mask_secrets
 from pytest_launch.probes.http import USER_AGENT, describe_request_error
 
 
 
-class ApiSettings(Protocol):
+@dataclasses.dataclass
+class ApiSettings(Table):
+    """The keys every HTTP-API table shares ([prometheus], [alertmanager])."""
+
     url: str
-    timeout_s: float
-    verify: bool
-    ca_bundle: str | None
-    bearer_token: str | None
+    timeout_s: float = 10.0
+    verify: bool = True
+    ca_bundle: str | None = None
+    bearer_token: str | None = None  # only through ${VAR}
+
+    def validate(self) -> tuple[str, str] | None:
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return ("url to be an http:// or https:// URL with a host", repr(mask_secrets(self.url)))
+        if self.timeout_s <= 0:
+            return ("timeout_s to be more than 0 seconds", str(self.timeout_s))
+        return None
 
 
 class ApiClient:
@@ -28,7 +42,7 @@ class ApiClient:
 
     table: ClassVar[str]
 
-    def __init__(self, settings: Any, secrets: frozenset[str] | set[str] = frozenset()) -> None:
+    def __init__(self, settings: ApiSettings, secrets: frozenset[str] | set[str] = frozenset()) -> None:
         self.settings = settings
         self.base_url = settings.url.rstrip("/")
         self.secrets = frozenset(secrets) | ({settings.bearer_token} if settings.bearer_token else set())

@@ -26,27 +26,20 @@ import dataclasses
 import math
 from collections.abc import Mapping
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 import requests
 
-from pytest_launch.config.schema import Table
 from pytest_launch.probes.errors import ProbeError, mask_secrets
-from pytest_launch.probes.api_client import ApiClient
+from pytest_launch.probes.api_client import ApiClient, ApiSettings
 from pytest_launch.thresholds import value_text
 
 _EVIDENCE_SERIES = 20  # at most this many series are copied into evidence
 
 
 @dataclasses.dataclass
-class PrometheusSettings(Table):
+class PrometheusSettings(ApiSettings):
     """[prometheus]: where the metrics are, and what the checks expect of them."""
 
-    url: str
-    timeout_s: float = 10.0
-    verify: bool = True
-    ca_bundle: str | None = None
-    bearer_token: str | None = None
     queries: dict[str, str] = dataclasses.field(default_factory=dict)
     min_samples: int = 1
     step: str = "15s"
@@ -55,11 +48,9 @@ class PrometheusSettings(Table):
     expected_alerts: list[str] = dataclasses.field(default_factory=list)
 
     def validate(self) -> tuple[str, str] | None:
-        parts = urlsplit(self.url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            return ("url to be an http:// or https:// URL with a host", repr(mask_secrets(self.url)))
-        if self.timeout_s <= 0:
-            return ("timeout_s to be more than 0 seconds", str(self.timeout_s))
+        problem = super().validate()
+        if problem:
+            return problem
         if self.min_samples < 1:
             return ("min_samples to be 1 or more", str(self.min_samples))
         for name, value in (("step", self.step), ("default_window", self.default_window)):

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 import requests
 
-from testbed.support import free_port, require_binary, wait_until
+from testbed.support import free_port, require_binary, terminate, wait_until
 
 CONFIG = """\
 route:
@@ -132,10 +132,5 @@ def alertmanager_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Al
                    timeout=30, what="alertmanager", log=log)
         yield AlertmanagerServer(url=url, port=port, webhook=webhook, log=log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        terminate(process)
         webhook.close()

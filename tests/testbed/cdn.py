@@ -17,31 +17,18 @@ own path (the edge caches per URL), e.g. `url("edge", "/asset?t=test_name")`.
 from __future__ import annotations
 
 import dataclasses
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from testbed.support import free_port, port_open, require_binary, wait_until
+from testbed.nginx import nginx_conf
+from testbed.support import free_port, port_open, require_binary, terminate, wait_until
 
 CASES = ("origin", "edge", "bypass", "no_store", "plain")
 
-_CONF = """
-worker_processes 1;
-{user}
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 128; }}
-http {{
-    access_log off;
-    client_body_temp_path {dir}/tmp/body;
-    proxy_temp_path {dir}/tmp/proxy;
-    fastcgi_temp_path {dir}/tmp/fastcgi;
-    uwsgi_temp_path {dir}/tmp/uwsgi;
-    scgi_temp_path {dir}/tmp/scgi;
-    default_type text/plain;
+_HTTP = """
     proxy_cache_path {dir}/cache keys_zone=edge:1m max_size=10m inactive=10m use_temp_path=off;
 
     server {{
@@ -84,7 +71,6 @@ http {{
         listen 127.0.0.1:{plain};
         location / {{ proxy_pass http://127.0.0.1:{origin}/plain; }}
     }}
-}}
 """
 
 
@@ -105,7 +91,7 @@ def cdn_testbed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CdnTestbed
         (directory / sub).mkdir()
     ports = {case: free_port() for case in CASES}
     conf = directory / "nginx.conf"
-    conf.write_text(_CONF.format(user="user root;" if os.geteuid() == 0 else "", dir=directory, **ports))
+    conf.write_text(nginx_conf(directory, _HTTP.format(dir=directory, **ports)))
     stderr = directory / "stderr.log"
     with open(stderr, "wb") as log:  # the child keeps its own copy of the descriptor
         process = subprocess.Popen([nginx, "-p", str(directory), "-c", str(conf), "-g", "daemon off;"],
@@ -119,9 +105,4 @@ def cdn_testbed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CdnTestbed
         wait_until(ready, timeout=15, what="nginx (CDN stand-in)", log=directory / "error.log")
         yield CdnTestbed(ports, directory)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        terminate(process)

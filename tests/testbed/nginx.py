@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from testbed.support import free_port, port_open, require_binary, wait_until
+from testbed.support import free_port, port_open, require_binary, terminate, wait_until
 
 HOST = "localhost"
 CASES = ("good", "expired", "expiring", "wrong_host", "no_intermediate", "legacy")
@@ -63,11 +63,19 @@ http {{
     uwsgi_temp_path {dir}/tmp/uwsgi;
     scgi_temp_path {dir}/tmp/scgi;
     default_type text/plain;
-    limit_req_zone $binary_remote_addr zone=burst:1m rate=2r/s;
-    limit_req_status 429;
-{servers}
+{http}
 }}
 """
+
+
+def nginx_conf(directory: Path, http: str) -> str:
+    """A whole nginx.conf for a foreground nginx under `directory` (pid, logs, temp paths there),
+    with `http` (server blocks and http-level directives) inside its http block."""
+    return _CONF.format(user="user root;" if os.geteuid() == 0 else "", dir=directory, http=http)
+
+
+_RATE_LIMIT_ZONE = """    limit_req_zone $binary_remote_addr zone=burst:1m rate=2r/s;
+    limit_req_status 429;"""
 
 _GOOD_EXTRA = """
         add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;
@@ -119,8 +127,7 @@ def _nginx_accepts_legacy(nginx: str, directory: Path, cert: Path, key: Path) ->
     """Whether this nginx/OpenSSL loads a TLS 1.0/1.1 configuration at all (nginx -t)."""
     conf = directory / "legacy-check.conf"
     port = free_port()
-    conf.write_text(_CONF.format(user="user root;" if os.geteuid() == 0 else "", dir=directory,
-                                 servers=_server(port, cert, key, "TLSv1 TLSv1.1", "DEFAULT:@SECLEVEL=0")))
+    conf.write_text(nginx_conf(directory, _server(port, cert, key, "TLSv1 TLSv1.1", "DEFAULT:@SECLEVEL=0")))
     done = subprocess.run([nginx, "-t", "-p", str(directory), "-c", str(conf)], capture_output=True, timeout=10)
     return done.returncode == 0
 
@@ -163,8 +170,7 @@ def nginx_testbed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NginxTes
     servers.append(_server(ports["http"], None, None, "", None,
                            f"location / {{ return 301 https://{HOST}:{ports['good']}$request_uri; }}"))
     conf = directory / "nginx.conf"
-    conf.write_text(_CONF.format(user="user root;" if os.geteuid() == 0 else "", dir=directory,
-                                 servers="\n".join(servers)))
+    conf.write_text(nginx_conf(directory, "\n".join([_RATE_LIMIT_ZONE, *servers])))
     log = directory / "error.log"
     process = subprocess.Popen([nginx, "-p", str(directory), "-c", str(conf), "-g", "daemon off;"],
                                stdout=subprocess.DEVNULL, stderr=open(directory / "stderr.log", "wb"))
@@ -179,12 +185,7 @@ def nginx_testbed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NginxTes
         wait_until(ready, timeout=15, what="nginx", log=log)
         yield NginxTestbed(root, intermediate, ca_bundle, ports, legacy_ok, directory)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        terminate(process)
 
 
 @dataclasses.dataclass

@@ -29,7 +29,7 @@ import pytest
 import requests
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
-from testbed.support import free_port, require_binary, wait_until
+from testbed.support import free_port, require_binary, terminate, wait_until
 
 ALERT_RULES = """\
 groups:
@@ -184,12 +184,7 @@ def prometheus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prom
         wait_until(lambda: _target_up(url, "app"), timeout=20, what="prometheus scraping the exporter", log=log)
         yield PrometheusServer(url=url, port=port, exporter=exporter, dead_port=dead_port, log=log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        terminate(process)
         exporter.close()
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from pytest_launch.demo.processes import terminate, wait_for
+
+__all__ = ["require_binary", "free_port", "wait_until", "port_open", "terminate"]
 
 
 def require_binary(name: str, package: str, extra_dirs: tuple[str, ...] = ()) -> str:
@@ -35,19 +38,11 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 15.0, what: str = "server",
                log: Path | None = None) -> None:
-    """Poll `predicate` until it is true; fail with the server's log when it never is."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    detail = ""
-    if log is not None and log.exists():
-        detail = "\n" + log.read_text(errors="replace")[-3000:]
-    pytest.fail(f"{what} did not become ready within {timeout}s{detail}")
+    """Poll `predicate` until it is true; fail the test with the server's log when it never is."""
+    try:
+        wait_for(predicate, timeout, what, log)
+    except TimeoutError as exc:
+        pytest.fail(str(exc))
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
