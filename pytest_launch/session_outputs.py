@@ -14,7 +14,7 @@ from pytest_launch.outputs.jsonfile import build_document, write_document
 if TYPE_CHECKING:
     import pytest
 
-    from pytest_launch.plugin import LaunchController
+    from pytest_launch.controller import LaunchController
 
 
 def environment_dict(controller: LaunchController) -> dict[str, Any]:

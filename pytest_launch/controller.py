@@ -1,0 +1,188 @@
+"""The controller: where the decision is made (the only process of a plain run, the controller
+under xdist). It gathers the results and the facts about completeness, calls the one decision
+function once at the end of the session, writes every output and sets the gate's exit code."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_launch import __version__
+from pytest_launch.results import META, ResultCollector, item_metadata
+from pytest_launch.state import LaunchState
+
+
+class LaunchController:
+    """Runs where the decision is made (the only process in a plain run, the controller under
+    xdist): gathers results and completeness, decides once, writes every output."""
+
+    def __init__(self, config: pytest.Config, state: LaunchState) -> None:
+        self.config = config
+        self.state = state
+        self.collector = ResultCollector()
+        self.selected: list[str] | None = None
+        self.collection_errors = 0
+        self.interrupted: str | None = None
+        self.crashed_workers: list[str] = []
+        self.started = dt.datetime.now(dt.timezone.utc)
+        self.t0 = time.monotonic()
+        self.document: dict[str, Any] | None = None
+        self.written: list[Path] = []
+        # metadata of checks that never delivered a report of their own (-x, Ctrl-C, a crashed
+        # worker): from the collected items, or under xdist from the workers that finished
+        self.items: dict[str, pytest.Item] = {}
+        self.worker_metadata: dict[str, dict[str, Any]] = {}
+        self.collector.describe = self.metadata_of
+
+    # -- facts about completeness --------------------------------------------------------
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors += 1
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if not hasattr(self.config, "workerinput") and not _xdist_active(self.config):
+            self.selected = [item.nodeid for item in session.items]
+            self.items = {item.nodeid: item for item in session.items}
+
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        if self.selected is None:
+            self.selected = list(ids)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.collector.add(report)
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        # pytest also reports its own stops here (Interrupted: "1 error during collection", Exit)
+        value = excinfo.value
+        self.interrupted = "KeyboardInterrupt" if type(value) is KeyboardInterrupt else f"{excinfo.typename}: {value}"
+
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        self.worker_metadata.update((getattr(node, "workeroutput", None) or {}).get(META, {}))
+        if error:
+            self.crashed_workers.append(str(getattr(node, "gateway", node).id if hasattr(node, "gateway") else node))
+
+    def metadata_of(self, nodeid: str) -> dict[str, Any] | None:
+        item = self.items.get(nodeid)
+        return item_metadata(item) if item is not None else self.worker_metadata.get(nodeid)
+
+    # -- the decision ---------------------------------------------------------------------
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if not self.state.active or exitstatus == pytest.ExitCode.USAGE_ERROR:
+            return  # a usage error was already explained; the previous report stays as it was
+        if any(getattr(self.config.option, name, False) for name in _NOTHING_RUN_OPTIONS):
+            return  # nothing was checked: no decision, and the previous report stays as it was
+        from pytest_launch.session_outputs import decide_and_write
+
+        if self.interrupted is None:
+            reason = session.shouldfail or session.shouldstop
+            if reason:
+                self.interrupted = str(reason)
+            elif exitstatus == pytest.ExitCode.INTERRUPTED:
+                self.interrupted = "the run was interrupted"
+        try:
+            self.document, self.written = decide_and_write(self, session)
+        except OSError as exc:  # unwritable report folder, disk full: one clear line, "the tool broke"
+            where = f": {exc.filename}" if exc.filename else ""
+            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+            message = (f"pytest-launch: could not write the launch report{where}: {exc.strerror or exc} "
+                       f"(a previous report there is left as it was)")
+            if reporter is not None:
+                reporter.write_line(message, red=True, bold=True)
+            else:
+                print(message, file=sys.stderr)
+            session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+            return
+        if self.config.option.launch_gate:
+            session.exitstatus = gate_exit_code(self.document["verdict"], int(exitstatus),
+                                                self.config.option.launch_strict or self.state.policy.strict)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.document is None:
+            return
+        from pytest_launch.outputs.terminal import write_reasons
+
+        write_reasons(terminalreporter, self.document, self.written)
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self.document is None:
+            return
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            from pytest_launch.outputs.terminal import write_verdict_line
+
+            write_verdict_line(reporter, self.document)
+
+    def run_info(self, session: pytest.Session) -> dict[str, Any]:
+        return {
+            "started": self.started.isoformat(timespec="seconds"),
+            "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "duration_s": round(time.monotonic() - self.t0, 3),
+            "args": [self.state.redactor.text(a) for a in self.config.invocation_params.args],
+            "markexpr": self.config.option.markexpr or "",
+            "keywordexpr": self.config.option.keyword or "",
+            "stage": self.state.stage,
+            "selected": len(self.selected or []),
+            "collection_errors": self.collection_errors,
+            "interrupted": self.interrupted,
+            "crashed_workers": self.crashed_workers,
+            "host": socket.gethostname(),
+            "ci_url": _ci_url(),
+            "git_revision": _git_revision(self.config.rootpath),
+            "pytest_version": pytest.__version__,
+            "python_version": platform.python_version(),
+            "plugin_version": __version__,
+        }
+
+
+# pytest modes that list or plan checks without running them (--setup-plan even reports them passed)
+_NOTHING_RUN_OPTIONS = ("collectonly", "setupplan", "setuponly", "showfixtures", "show_fixtures_per_test")
+
+
+def _xdist_active(config: pytest.Config) -> bool:
+    return bool(getattr(config.option, "numprocesses", None) or getattr(config.option, "dist", "no") != "no"
+                or getattr(config.option, "tx", None))
+
+
+def gate_exit_code(verdict: str, pytest_status: int, strict: bool) -> int:
+    """--launch-gate: 0 GO, 0/10 GO_WITH_RISKS, 1 NO_GO, 20 ROLLBACK. pytest's own 2-5
+    (interrupted, internal error, usage error, no tests) keep their meaning."""
+    if verdict == "ROLLBACK":
+        return 20
+    if pytest_status in (2, 3, 4, 5):
+        return pytest_status
+    return {"GO": 0, "GO_WITH_RISKS": 10 if strict else 0, "NO_GO": 1}[verdict]
+
+
+def _ci_url() -> str | None:
+    env = os.environ
+    if env.get("GITHUB_RUN_ID") and env.get("GITHUB_REPOSITORY"):
+        server = env.get("GITHUB_SERVER_URL", "https://github.com")
+        return f"{server}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
+    return env.get("CI_JOB_URL") or env.get("BUILD_URL") or None
+
+
+def _git_revision(root: Path) -> str | None:
+    head = root / ".git" / "HEAD"
+    try:
+        ref = head.read_text().strip()
+        if ref.startswith("ref: "):
+            ref_path = root / ".git" / ref[5:]
+            if ref_path.exists():
+                return ref_path.read_text().strip()[:12]
+            packed = root / ".git" / "packed-refs"
+            for line in packed.read_text().splitlines() if packed.exists() else []:
+                if line.endswith(" " + ref[5:]):
+                    return line.split()[0][:12]
+            return None
+        return ref[:12]
+    except OSError:
+        return None
