@@ -30,6 +30,10 @@ def decide_and_write(controller: LaunchController, session: pytest.Session) -> t
     state = controller.state
     selected = controller.selected if controller.selected is not None else []
     checks = controller.collector.finish(selected)
+    titles = {item.id: item.title for item in state.checklist}
+    for check in checks:  # a linked check is shown with its checklist item's title
+        if check.title is None and check.checklist in titles:
+            check.title = titles[check.checklist]
     run = RunInfo(**controller.run_info(session))
     run.selected = len(checks)
     decision = decide(checks, state.checklist, state.waivers, state.signoffs, run, state.policy, state.today)
