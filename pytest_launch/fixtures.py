@@ -38,7 +38,7 @@ def _table(env: Any, name: str, *alternatives: str) -> Any:
         if table is not None:
             return table
     names = " or ".join(f"[{n}]" for n in (name, *alternatives))
-    pytest.skip(f"not configured: no {names} table in {env.path}")
+    pytest.skip(f"not configured: no {names} table in {env.where}")
 
 
 def _recorder(evidence: Any) -> Callable[[dict[str, Any]], None]:

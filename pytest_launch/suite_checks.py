@@ -23,7 +23,7 @@ def table(env: Any, name: str) -> Any:
     """The environment's [name] table, or skip: 'not configured: no [name] table in FILE'."""
     value = env.table(name)
     if value is None:
-        pytest.skip(f"not configured: no [{name}] table in {env.path}")
+        pytest.skip(f"not configured: no [{name}] table in {env.where}")
     return value
 
 
@@ -31,7 +31,7 @@ def setting(env: Any, name: str, key: str) -> Any:
     """[name] key, or skip when the table or the key is missing or empty."""
     value = table(env, name).get(key)
     if value in (None, "", [], {}):
-        pytest.skip(f"not configured: [{name}] {key} is not set in {env.path}")
+        pytest.skip(f"not configured: [{name}] {key} is not set in {env.where}")
     return value
 
 

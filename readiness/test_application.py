@@ -62,7 +62,7 @@ def _journey_problems(launch_http: Any, journey: Any, evidence: Any) -> list[str
 def _journeys(env: Any) -> list[Any]:
     journeys = table(env, "application").journeys
     if not journeys:
-        pytest.skip(f"not configured: [application] journeys is empty in {env.path}")
+        pytest.skip(f"not configured: [application] journeys is empty in {env.where}")
     return journeys
 
 

@@ -51,7 +51,7 @@ def test_no_data_corruption(launch_env: Any, launch_http: Any, launch_evidence: 
 def test_search_index_built(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
     catalog = table(launch_env, "catalog")
     if not catalog.search_probes:
-        pytest.skip(f"not configured: [catalog] search_probes is empty in {launch_env.path}")
+        pytest.skip(f"not configured: [catalog] search_probes is empty in {launch_env.where}")
     problems, hits = [], {}
     for probe in catalog.search_probes:
         result = launch_http.get(catalog.search_path, params={"q": probe.query})

@@ -31,7 +31,7 @@ def _verify(env: Any, ca_bundle: str | None) -> bool | str:
 def _clusters(env: Any) -> tuple[Any, list[Any]]:
     kube = table(env, "kubernetes")
     if not kube.clusters:
-        pytest.skip(f"not configured: [kubernetes] has no clusters in {env.path}")
+        pytest.skip(f"not configured: [kubernetes] has no clusters in {env.where}")
     return kube, kube.clusters
 
 
@@ -155,7 +155,7 @@ def test_cdn_configuration(launch_env: Any, launch_http: Any, launch_evidence: A
     cache-status header; with [cdn] require_hit, a repeated request is served from the cache."""
     cdn = table(launch_env, "cdn")
     if not cdn.urls:
-        pytest.skip(f"not configured: [cdn] urls is empty in {launch_env.path}")
+        pytest.skip(f"not configured: [cdn] urls is empty in {launch_env.where}")
 
     def probe(url: str) -> list[Any]:
         answers = [launch_http.get(url)]

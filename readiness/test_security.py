@@ -23,7 +23,7 @@ _LOGIN_WORDS = ("login", "signin", "sign-in", "auth", "sso")
 def _pages(env: Any, key: str) -> list[str]:
     paths = table(env, "security").get(key)
     if not paths:
-        pytest.skip(f"not configured: [security] {key} is empty in {env.path}")
+        pytest.skip(f"not configured: [security] {key} is empty in {env.where}")
     return paths
 
 
@@ -59,7 +59,7 @@ def test_secrets_rotated(launch_env: Any, launch_aws: Any, launch_evidence: Any)
     """Every configured secret was rotated within max_age_days (Secrets Manager LastRotatedDate)."""
     rotation = table(launch_env, "secrets_rotation")
     if not rotation.secrets:
-        pytest.skip(f"not configured: [secrets_rotation] secrets is empty in {launch_env.path}")
+        pytest.skip(f"not configured: [secrets_rotation] secrets is empty in {launch_env.where}")
     client = launch_aws.client("secretsmanager")
     now = dt.datetime.now(dt.timezone.utc)
     problems, ages = [], {}

@@ -44,8 +44,10 @@ class EnvironmentInfo(Table):
 class Environment(Mapping[str, Any]):
     """A loaded environment: its tables, typed where the schema knows them, and its secrets."""
 
-    def __init__(self, path: Path, data: dict[str, Any], secrets: set[str]) -> None:
+    def __init__(self, path: Path, data: dict[str, Any], secrets: set[str],
+                 bases: tuple[Path, ...] = ()) -> None:
         self.path = path
+        self.bases = bases  # the files layered under this one (`extends`), nearest first
         self.secrets = frozenset(secrets)
         self._tables: dict[str, Any] = {}
         file = str(path)
@@ -78,6 +80,14 @@ class Environment(Mapping[str, Any]):
     @property
     def description(self) -> str:
         return self._tables["environment"].description
+
+    @property
+    def where(self) -> str:
+        """The file, and the base files under it, for messages: a table missing from the top
+        file may belong in a base file."""
+        if not self.bases:
+            return str(self.path)
+        return f"{self.path} (over {', '.join(str(base) for base in self.bases)})"
 
     def table(self, name: str) -> Any | None:
         """The table `name`, or None when this environment does not configure it."""
@@ -115,15 +125,17 @@ def load_environment(path: Path, process_env: Mapping[str, str] | None = None) -
         known = sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
         hint = ("known environments: " + ", ".join(known)) if known else None
         raise ConfigError(str(path), None, "an environment file", "no such file", hint)
-    raw = _load_layered(path, 0)
+    layers: list[Path] = []
+    raw = _load_layered(path, 0, layers)
     secrets: set[str] = set()
     data = _substitute(raw, str(path), "", process_env, secrets)
-    environment = Environment(path, data, secrets)
+    environment = Environment(path, data, secrets, tuple(layers[1:]))
     _refuse_literal_secrets(raw, str(path), "")
     return environment
 
 
-def _load_layered(path: Path, depth: int) -> dict[str, Any]:
+def _load_layered(path: Path, depth: int, layers: list[Path]) -> dict[str, Any]:
+    layers.append(path)
     data = read_toml(path, "environment file")
     env_table = data.get("environment", {})
     base = env_table.get("extends") if isinstance(env_table, dict) else None
@@ -135,7 +147,7 @@ def _load_layered(path: Path, depth: int) -> dict[str, Any]:
         raise ConfigError(str(path), "environment.extends", f"at most {_MAX_EXTENDS_DEPTH} levels of extends",
                           "a deeper chain (a cycle?)")
     base_path = (path.parent / base).resolve()
-    merged = _deep_merge(_load_layered(base_path, depth + 1), data)
+    merged = _deep_merge(_load_layered(base_path, depth + 1, layers), data)
     merged.setdefault("environment", {}).pop("extends", None)
     return merged
 
