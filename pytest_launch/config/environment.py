@@ -85,9 +85,7 @@ class Environment(Mapping[str, Any]):
     def where(self) -> str:
         """The file, and the base files under it, for messages: a table missing from the top
         file may belong in a base file."""
-        if not self.bases:
-            return str(self.path)
-        return f"{self.path} (over {', '.join(str(base) for base in self.bases)})"
+        return _chain(self.path, self.bases)
 
     def table(self, name: str) -> Any | None:
         """The table `name`, or None when this environment does not configure it."""
@@ -128,10 +126,21 @@ def load_environment(path: Path, process_env: Mapping[str, str] | None = None) -
     layers: list[Path] = []
     raw = _load_layered(path, 0, layers)
     secrets: set[str] = set()
-    data = _substitute(raw, str(path), "", process_env, secrets)
-    environment = Environment(path, data, secrets, tuple(layers[1:]))
-    _refuse_literal_secrets(raw, str(path), "")
+    where = _chain(path, tuple(layers[1:]))
+    data = _substitute(raw, where, "", process_env, secrets)
+    try:
+        environment = Environment(path, data, secrets, tuple(layers[1:]))
+    except ConfigError as exc:  # the key may come from a base file: name the whole chain
+        exc.file = where
+        raise
+    _refuse_literal_secrets(raw, where, "")
     return environment
+
+
+def _chain(path: Path, bases: tuple[Path, ...]) -> str:
+    if not bases:
+        return str(path)
+    return f"{path} (over {', '.join(str(base) for base in bases)})"
 
 
 def _load_layered(path: Path, depth: int, layers: list[Path]) -> dict[str, Any]:
