@@ -24,6 +24,9 @@ class ConfigError(Exception):
         self.hint = hint
         super().__init__(self.message)
 
+    def __str__(self) -> str:
+        return self.message
+
     @property
     def message(self) -> str:
         where = f"{self.file}: {self.key}" if self.key else self.file
