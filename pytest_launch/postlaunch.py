@@ -32,11 +32,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pytest_launch.config.errors import ConfigError
 from pytest_launch.config.schema import Table
 from pytest_launch.outputs.atomic import write_text_atomic
-from pytest_launch.rollout import Criterion, StagePlan, _checks, _is_duration
-from pytest_launch.thresholds import parse_threshold
+from pytest_launch.rollout import Criterion, StagePlan, _checks, _is_duration, expression_problem
 
 POST_LAUNCH_FILE = "post-launch.md"
 
@@ -57,14 +55,7 @@ class SuccessSettings(Table):
                 return (f"{name} to be a duration such as 5m, 24h, 1d", repr(value))
         if self.min_samples < 1:
             return ("min_samples to be 1 or more", str(self.min_samples))
-        for index, entry in enumerate(self.criteria):
-            text = entry.expr if isinstance(entry, Criterion) else entry
-            try:
-                parse_threshold(text, "", f"success.criteria[{index}]")
-            except ConfigError as exc:
-                return (f"in success.criteria[{index}] a threshold expression: {exc.expected}",
-                        f"{exc.found} ({exc.hint})" if exc.hint else exc.found)
-        return None
+        return expression_problem(self.criteria, "success.criteria")
 
 
 def success_plan(settings: SuccessSettings, file: str = "<environment>") -> StagePlan:

@@ -94,6 +94,19 @@ class StageSettings(Table):
     min_samples: int | None = None
 
 
+def expression_problem(entries: Sequence[str | Criterion], key: str) -> tuple[str, str] | None:
+    """(expected, found) for the first threshold expression of `entries` (at `key`) that does
+    not parse, for a settings table's validate(); None when all parse."""
+    for index, entry in enumerate(entries):
+        text = entry.expr if isinstance(entry, Criterion) else entry
+        try:
+            parse_threshold(text, "", f"{key}[{index}]")
+        except ConfigError as exc:
+            return (f"in {key}[{index}] a threshold expression: {exc.expected}",
+                    f"{exc.found} ({exc.hint})" if exc.hint else exc.found)
+    return None
+
+
 @dataclasses.dataclass
 class RolloutSettings(Table):
     """[rollout]: the traffic steps, their go criteria and the rollback triggers."""
@@ -124,13 +137,9 @@ class RolloutSettings(Table):
                 return (f"stage.{key}.min_samples to be 1 or more", str(stage.min_samples))
         # every expression must parse: a malformed one stops the run before any check
         for key, entries in self._expression_lists():
-            for index, entry in enumerate(entries):
-                text = entry.expr if isinstance(entry, Criterion) else entry
-                try:
-                    parse_threshold(text, "", f"rollout.{key}[{index}]")
-                except ConfigError as exc:
-                    return (f"in rollout.{key}[{index}] a threshold expression: {exc.expected}",
-                            f"{exc.found} ({exc.hint})" if exc.hint else exc.found)
+            problem = expression_problem(entries, f"rollout.{key}")
+            if problem:
+                return problem
         return None
 
     def _expression_lists(self) -> list[tuple[str, list[str | Criterion]]]:

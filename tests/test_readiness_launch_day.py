@@ -16,43 +16,20 @@ Each suite run is a pytest subprocess (the demo's moto state is process-global):
 
 from __future__ import annotations
 
-import json
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # Python 3.10
-    import tomli as tomllib
+from readiness_runs import ENVIRONMENTS, READINESS, ROOT, checklist_items, run_suite, tomllib
 
-ROOT = Path(__file__).parent.parent
-READINESS = ROOT / "readiness"
-ENVIRONMENTS = READINESS / "environments"
 STAGE_ITEMS = {"DAY-14", "DAY-15", "DAY-16", "DAY-17", "DAY-18", "DAY-19", "RB-01", "RB-02"}
-
-
-def _checklist(*phases: str) -> list[dict[str, Any]]:
-    items = tomllib.loads((READINESS / "checklist.toml").read_text())["item"]
-    return [i for i in items if i["phase"] in phases]
 
 
 def _fake_secrets(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for variable in set(re.findall(r"\$\{([A-Z0-9_]+)\}", path.read_text())):
         monkeypatch.setenv(variable, f"fake-{variable.lower()}")
-
-
-def _run(pytester: pytest.Pytester, *args: str) -> tuple[Any, dict[str, Any]]:
-    report = pytester.path / "go-no-go.json"
-    result = pytester.runpytest_subprocess(
-        "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"), "-p", "no:cacheprovider",
-        "--launch-report-dir", str(pytester.path / "reports"), "--launch-json", str(report),
-        "-p", "no:randomly", *args, timeout=170)
-    assert report.exists(), result.stdout.str()[-3000:]
-    return result, json.loads(report.read_text())
 
 
 def _metric_checks(document: dict[str, Any], test: str) -> dict[str, dict[str, Any]]:
@@ -79,7 +56,7 @@ def test_no_launch_day_or_t_plus_1_item_is_uncovered(environment: str, pytester:
         "--collect-only", "-q", "-m", "t_0 or t_plus_1", f"--env={env_arg}", timeout=120)
     output = result.stdout.str()
     listed = set(output.splitlines())
-    items = _checklist("t_0", "t_plus_1")
+    items = checklist_items("t_0", "t_plus_1")
     # an automated item is listed as readiness/checklist.toml::ID only when no check links to it
     uncovered = [i["id"] for i in items if i["mode"] == "automated" and f"readiness/checklist.toml::{i['id']}" in listed]
     assert not uncovered, f"{environment}: uncovered items {uncovered}\n{output[-3000:]}"
@@ -95,7 +72,7 @@ def test_no_launch_day_or_t_plus_1_item_is_uncovered(environment: str, pytester:
 
 def test_demo_stage_run_measures_every_criterion(pytester: pytest.Pytester) -> None:
     _prometheus_installed()
-    _, document = _run(pytester, str(READINESS), "-m", "t_0", "--env=demo", "--launch-stage=25")
+    _, document = run_suite(pytester, str(READINESS), "-m", "t_0", "--env=demo", "--launch-stage=25")
     assert document["run"]["stage"] == 25
     stage = _metric_checks(document, "test_rollout_stage")
     assert set(stage) == STAGE_ITEMS
@@ -117,7 +94,7 @@ def test_demo_stage_run_measures_every_criterion(pytester: pytest.Pytester) -> N
 def test_demo_api_errors_roll_back(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     _prometheus_installed()
     monkeypatch.setenv("PYTEST_LAUNCH_DEMO_FAULTS", "api_errors")
-    result, document = _run(pytester, str(READINESS / "test_launch_day.py"), "-m", "t_0", "--env=demo",
+    result, document = run_suite(pytester, str(READINESS / "test_launch_day.py"), "-m", "t_0", "--env=demo",
                             "--launch-stage=50", "--launch-gate")
     assert result.ret == 20, result.stdout.str()[-3000:]
     assert document["verdict"] == "ROLLBACK"
@@ -133,9 +110,9 @@ def test_demo_api_errors_roll_back(pytester: pytest.Pytester, monkeypatch: pytes
 
 def test_demo_t_plus_1_measures_criteria_and_writes_the_post_launch_report(pytester: pytest.Pytester) -> None:
     _prometheus_installed()
-    _, document = _run(pytester, str(READINESS), "-m", "t_plus_1", "--env=demo")
+    _, document = run_suite(pytester, str(READINESS), "-m", "t_plus_1", "--env=demo")
     success = _metric_checks(document, "test_success_criterion")
-    automated = {i["id"] for i in _checklist("t_plus_1") if i["mode"] == "automated"
+    automated = {i["id"] for i in checklist_items("t_plus_1") if i["mode"] == "automated"
                  and i["id"].startswith(("SC-", "PERF-", "BIZ-"))}
     assert set(success) == automated
     assert not [c for c in document["checks"] if c["kind"] == "uncovered"]
@@ -152,7 +129,7 @@ def test_demo_t_plus_1_measures_criteria_and_writes_the_post_launch_report(pytes
 def test_demo_without_prometheus_cannot_pass_t_plus_1(pytester: pytest.Pytester,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTEST_LAUNCH_DEMO_FAULTS", "no_prometheus")
-    result, document = _run(pytester, str(READINESS / "test_success_criteria.py"), "-m", "t_plus_1",
+    result, document = run_suite(pytester, str(READINESS / "test_success_criteria.py"), "-m", "t_plus_1",
                             "--env=demo", "--launch-gate")
     assert result.ret == 1
     assert document["verdict"] == "NO_GO"
@@ -184,7 +161,7 @@ def test_example_templates_are_valid_promql(name: str, prometheus_server: Any) -
     checks = list(stage_plan(rollout, 100, str(path)).checks) + list(success_plan(success, str(path)).go)
     linked = {c.checklist for c in checks}
     assert STAGE_ITEMS <= linked
-    assert {i["id"] for i in _checklist("t_plus_1") if i["mode"] == "automated"
+    assert {i["id"] for i in checklist_items("t_plus_1") if i["mode"] == "automated"
             and i["id"].startswith(("SC-", "PERF-", "BIZ-"))} <= linked
     probe = prometheus_server.probe()
     try:

@@ -10,19 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # Python 3.10
-    import tomli as tomllib
+from readiness_runs import READINESS, ROOT, checklist_items, run_suite
 
-ROOT = Path(__file__).parent.parent
-READINESS = ROOT / "readiness"
 CHECK_FILES = ["test_infrastructure.py", "test_security.py", "test_application.py", "test_data.py",
                "test_monitoring.py", "test_post_launch.py"]
 
@@ -58,23 +52,13 @@ FAULT_EXPECTATIONS: dict[str, tuple[str, str]] = {
 }
 
 
-def _run(pytester: pytest.Pytester, *args: str) -> tuple[Any, dict[str, Any]]:
-    report = pytester.path / "go-no-go.json"
-    result = pytester.runpytest_subprocess(
-        "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"), "-p", "no:cacheprovider",
-        "--launch-report-dir", str(pytester.path / "reports"), "--launch-json", str(report),
-        "-p", "no:randomly", *args, timeout=170)
-    assert report.exists(), result.stdout.str()[-3000:]
-    return result, json.loads(report.read_text())
-
-
 def _checks(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {c["nodeid"].split("readiness/", 1)[-1]: c for c in document["checks"] if c.get("kind", "check") == "check"}
 
 
 def test_suite_passes_against_the_healthy_demo(pytester: pytest.Pytester) -> None:
     files = [str(READINESS / name) for name in CHECK_FILES]
-    _, document = _run(pytester, *files, "--env=demo", "-n", "2", "-m", "t_minus_7")
+    _, document = run_suite(pytester, *files, "--env=demo", "-n", "2", "-m", "t_minus_7")
     checks = _checks(document)
     assert len(checks) >= 30
     failed = {k: c["message"] for k, c in checks.items() if c["outcome"] not in ("passed", "skipped")}
@@ -98,7 +82,7 @@ def test_suite_passes_against_the_healthy_demo(pytester: pytest.Pytester) -> Non
 def test_suite_fails_against_a_broken_demo(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTEST_LAUNCH_DEMO_FAULTS", ",".join(FAULT_EXPECTATIONS))
     files = [str(READINESS / name) for name in CHECK_FILES]
-    result, document = _run(pytester, *files, "--env=demo", "-n", "2")
+    result, document = run_suite(pytester, *files, "--env=demo", "-n", "2")
     checks = _checks(document)
     problems = []
     for fault, (check, words) in FAULT_EXPECTATIONS.items():
@@ -118,7 +102,7 @@ def test_collect_only_lists_every_t_minus_7_item(pytester: pytest.Pytester) -> N
         str(READINESS), "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"), "-p", "no:cacheprovider",
         "--collect-only", "-q", "-m", "t_minus_7", "--env=demo", timeout=120)
     output = result.stdout.str()
-    items = tomllib.loads((READINESS / "checklist.toml").read_text())["item"]
+    items = checklist_items()
     t7 = [i for i in items if i["phase"] == "t_minus_7"]
     missing = [i["id"] for i in t7 if i["mode"] == "manual" and f"readiness/checklist.toml::{i['id']}" not in output]
     assert not missing, f"manual T-7 items not listed: {missing}\n{output[-2000:]}"
@@ -130,14 +114,14 @@ def test_every_automated_t_minus_7_item_has_a_check() -> None:
     linked = set()
     for path in READINESS.glob("test_*.py"):
         linked |= set(re.findall(r'checklist\("([A-Z]+-\d+)"\)', path.read_text()))
-    items = tomllib.loads((READINESS / "checklist.toml").read_text())["item"]
+    items = checklist_items()
     uncovered = [i["id"] for i in items if i["mode"] == "automated" and i["phase"] == "t_minus_7" and i["id"] not in linked]
     assert not uncovered, f"automated T-7 items without a check: {uncovered}"
 
 
 def test_checklist_covers_every_seed_item() -> None:
     """Every line of the seed checklist's sections has an item whose reference names its section."""
-    items = tomllib.loads((READINESS / "checklist.toml").read_text())["item"]
+    items = checklist_items()
     by_section: dict[str, int] = {}
     for item in items:
         for reference in item["references"]:
