@@ -79,13 +79,13 @@ def decide(
     manual_ids = {i.id for i in checklist if i.mode == "manual"}
     known_ids = {i.id for i in checklist}
     signoff_states = [SignoffStatus(s, signoff_status(s, today, manual_ids, known_ids)) for s in signoffs]
-    for state in signoff_states:
-        if state.status != "valid":
-            s = state.signoff
+    for signoff_state in signoff_states:
+        if signoff_state.status != "valid":
+            s = signoff_state.signoff
             why = {"expired": f"expired on {s.expires.isoformat() if s.expires else '?'}",
                    "future": f"is dated in the future ({s.at.isoformat()})",
                    "unknown_item": "names an item that is not in the checklist",
-                   "not_manual": "names an automated item (only manual items take sign-offs)"}[state.status]
+                   "not_manual": "names an automated item (only manual items take sign-offs)"}[signoff_state.status]
             reasons.append(Reason("invalid_signoff", False,
                                   f"sign-off of {s.item} by {s.by} {why}: it does not count", None, s.item))
 

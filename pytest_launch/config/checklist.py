@@ -53,16 +53,16 @@ def load_checklist(path: Path | None) -> list[ChecklistItem]:
     seen: dict[str, int] = {}
     for index, raw in enumerate(raw_items):
         key = f"item[{index}]"
-        table = build(_ItemTable, raw, file, key)
+        entry = build(_ItemTable, raw, file, key)
         for field, words in (("phase", PHASES), ("category", CATEGORIES), ("severity", SEVERITIES)):
-            value = getattr(table, field)
+            value = getattr(entry, field)
             if value not in words:
                 raise ConfigError(file, f"{key}.{field}", "one of " + ", ".join(words), repr(value),
                                   did_you_mean(value, words))
-        if not table.id.strip():
+        if not entry.id.strip():
             raise ConfigError(file, f"{key}.id", "a non-empty id", "an empty string")
-        if table.id in seen:
-            raise ConfigError(file, f"{key}.id", "a unique id", f"{table.id!r} again (first at item[{seen[table.id]}])")
-        seen[table.id] = index
-        items.append(ChecklistItem(**dataclasses.asdict(table)))
+        if entry.id in seen:
+            raise ConfigError(file, f"{key}.id", "a unique id", f"{entry.id!r} again (first at item[{seen[entry.id]}])")
+        seen[entry.id] = index
+        items.append(ChecklistItem(**dataclasses.asdict(entry)))
     return items

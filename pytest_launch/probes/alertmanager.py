@@ -125,6 +125,7 @@ class AlertmanagerProbe(ApiClient):
     """A client of one Alertmanager (API v2)."""
 
     table = "alertmanager"
+    settings: AlertmanagerSettings
 
     # ------------------------------------------------------------------ transport
 

@@ -121,6 +121,7 @@ class PrometheusProbe(ApiClient):
     """A read-only client of one Prometheus server."""
 
     table = "prometheus"
+    settings: PrometheusSettings
 
     # ------------------------------------------------------------------ transport
 

@@ -424,7 +424,8 @@ def presented_chain(sock: ssl.SSLSocket) -> tuple[list[bytes], bool]:
     presented chain (True) or only the leaf (False, when this Python cannot read the chain)."""
     public = getattr(sock, "get_unverified_chain", None)  # Python >= 3.13
     if callable(public):
-        return [c if isinstance(c, bytes) else c.public_bytes(ssl.ENCODING_DER) for c in public() or []], True
+        return [c if isinstance(c, bytes) else c.public_bytes(ssl._ssl.ENCODING_DER)  # type: ignore[attr-defined]
+                for c in public() or []], True
     sslobj = getattr(sock, "_sslobj", None)  # Python 3.10-3.12: the C object has it
     private = getattr(sslobj, "get_unverified_chain", None)
     if callable(private):
