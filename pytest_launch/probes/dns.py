@@ -39,6 +39,7 @@ import dns.rdatatype
 import dns.resolver
 
 from pytest_launch.config.schema import Table
+from pytest_launch.probes.addresses import split_host_port
 from pytest_launch.probes.errors import ProbeError
 
 Evidence = Callable[[dict[str, Any]], None]
@@ -48,18 +49,9 @@ _TEXT_TYPES = {"TXT", "SPF"}
 
 def split_server(text: str, default_port: int = 53) -> tuple[str, int]:
     """'192.0.2.1' or '192.0.2.1:5353' or '[2001:db8::1]:53' -> (address, port)."""
-    text = text.strip()
-    if text.startswith("["):
-        address, _, rest = text[1:].partition("]")
-        port = rest.lstrip(":") or str(default_port)
-    elif text.count(":") == 1:
-        address, _, port = text.partition(":")
-    else:
-        address, port = text, str(default_port)
+    address, port = split_host_port(text, default_port)
     ipaddress.ip_address(address)  # ValueError for a host name: nameservers are addresses
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"bad port {port!r}")
-    return address, int(port)
+    return address, port
 
 
 @dataclasses.dataclass

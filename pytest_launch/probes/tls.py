@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 from cryptography.x509.oid import ExtensionOID, NameOID
 
 from pytest_launch.config.schema import Table
+from pytest_launch.probes.addresses import split_host_port
 from pytest_launch.probes.errors import ProbeError
 from pytest_launch.probes.fanout import DEFAULT_MAX_WORKERS, Outcome, fan_out
 
@@ -102,19 +103,8 @@ class TlsSettings(Table):
 
 def parse_endpoint(text: str, default_port: int = 443) -> TlsEndpoint:
     """'host', 'host:port', '[v6]:port' -> TlsEndpoint."""
-    text = text.strip()
-    if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        port = rest.lstrip(":") or str(default_port)
-    elif text.count(":") == 1:
-        host, _, port = text.partition(":")
-    else:
-        host, port = text, str(default_port)
-    if not host:
-        raise ValueError("no host")
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"bad port {port!r}")
-    return TlsEndpoint(host=host, port=int(port))
+    host, port = split_host_port(text, default_port)
+    return TlsEndpoint(host=host, port=port)
 
 
 @dataclasses.dataclass
