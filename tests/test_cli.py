@@ -188,7 +188,7 @@ def test_publish_uploads_every_file_with_its_content_type(tmp_path, s3_server, m
     results = write(tmp_path / "go-no-go.json", sample_document(20))
     assert main(["render", str(results), "-o", str(site)]) == 0
     shutil.copy(results, site / "go-no-go.json")
-    append_history(site / "history.jsonl", sample_document(20))  # leaves history.jsonl.lock
+    append_history(site / "history.jsonl", sample_document(20))  # leaves .history.jsonl.lock
     (site / "img").mkdir()
     (site / "img" / "report.png").write_bytes(b"\x89PNG\r\n")
     s3 = boto3.client("s3", endpoint_url=s3_server)

@@ -67,7 +67,8 @@ def append_history(path: Path, doc: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     line = json.dumps(history_entry(doc), ensure_ascii=False, separators=(",", ":"),
                       default=str).encode("utf-8") + b"\n"
-    with FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT_S):
+    # filelock leaves its lock file behind by design: a hidden one, beside the history
+    with FileLock(str(path.parent / f".{path.name}.lock"), timeout=LOCK_TIMEOUT_S):
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             size = os.fstat(fd).st_size
