@@ -208,14 +208,14 @@ def test_publish_uploads_every_file_with_its_content_type(tmp_path, s3_server, m
     assert body == (site / "go-no-go.html").read_bytes()
 
 
-def test_publish_to_a_missing_bucket_or_unreachable_endpoint_is_a_clear_error(tmp_path, s3_server, capsys):
+def test_publish_to_a_missing_bucket_or_unreachable_endpoint_is_a_clear_error(tmp_path, s3_server, capsys, closed_port):
     site = tmp_path / "site"
     site.mkdir()
     (site / "go-no-go.md").write_text("## GO\n")
     assert main(["publish", str(site), "s3://no-such-bucket/x", "--endpoint-url", s3_server]) == 2
     err = capsys.readouterr().err
     assert "s3://no-such-bucket" in err and "no such bucket" in err and "Traceback" not in err
-    closed = f"http://127.0.0.1:{free_port()}"
+    closed = f"http://127.0.0.1:{closed_port}"
     assert main(["publish", str(site), "s3://launch-reports", "--endpoint-url", closed]) == 2
     err = capsys.readouterr().err
     assert "expected a reachable S3 endpoint" in err and closed in err

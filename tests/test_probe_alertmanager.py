@@ -10,7 +10,7 @@ from pytest_launch.config.errors import ConfigError
 from pytest_launch.config.schema import build
 from pytest_launch.probes.alertmanager import SYNTHETIC_ALERTNAME, AlertmanagerProbe, AlertmanagerSettings
 from pytest_launch.probes.errors import ProbeError
-from testbed.support import free_port, wait_until
+from testbed.support import wait_until
 
 
 @pytest.fixture
@@ -62,8 +62,8 @@ def test_synthetic_alert_routed_elsewhere_is_not_delivered(alertmanager_server, 
     probe.resolve_synthetic_alert(alert)
 
 
-def test_unreachable_alertmanager_is_a_clear_failure():
-    dead = AlertmanagerProbe(AlertmanagerSettings(url=f"http://127.0.0.1:{free_port()}", timeout_s=2))
+def test_unreachable_alertmanager_is_a_clear_failure(closed_port):
+    dead = AlertmanagerProbe(AlertmanagerSettings(url=f"http://127.0.0.1:{closed_port}", timeout_s=2))
     with pytest.raises(ProbeError, match=r"127\.0\.0\.1.*refused"):
         dead.status()
     alert = dead.send_synthetic_alert()

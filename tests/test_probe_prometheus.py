@@ -13,7 +13,7 @@ from pytest_launch.config.schema import build
 from pytest_launch.probes.errors import ProbeError
 from pytest_launch.probes.prometheus import PrometheusProbe, PrometheusSettings, QueryResult
 from testbed.prometheus import wait_for_data
-from testbed.support import free_port, wait_until
+from testbed.support import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -114,8 +114,8 @@ def test_alerts_endpoint_shows_a_firing_alert(prometheus_server, probe):
     prometheus_server.exporter.stop_traffic("probe-alerting")
 
 
-def test_connection_refused_is_an_error_naming_the_target():
-    dead = PrometheusProbe(PrometheusSettings(url=f"http://127.0.0.1:{free_port()}", timeout_s=2))
+def test_connection_refused_is_an_error_naming_the_target(closed_port):
+    dead = PrometheusProbe(PrometheusSettings(url=f"http://127.0.0.1:{closed_port}", timeout_s=2))
     result = dead.query("up")
     assert result.status == "error" and result.value is None
     assert "127.0.0.1" in result.error and "refused" in result.error.lower()

@@ -222,10 +222,10 @@ def test_consecutive_needs_that_many_samples(services, prometheus_server):
     assert result.status == NO_DATA and "fewer than the 500 asked for" in result.reason
 
 
-def test_unreachable_prometheus_holds(services, prometheus_server):
+def test_unreachable_prometheus_holds(services, closed_port):
     from pytest_launch.probes.prometheus import PrometheusProbe, PrometheusSettings
 
-    dead = PrometheusProbe(PrometheusSettings(url=f"http://127.0.0.1:{prometheus_server.dead_port}", timeout_s=2))
+    dead = PrometheusProbe(PrometheusSettings(url=f"http://127.0.0.1:{closed_port}", timeout_s=2))
     plan = plan_for(go=['error_rate < 1% over 10s'], rollback=['error_rate > 5% over 4s'])
     evaluation = evaluate_stage(plan, dead, METRICS)
     assert {r.status for r in evaluation.criteria + evaluation.triggers} == {ERROR}

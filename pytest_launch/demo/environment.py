@@ -30,7 +30,6 @@ import dataclasses
 import json
 import secrets
 import shutil
-import socket
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ import trustme
 
 from pytest_launch.demo import app as demo_app
 from pytest_launch.demo import dns_server, kube, storage
+from pytest_launch.demo.processes import refusing_socket
 from pytest_launch.demo.servers import DemoWSGIServer, redirect_app, server_tls_context
 
 DATA = Path(__file__).parent / "data"
@@ -284,7 +284,7 @@ def _start(workdir: Path, faults: frozenset[str], stoppers: list[Any], with_moni
     storage.seed_backups(s3, catalog_bytes, faults & storage.STORAGE_FAULTS)
     storage.seed_secrets(storage.client("secretsmanager", aws_endpoint, access_key, secret_key))
 
-    refused = _refusing_socket()
+    refused = refusing_socket()
     stoppers.append(refused.close)
     refused_port = refused.getsockname()[1]
     sentry_port = refused_port if "error_tracking_unreachable" in faults else server_a.port
@@ -313,14 +313,6 @@ def _start(workdir: Path, faults: frozenset[str], stoppers: list[Any], with_moni
         prometheus_url=prometheus_url, alertmanager_url=alertmanager_url,
         secrets=secret_values, app=app_a, refused_port=refused_port, _stoppers=stoppers,
     )
-
-
-def _refusing_socket() -> socket.socket:
-    """A TCP socket bound to a port of 127.0.0.1 and never listening: while it stays open no
-    other server can take the port, and every connection to it is refused."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    return sock
 
 
 __all__ = ["DemoEnvironment", "start_demo", "ALL_FAULTS", "SECRET_VARIABLES"]

@@ -4,6 +4,7 @@ until one is ready, and stopping one we started."""
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -37,3 +38,11 @@ def terminate(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=5)
+
+
+def refusing_socket() -> socket.socket:
+    """A TCP socket bound to a free port of 127.0.0.1 and never listening: while it stays open
+    no other server can take the port, and every connection to it is refused."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    return sock

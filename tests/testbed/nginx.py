@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from testbed.support import free_port, port_open, require_binary, terminate, wait_until
+from testbed.support import free_port, port_open, refusing_socket, require_binary, terminate, wait_until
 
 HOST = "localhost"
 CASES = ("good", "expired", "expiring", "wrong_host", "no_intermediate", "legacy")
@@ -226,6 +226,9 @@ def silent_server() -> Iterator[SilentServer]:
 
 
 @pytest.fixture(scope="session")
-def closed_port() -> int:
-    """A loopback port with nothing listening (connection refused)."""
-    return free_port()
+def closed_port() -> Iterator[int]:
+    """A loopback port with nothing listening (connection refused), held for the whole session
+    so that no server started later can take it."""
+    sock = refusing_socket()
+    yield sock.getsockname()[1]
+    sock.close()

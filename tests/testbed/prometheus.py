@@ -29,7 +29,7 @@ import pytest
 import requests
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
-from testbed.support import free_port, require_binary, terminate, wait_until
+from testbed.support import free_port, refusing_socket, require_binary, terminate, wait_until
 
 ALERT_RULES = """\
 groups:
@@ -163,7 +163,8 @@ def prometheus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prom
     binary = require_binary("prometheus", "prometheus")
     workdir = tmp_path_factory.mktemp("prometheus")
     exporter = Exporter()
-    dead_port = free_port()  # nothing listens there: a target that is down
+    dead_socket = refusing_socket()  # held for the session: a target that stays down
+    dead_port = dead_socket.getsockname()[1]
     rules = workdir / "rules.yml"
     rules.write_text(ALERT_RULES)
     config = workdir / "prometheus.yml"
@@ -186,6 +187,7 @@ def prometheus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prom
     finally:
         terminate(process)
         exporter.close()
+        dead_socket.close()
 
 
 def wait_for_data(server: PrometheusServer, promql: str, timeout: float = 20.0) -> None:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from pytest_launch.demo.processes import terminate, wait_for
+from pytest_launch.demo.processes import refusing_socket, terminate, wait_for
 
-__all__ = ["require_binary", "free_port", "wait_until", "port_open", "terminate"]
+__all__ = ["require_binary", "free_port", "wait_until", "port_open", "terminate", "refusing_socket"]
 
 
 def require_binary(name: str, package: str, extra_dirs: tuple[str, ...] = ()) -> str:
