@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 from testbed.postgres import MONITOR_ROLE, NOSY_ROLE, REPLICA_NAME, PostgresPair
-from testbed.support import free_port
 
 from pytest_launch.config.environment import load_environment
 from pytest_launch.evidence import Evidence
@@ -186,8 +185,9 @@ def test_dsn_naming_the_standby_fails(postgres_pair: PostgresPair, infrastructur
 
 
 def test_unreachable_primary_fails_naming_it(postgres_pair: PostgresPair, infrastructure_checks: Any,
-                                             tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    port = free_port()
+                                             tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             closed_port: int) -> None:
+    port = closed_port
     messages = _call_checks(infrastructure_checks, tmp_path, monkeypatch, postgres_pair.dsn_template(port=port),
                             "whatever-secret-1")
     for message in messages.values():
