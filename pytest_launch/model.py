@@ -1,15 +1,16 @@
 """The run-data model every output reads: plain dataclasses, built-in types only.
 
-`Results.to_dict()` is the go-no-go.json document (schema_version SCHEMA_VERSION, documented
-in pytest_launch/outputs/results.schema.json); `Results.from_dict()` reads it back, so that
-`launch-report` can merge, re-render and compare runs.
+The checklist items, waivers and sign-offs are also what the loaders in pytest_launch/config
+build from the TOML files (their type hints are what is validated). The go-no-go.json document
+(schema_version SCHEMA_VERSION, pytest_launch/outputs/results.schema.json) is built from these
+by pytest_launch.outputs.jsonfile, which also reads them back for `launch-report`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 SCHEMA_VERSION = 1
 
@@ -37,7 +38,7 @@ class ChecklistItem:
     category: str
     severity: str
     owner: str
-    mode: str = "automated"  # "automated" | "manual"
+    mode: Literal["automated", "manual"] = "automated"
     description: str = ""
     references: list[str] = dataclasses.field(default_factory=list)
 
@@ -51,6 +52,9 @@ class Waiver:
     expires: dt.date
     created: dt.date | None = None
 
+    def validate(self) -> tuple[str, str] | None:
+        return _blank(self, ("check", "reason", "owner", "approved_by"))
+
 
 @dataclasses.dataclass
 class Signoff:
@@ -59,6 +63,17 @@ class Signoff:
     at: dt.date
     evidence: str
     expires: dt.date | None = None
+
+    def validate(self) -> tuple[str, str] | None:
+        return _blank(self, ("item", "by", "evidence"))
+
+
+def _blank(record: Any, names: tuple[str, ...]) -> tuple[str, str] | None:
+    """(expected, found) for the first of `names` that is an empty string, for the loaders."""
+    for name in names:
+        if not getattr(record, name).strip():
+            return (f"a non-empty {name}", "an empty string")
+    return None
 
 
 @dataclasses.dataclass

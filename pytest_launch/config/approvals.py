@@ -10,51 +10,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pytest_launch.config.errors import ConfigError, describe, did_you_mean
-from pytest_launch.config.schema import Table, build
+from pytest_launch.config.schema import build
 from pytest_launch.config.toml import read_toml
 from pytest_launch.model import Signoff, Waiver
 
 T = TypeVar("T")
 
 
-@dataclasses.dataclass
-class _WaiverTable(Table):
-    check: str
-    reason: str
-    owner: str
-    approved_by: str
-    expires: dt.date
-    created: dt.date | None = None
-
-    def validate(self) -> tuple[str, str] | None:
-        for name in ("check", "reason", "owner", "approved_by"):
-            if not getattr(self, name).strip():
-                return (f"a non-empty {name}", "an empty string")
-        return None
-
-
-@dataclasses.dataclass
-class _SignoffTable(Table):
-    item: str
-    by: str
-    at: dt.date
-    evidence: str
-    expires: dt.date | None = None
-
-    def validate(self) -> tuple[str, str] | None:
-        for name in ("item", "by", "evidence"):
-            if not getattr(self, name).strip():
-                return (f"a non-empty {name}", "an empty string")
-        return None
-
-
-def _load(path: Path | None, array: str, table_cls: type[Any], model_cls: type[T], what: str) -> list[T]:
+def _load(path: Path | None, array: str, model_cls: type[T], what: str) -> list[T]:
     if path is None or not path.exists():
         return []
     file = str(path)
@@ -65,16 +33,16 @@ def _load(path: Path | None, array: str, table_cls: type[Any], model_cls: type[T
     raw = data.get(array, [])
     if not isinstance(raw, list):
         raise ConfigError(file, array, f"an array of tables [[{array}]]", describe(raw))
-    return [model_cls(**dataclasses.asdict(build(table_cls, entry, file, f"{array}[{i}]")))
+    return [build(model_cls, entry, file, f"{array}[{i}]")
             for i, entry in enumerate(raw)]
 
 
 def load_waivers(path: Path | None) -> list[Waiver]:
-    return _load(path, "waiver", _WaiverTable, Waiver, "waivers file")
+    return _load(path, "waiver", Waiver, "waivers file")
 
 
 def load_signoffs(path: Path | None) -> list[Signoff]:
-    return _load(path, "signoff", _SignoffTable, Signoff, "sign-offs file")
+    return _load(path, "signoff", Signoff, "sign-offs file")
 
 
 def waiver_active(waiver: Waiver, today: dt.date) -> bool:

@@ -13,28 +13,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
-from typing import Literal
 
 from pytest_launch.config.errors import ConfigError, describe, did_you_mean
-from pytest_launch.config.schema import Table, build
+from pytest_launch.config.schema import build
 from pytest_launch.config.toml import read_toml
 from pytest_launch.markers import CATEGORIES, PHASES, SEVERITIES
 from pytest_launch.model import ChecklistItem
-
-
-@dataclasses.dataclass
-class _ItemTable(Table):
-    id: str
-    title: str
-    phase: str
-    category: str
-    severity: str
-    owner: str
-    mode: Literal["automated", "manual"] = "automated"
-    description: str = ""
-    references: list[str] = dataclasses.field(default_factory=list)
 
 
 def load_checklist(path: Path | None) -> list[ChecklistItem]:
@@ -53,7 +38,7 @@ def load_checklist(path: Path | None) -> list[ChecklistItem]:
     seen: dict[str, int] = {}
     for index, raw in enumerate(raw_items):
         key = f"item[{index}]"
-        entry = build(_ItemTable, raw, file, key)
+        entry = build(ChecklistItem, raw, file, key)
         for field, words in (("phase", PHASES), ("category", CATEGORIES), ("severity", SEVERITIES)):
             value = getattr(entry, field)
             if value not in words:
@@ -64,5 +49,5 @@ def load_checklist(path: Path | None) -> list[ChecklistItem]:
         if entry.id in seen:
             raise ConfigError(file, f"{key}.id", "a unique id", f"{entry.id!r} again (first at item[{seen[entry.id]}])")
         seen[entry.id] = index
-        items.append(ChecklistItem(**dataclasses.asdict(entry)))
+        items.append(entry)
     return items
