@@ -60,8 +60,7 @@ class ManualItem(_ChecklistNode):
     def runtest(self) -> None:
         state = self.config.stash[STATE_KEY]
         item = self.checklist_item
-        manual = {i.id for i in state.checklist if i.mode == "manual"}
-        signoff = valid_signoff_for(item.id, state.signoffs, state.today, manual, set(state.items_by_id))
+        signoff = valid_signoff_for(item.id, state.signoffs, state.today, state.manual_ids, set(state.items_by_id))
         if signoff is None:
             wanted = f" {item.description}" if item.description else " Evidence wanted: a link."
             raise LaunchEvidenceMissing(

@@ -4,6 +4,7 @@ sign-offs and policy. Any bad file stops the run here with a usage error."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import datetime as dt
 import os
 from pathlib import Path
@@ -36,9 +37,14 @@ class LaunchState:
     stage: int | None
     allow_destructive: bool
 
-    @property
+    @functools.cached_property
     def items_by_id(self) -> dict[str, ChecklistItem]:
+        """The checklist by id (looked up for every collected check: built once)."""
         return {item.id: item for item in self.checklist}
+
+    @functools.cached_property
+    def manual_ids(self) -> set[str]:
+        return {item.id for item in self.checklist if item.mode == "manual"}
 
     @property
     def active(self) -> bool:
