@@ -15,10 +15,14 @@ def _stage(value: str) -> int:
     return stage
 
 
+ENV_ALIAS = "--env"
+
+
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("launch", "launch readiness (pytest-launch)")
-    group.addoption("--env", dest="launch_env", metavar="NAME|PATH", default=None,
-                    help="environment to check: a name looked up in launch_environments_dir, or a path to a .toml file")
+    group.addoption("--launch-env", dest="launch_env", metavar="NAME|PATH", default=None,
+                    help="environment to check: a name looked up in launch_environments_dir, or a path to a .toml file "
+                    "(--env is an alias unless a conftest.py or another plugin defines its own --env)")
     group.addoption("--launch-json", dest="launch_json", metavar="PATH", default=None,
                     help="also write the go/no-go JSON results to PATH")
     group.addoption("--launch-report-dir", dest="launch_report_dir", metavar="DIR", default=None,
@@ -38,3 +42,16 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini("launch_waivers", "the waivers file", default="readiness/waivers.toml")
     parser.addini("launch_signoffs", "the sign-offs file", default="readiness/signoffs.toml")
     parser.addini("launch_policy", "the policy file", default="readiness/policy.toml")
+
+
+def add_env_alias(parser: pytest.Parser) -> bool:
+    """Add `--env` as the alias of `--launch-env`, called once the suite's initial conftest.py
+    files have added their options. When a conftest.py or another plugin already defines `--env`,
+    theirs stays exactly as it was and only --launch-env selects the launch environment; returns
+    False then."""
+    if ENV_ALIAS in parser._opt2dest:
+        return False
+    parser.getgroup("launch").addoption(
+        ENV_ALIAS, dest="launch_env", metavar="NAME|PATH", default=None,
+        help="alias of --launch-env (absent when a conftest.py or another plugin defines its own --env)")
+    return True

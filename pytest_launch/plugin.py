@@ -21,7 +21,7 @@ from pytest_launch.items import (
     checklist_link,
     inherit_checklist_markers,
 )
-from pytest_launch.options import add_options
+from pytest_launch.options import add_options, add_env_alias
 from pytest_launch.probes.errors import ProbeError
 from pytest_launch.pytest_redaction import LogRedactor, WarningRedactor, redact_report
 from pytest_launch.results import (
@@ -41,8 +41,27 @@ _EVIDENCE_KEY = pytest.StashKey[Evidence]()
 _PROBLEM_KEY = pytest.StashKey[str]()
 
 
+_ENV_OWNED_KEY = pytest.StashKey[bool]()
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser,
+                                  args: list[str]) -> Generator[None, None, None]:
+    # after the suite's conftest.py files added their options, before the full parse: a suite that
+    # defines its own --env keeps it, and the launch environment is then --launch-env only
+    yield
+    early_config.stash[_ENV_OWNED_KEY] = not add_env_alias(parser)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if config.stash.get(_ENV_OWNED_KEY, False):
+        return ("pytest-launch: --env belongs to this suite (a conftest.py or another plugin defines it); "
+                "select the launch environment with --launch-env NAME|PATH")
+    return None
 
 
 def pytest_configure(config: pytest.Config) -> None:
