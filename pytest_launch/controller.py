@@ -140,6 +140,7 @@ class LaunchController:
             "pytest_version": pytest.__version__,
             "python_version": platform.python_version(),
             "plugin_version": __version__,
+            **self.state.clock.run_fields(),
         }
 
 

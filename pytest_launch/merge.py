@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pytest_launch.clock import JudgingDate, judging_date
 from pytest_launch.config.errors import ConfigError
 from pytest_launch.config.policy import Policy
 from pytest_launch.decision import decide
@@ -20,7 +20,6 @@ from pytest_launch.model import CheckResult, ChecklistItem, RunInfo, Signoff, Wa
 from pytest_launch.outputs.history import is_failing
 from pytest_launch.outputs.jsonfile import build_document, document_inputs
 
-TODAY_VARIABLE = "LAUNCH_TODAY"
 SHARED_KINDS = ("manual", "uncovered")  # checklist-derived entries, the same in every input
 
 
@@ -35,16 +34,6 @@ def source_labels(paths: Sequence[Path], docs: Sequence[dict[str, Any]]) -> list
         if len(set(labels)) == len(labels):
             return labels
     return [f"{Path(p).stem}-{index + 1}" for index, p in enumerate(paths)]
-
-
-def merge_today() -> dt.date:
-    value = os.environ.get(TODAY_VARIABLE)
-    if value:
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            raise ConfigError(TODAY_VARIABLE, None, "a date YYYY-MM-DD", repr(value)) from None
-    return dt.date.today()
 
 
 def _parse_time(value: str) -> dt.datetime | None:
@@ -187,7 +176,10 @@ def merge_documents(docs: Sequence[dict[str, Any]], labels: Sequence[str],
     run = _merge_runs([i[4] for i in inputs], labels, files)
     policy = _merge_policy([i[5] for i in inputs])
 
-    decision = decide(merged_checks, checklist, waivers, signoffs, run, policy, today or merge_today())
+    clock = JudgingDate(today, dt.date.today()) if today is not None else judging_date()
+    for key, value in clock.run_fields().items():
+        setattr(run, key, value)
+    decision = decide(merged_checks, checklist, waivers, signoffs, run, policy, clock.date)
     extra: dict[str, Any] = {}
     steps = next((d["rollback_steps"] for d in docs if d.get("rollback_steps")), None)
     if decision.verdict == "ROLLBACK" and steps:

@@ -121,6 +121,10 @@ class RunInfo:
     python_version: str = ""
     plugin_version: str = ""
     sources: list[str] = dataclasses.field(default_factory=list)  # merged runs
+    judged_on: str = ""  # the date approvals were judged on (clock.JudgingDate)
+    real_today: str = ""  # the machine's date when it judged
+    backdated: bool = False  # judged_on < real_today ($LAUNCH_TODAY moved back)
+    forward_dated: bool = False
 
 
 @dataclasses.dataclass

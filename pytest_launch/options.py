@@ -34,6 +34,9 @@ def add_options(parser: pytest.Parser) -> None:
                     help="with --launch-gate, GO_WITH_RISKS exits 10")
     group.addoption("--launch-allow-destructive", dest="launch_allow_destructive", action="store_true",
                     default=False, help="run checks marked destructive even against a production environment")
+    group.addoption("--launch-allow-backdate", dest="launch_allow_backdate", action="store_true", default=False,
+                    help="allow $LAUNCH_TODAY earlier than today under CI=true (a rehearsal run as of a past day; "
+                    "the reports say it is back-dated)")
     group.addoption("--launch-stage", dest="launch_stage", metavar="PERCENT", type=_stage, default=None,
                     help="evaluate this traffic step of the rollout (5, 25, 50, 100): PROCEED, HOLD or ROLLBACK")
     parser.addini("launch_environments_dir", "folder of environment files NAME.toml",

@@ -6,20 +6,17 @@ from __future__ import annotations
 import dataclasses
 import functools
 import datetime as dt
-import os
 from pathlib import Path
 
 import pytest
 
+from pytest_launch.clock import JudgingDate, judging_date, refuse_backdate_in_ci
 from pytest_launch.config.approvals import load_signoffs, load_waivers
 from pytest_launch.config.checklist import load_checklist
 from pytest_launch.config.environment import Environment, load_environment, resolve_path
-from pytest_launch.config.errors import ConfigError
 from pytest_launch.config.policy import Policy, load_policy
 from pytest_launch.model import ChecklistItem, Signoff, Waiver
 from pytest_launch.redact import Redactor
-
-TODAY_VARIABLE = "LAUNCH_TODAY"  # YYYY-MM-DD: rehearse a run as of another day
 
 
 @dataclasses.dataclass
@@ -30,7 +27,7 @@ class LaunchState:
     signoffs: list[Signoff]
     policy: Policy
     redactor: Redactor
-    today: dt.date
+    clock: JudgingDate  # the date approvals are judged on ($LAUNCH_TODAY or today)
     checklist_path: Path
     report_dir: Path | None  # None: the plugin writes no report for this run
     json_path: Path | None
@@ -47,6 +44,10 @@ class LaunchState:
         return {item.id for item in self.checklist if item.mode == "manual"}
 
     @property
+    def today(self) -> dt.date:
+        return self.clock.date
+
+    @property
     def active(self) -> bool:
         """True when this run asked for a launch decision (an environment, a JSON path or the gate)."""
         return self.report_dir is not None or self.json_path is not None
@@ -57,19 +58,10 @@ def _ini_path(config: pytest.Config, name: str) -> Path:
     return value if value.is_absolute() else config.rootpath / value
 
 
-def _today() -> dt.date:
-    value = os.environ.get(TODAY_VARIABLE)
-    if not value:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"${TODAY_VARIABLE}", None, "a date YYYY-MM-DD", repr(value)) from None
-
-
 def load_state(config: pytest.Config) -> LaunchState:
     """Load everything the run needs; ConfigError on the first bad input."""
     opt = config.option
+    clock = judging_date()
     environment = None
     if opt.launch_env:
         path = resolve_path(opt.launch_env, _ini_path(config, "launch_environments_dir"))
@@ -83,7 +75,8 @@ def load_state(config: pytest.Config) -> LaunchState:
     redactor = Redactor(environment.secrets if environment else ())
     active = bool(opt.launch_env or opt.launch_json or opt.launch_gate)
     report_dir = None
-    if active:
+    if active:  # a deciding run: a back-dated clock in CI must be asked for
+        refuse_backdate_in_ci(clock, bool(opt.launch_allow_backdate))
         report_dir = Path(opt.launch_report_dir) if opt.launch_report_dir else config.rootpath / "reports"
     return LaunchState(
         environment=environment,
@@ -92,7 +85,7 @@ def load_state(config: pytest.Config) -> LaunchState:
         signoffs=load_signoffs(_ini_path(config, "launch_signoffs")),
         policy=policy,
         redactor=redactor,
-        today=_today(),
+        clock=clock,
         checklist_path=checklist_path,
         report_dir=report_dir,
         json_path=Path(opt.launch_json) if opt.launch_json else None,

@@ -1,5 +1,7 @@
 """The plugin's own tests: pytester for plugin behaviour, testbed/ for real servers."""
 
+import pytest
+
 pytest_plugins = [
     "pytester",
     # test-bed plugins (real servers on loopback), one line each:
@@ -11,3 +13,17 @@ pytest_plugins = [
     "testbed.postgres",
     "testbed.cdn",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _rehearsal_clock_allowed(request: pytest.FixtureRequest) -> None:
+    """The plugin's tests judge approvals as of a fixed day ($LAUNCH_TODAY = launch_project.TODAY,
+    in the past), and CI runs them with CI=true, where a back-dated run is refused unless asked
+    for: every pytest a test starts (pytester in-process or subprocess, or a subprocess with
+    os.environ) asks for it. pytester clears PYTEST_ADDOPTS when it starts, so this runs after it.
+    A test of the refusal itself removes the variable again."""
+    if "pytester" not in request.fixturenames:
+        return
+    request.getfixturevalue("pytester")
+    monkeypatch = request.getfixturevalue("monkeypatch")
+    monkeypatch.setenv("PYTEST_ADDOPTS", "--launch-allow-backdate")

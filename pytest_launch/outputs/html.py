@@ -23,6 +23,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from pytest_launch.clock import document_clock_note
 from pytest_launch.outputs.history import is_failing
 from pytest_launch.markers import CATEGORIES, PHASES, SEVERITIES
 
@@ -346,6 +347,7 @@ def build_view(doc: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, 
         "duration": format_duration(run.get("duration_s")),
         "ci_link": safe_url(run.get("ci_url")),
         "complete": bool(run.get("complete", False)),
+        "clock_note": document_clock_note(run),
         "incomplete_reasons": run.get("incomplete_reasons") or [],
         "reasons": reasons,
         "blocking_count": sum(1 for r in reasons if r["blocking"]),

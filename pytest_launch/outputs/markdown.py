@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from pytest_launch.clock import document_clock_note
 from pytest_launch.outputs.html import evidence_pairs
 
 ICONS = {"GO": "\U0001f7e2", "GO_WITH_RISKS": "\U0001f7e1", "NO_GO": "\U0001f534", "ROLLBACK": "\u23ea"}
@@ -68,12 +69,18 @@ def render_markdown(doc: dict[str, Any], max_reasons: int = MAX_REASONS) -> str:
     lines.append("")
     meta = [f"markers: {md_escape(run.get('markexpr') or '(none)', 80)}",
             f"started {md_escape(run.get('started'), 40)}"]
+    if run.get("judged_on"):
+        meta.append(f"judged on {md_escape(run['judged_on'], 20)}")
     if run.get("git_revision"):
         meta.append(f"revision {md_escape(run['git_revision'], 40)}")
     ci_url = run.get("ci_url")
     if isinstance(ci_url, str) and ci_url.startswith(("https://", "http://")):
         meta.append(f"[CI run](<{ci_url.replace('>', '%3E').replace('<', '%3C').replace(' ', '%20')}>)")
     lines.append(" \u00b7 ".join(meta))
+    clock_note = document_clock_note(run)
+    if clock_note:
+        lines.append("")
+        lines.append(f"\u26a0\ufe0f **{md_escape(clock_note, 300)}**")
     if not run.get("complete", False):
         why = "; ".join(run.get("incomplete_reasons") or []) or "the run did not complete"
         lines.append("")

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pytest_launch.clock import document_clock_note
+
 MAX_REASONS = 25
 _COLOURS = {"GO": {"green": True}, "GO_WITH_RISKS": {"yellow": True}, "NO_GO": {"red": True},
             "ROLLBACK": {"red": True, "bold": True}}
@@ -26,6 +28,8 @@ def write_reasons(reporter: Any, doc: dict[str, Any], written: Sequence[Path] = 
         reporter.write_line("rollback procedure:")
         for number, step in enumerate(steps, 1):
             reporter.write_line(f"  {number}. {step}")
+    if doc["run"].get("judged_on"):
+        reporter.write_line(f"judged on {doc['run']['judged_on']} (waivers and sign-offs are valid or expired as of that day)")
     reports = [p for p in written if p.suffix in (".html", ".md", ".json")]
     if reports:
         reporter.write_line("launch reports: " + ", ".join(_shown(p) for p in reports))
@@ -53,4 +57,7 @@ def verdict_line(doc: dict[str, Any]) -> str:
 
 
 def write_verdict_line(reporter: Any, doc: dict[str, Any]) -> None:
+    note = document_clock_note(doc["run"])
+    if note:  # right above the verdict, where a reader of the CI log looks
+        reporter.write_line(f"pytest-launch: {note}", yellow=True, bold=True)
     reporter.write_sep("=", verdict_line(doc), **_COLOURS.get(doc["verdict"], {}))
