@@ -96,7 +96,9 @@ def test_alertmanager_receivers(launch_env: Any, launch_probes: Any, launch_evid
 @pytest.mark.destructive
 @pytest.mark.checklist("MON-09")
 def test_synthetic_alert_delivered(launch_env: Any, launch_probes: Any, launch_evidence: Any) -> None:
-    """DESTRUCTIVE (pages the receiver): a synthetic alert is accepted, active and routed."""
+    """DESTRUCTIVE (pages the receiver): a synthetic alert is accepted, routed to the expected
+    receiver, and delivered: Alertmanager's own notification counters show a request to that
+    receiver's integrations that did not fail ("routed" alone is not "delivered")."""
     alertmanager = _alertmanager(launch_env, launch_probes)
     alert = alertmanager.send_synthetic_alert()
     try:

@@ -8,7 +8,12 @@ import pytest
 
 from pytest_launch.config.errors import ConfigError
 from pytest_launch.config.schema import build
-from pytest_launch.probes.alertmanager import SYNTHETIC_ALERTNAME, AlertmanagerProbe, AlertmanagerSettings
+from pytest_launch.probes.alertmanager import (
+    SYNTHETIC_ALERTNAME,
+    AlertmanagerProbe,
+    AlertmanagerSettings,
+    parse_notification_counters,
+)
 from pytest_launch.probes.errors import ProbeError
 from testbed.support import wait_until
 
@@ -40,6 +45,13 @@ def test_synthetic_alert_is_delivered_end_to_end(alertmanager_server, probe):
     assert alert.accepted and alert.active, alert.evidence()
     assert alert.receivers == ["readiness-webhook"]
     assert alert.delivered and alert.problem is None
+    # confirmed in Alertmanager's own counters, not only by the API's routing
+    evidence = alert.evidence()
+    assert evidence["method"].startswith("integration counters (no receiver label in Alertmanager 0.")
+    assert evidence["integrations"]["webhook"]["requests"] >= 1
+    assert evidence["integrations"]["webhook"]["failed_requests"] == 0
+    assert evidence["attempts"] >= 1 and evidence["failures"] == 0
+    assert 0 < evidence["seconds_to_delivery"] <= 15
     assert alert.labels["readiness"] == "synthetic" and alert.labels["alertname"] == SYNTHETIC_ALERTNAME
     # the webhook (the receiver's endpoint) really received it
     webhook = alertmanager_server.webhook
@@ -57,7 +69,7 @@ def test_synthetic_alert_routed_elsewhere_is_not_delivered(alertmanager_server, 
     assert alert.accepted and alert.active
     assert alert.receivers == ["blackhole"]
     assert not alert.delivered
-    assert "routed to ['blackhole'], not to 'readiness-webhook'" in alert.problem
+    assert "routed to blackhole, expected 'readiness-webhook'" in alert.problem
     assert alertmanager_server.webhook.alerts_with(alert.readiness_id) == []
     probe.resolve_synthetic_alert(alert)
 
@@ -68,7 +80,10 @@ def test_unreachable_alertmanager_is_a_clear_failure(closed_port):
         dead.status()
     alert = dead.send_synthetic_alert()
     assert not alert.accepted and not alert.delivered
-    assert "not accepted" in alert.problem and "refused" in alert.problem
+    assert "cannot read Alertmanager's notification counters before sending" in alert.problem
+    assert "refused" in alert.problem  # nothing was sent
+    unsent = dead.send_synthetic_alert(wait=False)
+    assert "not accepted" in unsent.problem and "refused" in unsent.problem
 
 
 def test_settings_are_validated():
@@ -80,3 +95,95 @@ def test_settings_are_validated():
     with pytest.raises(ConfigError, match="did you mean 'expected_receivers'"):
         build(AlertmanagerSettings, {"url": "http://127.0.0.1:9", "expected_receiver": ["x"]},
               "prod.toml", "alertmanager")
+
+
+# ---------------------------------------------------------------- delivery, per receiver behaviour
+def _send(server, **kw):
+    with server.probe(delivery_timeout_s=kw.pop("timeout", 8.0)) as p:
+        alert = p.send_synthetic_alert(**kw)
+        p.resolve_synthetic_alert(alert)
+    return alert
+
+
+def test_delivery_confirmed_when_the_receiver_accepts(alertmanager_scenario):
+    server = alertmanager_scenario("up")
+    alert = _send(server)
+    assert alert.delivered, alert.evidence()
+    assert alert.integrations[0].integration == "webhook"
+    assert alert.integrations[0].succeeded_requests >= 1
+    assert server.webhook.alerts_with(alert.readiness_id)  # the endpoint really received it
+
+
+@pytest.mark.parametrize("behaviour", ["refusing", "500"])
+def test_routed_but_failing_receiver_is_not_delivered(alertmanager_scenario, behaviour):
+    """The API lists the alert as active and routed to the receiver; every request fails."""
+    server = alertmanager_scenario(behaviour)
+    alert = _send(server)
+    assert alert.routed and alert.receivers == ["readiness-webhook"]  # what used to pass
+    assert not alert.delivered
+    assert "receiver 'readiness-webhook' was not notified (routed, but not delivered)" in alert.problem
+    assert "webhook: 1 of 1 notification request(s) failed" in alert.problem
+    evidence = alert.evidence()
+    assert evidence["delivered"] is False and evidence["integrations"]["webhook"]["failed_requests"] >= 1
+    assert evidence["seconds_to_delivery"] is None
+    if behaviour == "500":
+        assert server.webhook.alerts_with(alert.readiness_id)  # it answered, with 500
+
+
+def test_route_to_another_working_receiver_is_not_delivered(alertmanager_scenario):
+    """other-team's webhook is up, so webhook counters move: only the route tells them apart."""
+    server = alertmanager_scenario("up", route="elsewhere")
+    alert = _send(server)
+    assert not alert.delivered and alert.receivers == ["other-team"]
+    assert alert.problem.startswith("routed to other-team, expected 'readiness-webhook'")
+
+
+def test_receiver_without_integration_goes_nowhere(alertmanager_server):
+    with alertmanager_server.probe(delivery_timeout_s=3, synthetic_receiver="blackhole") as p:
+        alert = p.send_synthetic_alert(labels={"route": "blackhole"})
+        p.resolve_synthetic_alert(alert)
+    assert alert.routed and not alert.delivered
+    assert "receiver 'blackhole' has no integration (no *_configs)" in alert.problem
+
+
+def test_silenced_synthetic_alert_is_not_delivered(alertmanager_scenario):
+    server = alertmanager_scenario("up")
+    with server.probe(delivery_timeout_s=5) as p:
+        p._request("POST", "/api/v2/silences", json={
+            "matchers": [{"name": "readiness", "value": "synthetic", "isRegex": False}],
+            "startsAt": "2020-01-01T00:00:00Z", "endsAt": "2099-01-01T00:00:00Z",
+            "createdBy": "test", "comment": "a silence that swallows the synthetic alert"})
+        alert = p.send_synthetic_alert()
+    assert not alert.delivered
+    assert "the alert is suppressed (silenced or inhibited)" in alert.problem
+    assert server.webhook.alerts_with(alert.readiness_id) == []
+
+
+# Alertmanager >= 0.27 with --enable-feature=receiver-name-in-metrics labels the counters with
+# the receiver; the Debian Alertmanager here (0.25) cannot, so this reads a recorded sample.
+NEWER_METRICS = """\
+# HELP alertmanager_notifications_total The total number of attempted notifications.
+# TYPE alertmanager_notifications_total counter
+alertmanager_notifications_total{integration="webhook",receiver_name="oncall"} 3
+alertmanager_notifications_total{integration="webhook",receiver_name="other"} 9
+# HELP alertmanager_notifications_failed_total The total number of failed notifications.
+# TYPE alertmanager_notifications_failed_total counter
+alertmanager_notifications_failed_total{integration="webhook",reason="serverError",receiver_name="oncall"} 1
+alertmanager_notifications_failed_total{integration="webhook",reason="other",receiver_name="oncall"} 1
+# HELP alertmanager_notification_requests_total The total number of attempted notification requests.
+# TYPE alertmanager_notification_requests_total counter
+alertmanager_notification_requests_total{integration="webhook",receiver_name="oncall"} 5
+# HELP alertmanager_notification_requests_failed_total The total number of failed notification requests.
+# TYPE alertmanager_notification_requests_failed_total counter
+alertmanager_notification_requests_failed_total{integration="webhook",receiver_name="oncall"} 4
+"""
+
+
+def test_counters_with_the_receiver_label_are_the_receivers_own():
+    counters = parse_notification_counters(NEWER_METRICS)
+    assert counters.by_receiver and counters.integrations_of("oncall") == {"webhook"}
+    assert counters.total("attempts", "webhook", "oncall") == 3
+    assert counters.total("attempts", "webhook", None) == 12
+    assert counters.total("failures", "webhook", "oncall") == 2  # summed over the reason label
+    assert counters.reasons("webhook", "oncall") == {"serverError": 1, "other": 1}
+    assert counters.total("requests", "webhook", "oncall") - counters.total("failed_requests", "webhook", "oncall") == 1

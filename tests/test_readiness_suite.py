@@ -51,6 +51,17 @@ FAULT_EXPECTATIONS: dict[str, tuple[str, str]] = {
     "error_tracking_unreachable": ("test_application.py::test_error_tracking_configured", "connection refused"),
 }
 
+# faults that break the same thing differently (the one on-call receiver, the one newest backup):
+# each runs alone, against only its check -> (check, words its message must hold)
+EXCLUSIVE_FAULT_EXPECTATIONS: dict[str, tuple[str, str]] = {
+    "alert_receiver_down": ("test_monitoring.py::test_synthetic_alert_delivered",
+                            "receiver 'catalog-oncall' was not notified (routed, but not delivered)"),
+    "alert_receiver_500": ("test_monitoring.py::test_synthetic_alert_delivered",
+                           "webhook: 1 of 1 notification request(s) failed"),
+    "alert_routed_elsewhere": ("test_monitoring.py::test_synthetic_alert_delivered",
+                               "routed to catalog-team-chat, expected 'catalog-oncall'"),
+}
+
 
 def _checks(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {c["nodeid"].split("readiness/", 1)[-1]: c for c in document["checks"] if c.get("kind", "check") == "check"}
@@ -94,6 +105,19 @@ def test_suite_fails_against_a_broken_demo(pytester: pytest.Pytester, monkeypatc
         elif words not in found["message"]:
             problems.append(f"{fault}: {check} failed without {words!r}: {found['message'][:300]}")
     assert not problems, "\n".join(problems)
+    assert document["verdict"] == "NO_GO"
+
+
+@pytest.mark.parametrize("fault", sorted(EXCLUSIVE_FAULT_EXPECTATIONS))
+def test_each_exclusive_fault_fails_its_own_check(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
+                                                  fault: str) -> None:
+    check, words = EXCLUSIVE_FAULT_EXPECTATIONS[fault]
+    monkeypatch.setenv("PYTEST_LAUNCH_DEMO_FAULTS", f"{fault},no_prometheus")  # Prometheus is not needed here
+    path, name = check.split("::")
+    _, document = run_suite(pytester, str(READINESS / path), "-k", name, "--env=demo")
+    found = _checks(document)[check]
+    assert found["outcome"] == "failed", found
+    assert words in found["message"], found["message"]
     assert document["verdict"] == "NO_GO"
 
 

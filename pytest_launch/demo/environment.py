@@ -46,7 +46,9 @@ CATALOG = DATA / "catalog.json"
 CATALOG_SCHEMA = DATA / "catalog.schema.json"
 HOSTNAME = "demo.launch.test"
 DNS_FAULTS = frozenset({"dns_serial_mismatch", "no_caa"})
-MONITORING_FAULTS = frozenset({"no_prometheus", "no_alertmanager", "payment_failures"})  # payment_failures: demo/launch_metrics.py
+# payment_failures: demo/launch_metrics.py; alert_*: the on-call receiver (demo/monitoring.py)
+MONITORING_FAULTS = frozenset({"no_prometheus", "no_alertmanager", "payment_failures", "alert_receiver_down",
+                               "alert_receiver_500", "alert_routed_elsewhere"})
 # providers whose configured URL points at a port that refuses connections
 UNREACHABLE_FAULTS = frozenset({"email_unreachable", "error_tracking_unreachable"})
 ALL_FAULTS = (demo_app.APP_FAULTS | kube.KUBE_FAULTS | storage.STORAGE_FAULTS | DNS_FAULTS

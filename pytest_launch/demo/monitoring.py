@@ -22,7 +22,8 @@ from typing import Any
 
 import requests
 
-from pytest_launch.demo.processes import terminate, wait_for
+from pytest_launch.demo.processes import refusing_socket, terminate, wait_for
+from pytest_launch.demo.servers import DemoWSGIServer
 from pytest_launch.demo.launch_metrics import JOB as LAUNCH_METRICS_JOB_NAME
 from pytest_launch.demo.launch_metrics import start_launch_metrics
 from pytest_launch.demo.traffic import SyntheticVisitors
@@ -112,7 +113,7 @@ route:
   group_wait: 1s
   group_interval: 5s
   repeat_interval: 1h
-receivers:
+{routes}receivers:
   - name: catalog-oncall
     webhook_configs:
       - url: {webhook}
@@ -121,7 +122,41 @@ receivers:
           tls_config:
             ca_file: {ca_file}
             server_name: {hostname}
+  - name: catalog-team-chat
+    webhook_configs:
+      - url: {chat_webhook}
+        http_config:
+          tls_config:
+            ca_file: {ca_file}
+            server_name: {hostname}
 """
+# alert_routed_elsewhere: a route that sends the synthetic alert to the team chat (a receiver
+# that works), never to the on-call receiver
+ROUTE_ELSEWHERE = """\
+  routes:
+    - matchers: ['readiness="synthetic"']
+      receiver: catalog-team-chat
+"""
+# the faults of the on-call receiver: its endpoint refuses connections, or answers 500
+ALERT_FAULTS = frozenset({"alert_receiver_down", "alert_receiver_500", "alert_routed_elsewhere"})
+
+
+def _failing_receiver(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
+    return [b"the pager integration is broken\n"]
+
+
+def _oncall_webhook(webhook_url: str, faults: frozenset[str], stoppers: list[Any]) -> str:
+    """The on-call receiver's URL: the app's webhook, or a broken one for the alert faults."""
+    if "alert_receiver_down" in faults:
+        refused = refusing_socket()
+        stoppers.append(refused.close)
+        return f"https://127.0.0.1:{refused.getsockname()[1]}/hooks/alertmanager"
+    if "alert_receiver_500" in faults:
+        server = DemoWSGIServer(_failing_receiver, tls=None, server_header="pager").start()
+        stoppers.append(server.stop)
+        return f"http://127.0.0.1:{server.port}/hooks/alertmanager"
+    return webhook_url
 
 
 def _free_port() -> int:
@@ -200,7 +235,11 @@ def start_monitoring(workdir: Path, app_ports: list[int], webhook_url: str, ca_b
         folder = workdir / "alertmanager"
         folder.mkdir(exist_ok=True)
         config = folder / "alertmanager.yml"
-        config.write_text(ALERTMANAGER_CONFIG.format(webhook=webhook_url, ca_file=ca_bundle, hostname=HOSTNAME))
+        fault_set = frozenset(faults)
+        config.write_text(ALERTMANAGER_CONFIG.format(
+            webhook=_oncall_webhook(webhook_url, fault_set, stoppers), chat_webhook=webhook_url,
+            routes=ROUTE_ELSEWHERE if "alert_routed_elsewhere" in fault_set else "",
+            ca_file=ca_bundle, hostname=HOSTNAME))
         _spawn([alertmanager_bin, f"--config.file={config}", f"--storage.path={folder / 'data'}",
                 f"--web.listen-address=127.0.0.1:{am_port}", "--cluster.listen-address=",
                 "--log.level=warn"], folder / "alertmanager.log", stoppers)

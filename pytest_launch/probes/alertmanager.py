@@ -17,9 +17,17 @@ they post an alert (labels ``alertname="LaunchReadinessSynthetic"``, ``readiness
 and a unique ``readiness_id``) that reaches real receivers: pagers may ring. Checks that call
 them must be marked ``@pytest.mark.destructive``.
 
-Delivery is confirmed through the API: the alert is listed by /api/v2/alerts as active and
-routed to the expected receiver. (Whether the receiver's endpoint accepted the notification is
-visible only at the receiver; the test bed checks that with a local webhook server.)
+Delivery is confirmed where it happens. The API shows an alert as active and routed even when
+every notification to the receiver fails, so "routed" is only the first step: /api/v2/alerts must
+list the alert as active and routed to the expected receiver ("routed to X, expected Y"
+otherwise), and then Alertmanager's own counters on /metrics (read before sending, then polled
+until delivery_timeout_s, which must cover the route's group_wait) must show, for each
+integration of that receiver (`webhook_configs` -> webhook, ...), a notification request that
+did not fail. With the `receiver_name` label (Alertmanager >= 0.27 with
+--enable-feature=receiver-name-in-metrics) the counters are the receiver's own; without it they
+are per integration, any failure of that integration during the drill fails the check, and the
+evidence's "method" says which was used. In an HA cluster only one peer sends: point `url` at
+that peer (or at each in turn), since the others' counters do not move.
 """
 
 from __future__ import annotations
@@ -31,11 +39,14 @@ import uuid
 from typing import Any
 
 import requests
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from pytest_launch.probes.errors import ProbeError
 from pytest_launch.probes.api_client import ApiClient, ApiSettings
 
 SYNTHETIC_ALERTNAME = "LaunchReadinessSynthetic"
+_POLL_S = 0.2  # how often delivery is polled (the wait is bounded by delivery_timeout_s)
 
 
 @dataclasses.dataclass
@@ -82,6 +93,92 @@ class AlertmanagerStatus:
         return dataclasses.asdict(self)
 
 
+# Alertmanager's own notification counters on /metrics, by family name (prometheus_client's text
+# parser drops a counter's _total suffix). "attempts" and "failures" count notifications (one
+# notification = all the retries of one integration for one group); "requests" and
+# "failed_requests" count each request to the receiver's endpoint. A notification's failure is
+# counted only when Alertmanager gives up retrying (at least 10 s later, up to group_interval),
+# while its attempt is counted before the first request: attempts - failures alone would show a
+# failing receiver as delivered for that long. Delivery is therefore read from the requests: a
+# request that completed without failing.
+_COUNTERS = {
+    "alertmanager_notifications": "attempts",
+    "alertmanager_notifications_failed": "failures",
+    "alertmanager_notification_requests": "requests",
+    "alertmanager_notification_requests_failed": "failed_requests",
+}
+RECEIVER_LABEL = "receiver_name"  # Alertmanager >= 0.27 with --enable-feature=receiver-name-in-metrics
+
+
+@dataclasses.dataclass(frozen=True)
+class NotificationCounters:
+    """One read of Alertmanager's notification counters: (kind, integration, receiver, reason) ->
+    value; receiver is "" when the running version has no receiver label, reason "" when the
+    counter has none (only failures carry a reason, in newer versions)."""
+
+    values: dict[tuple[str, str, str, str], float]
+
+    @property
+    def by_receiver(self) -> bool:
+        return any(receiver for (_, _, receiver, _) in self.values)
+
+    def integrations_of(self, receiver: str) -> set[str]:
+        """The integrations the counters list for `receiver` (only with the receiver label)."""
+        return {integration for (_, integration, name, _) in self.values if name == receiver}
+
+    def total(self, kind: str, integration: str, receiver: str | None) -> float:
+        return sum(value for (k, i, r, _), value in self.values.items()
+                   if k == kind and i == integration and (receiver is None or r == receiver))
+
+    def reasons(self, integration: str, receiver: str | None) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for (k, i, r, reason), value in self.values.items():
+            if k == "failures" and i == integration and reason and (receiver is None or r == receiver):
+                out[reason] = out.get(reason, 0.0) + value
+        return out
+
+
+def parse_notification_counters(text: str) -> NotificationCounters:
+    """Alertmanager's /metrics text -> its notification counters (prometheus_client's parser)."""
+    values: dict[tuple[str, str, str, str], float] = {}
+    for family in text_string_to_metric_families(text):
+        kind = _COUNTERS.get(family.name)
+        if kind is None:
+            continue
+        for sample in family.samples:
+            if not sample.name.endswith("_total"):
+                continue  # _created samples of the OpenMetrics format
+            key = (kind, sample.labels.get("integration", ""), sample.labels.get(RECEIVER_LABEL, ""),
+                   sample.labels.get("reason", ""))
+            values[key] = values.get(key, 0.0) + float(sample.value)
+    return NotificationCounters(values)
+
+
+@dataclasses.dataclass
+class IntegrationDelivery:
+    """What Alertmanager's counters say about one integration of the expected receiver, counted
+    from just before the synthetic alert was sent."""
+
+    integration: str
+    configs: int = 1            # how many `<integration>_configs` the receiver has
+    attempts: float = 0.0
+    failures: float = 0.0
+    requests: float = 0.0
+    failed_requests: float = 0.0
+    failure_reasons: dict[str, float] = dataclasses.field(default_factory=dict)
+
+    @property
+    def succeeded_requests(self) -> float:
+        return self.requests - self.failed_requests
+
+    def evidence(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"attempts": int(self.attempts), "failures": int(self.failures),
+                               "requests": int(self.requests), "failed_requests": int(self.failed_requests)}
+        if self.failure_reasons:
+            out["failure_reasons"] = {k: int(v) for k, v in self.failure_reasons.items()}
+        return out
+
+
 @dataclasses.dataclass
 class SyntheticAlert:
     """A synthetic alert sent by the probe, and what is known about its delivery."""
@@ -94,23 +191,37 @@ class SyntheticAlert:
     expected_receiver: str | None = None
     seconds_to_confirm: float | None = None
     problem: str | None = None
+    notified: bool = False
+    method: str | None = None
+    integrations: list[IntegrationDelivery] = dataclasses.field(default_factory=list)
+    seconds_to_delivery: float | None = None
 
     @property
     def readiness_id(self) -> str:
         return self.labels["readiness_id"]
 
     @property
-    def delivered(self) -> bool:
+    def routed(self) -> bool:
         """Accepted, active, and routed to the expected receiver (or to any, if none is expected)."""
         if not (self.accepted and self.active and self.receivers):
             return False
         return self.expected_receiver is None or self.expected_receiver in self.receivers
 
+    @property
+    def delivered(self) -> bool:
+        """Routed, and Alertmanager's own counters show a notification request to the receiver's
+        every integration that did not fail ("routed" alone is not "delivered")."""
+        return self.routed and self.notified
+
     def evidence(self) -> dict[str, Any]:
         return {"labels": dict(self.labels), "accepted": self.accepted, "active": self.active,
                 "receivers": list(self.receivers), "expected_receiver": self.expected_receiver,
-                "delivered": self.delivered, "seconds_to_confirm": self.seconds_to_confirm,
-                "problem": self.problem}
+                "routed": self.routed, "delivered": self.delivered, "method": self.method,
+                "attempts": int(sum(i.attempts for i in self.integrations)),
+                "failures": int(sum(i.failures for i in self.integrations)),
+                "integrations": {i.integration: i.evidence() for i in self.integrations},
+                "seconds_to_confirm": self.seconds_to_confirm,
+                "seconds_to_delivery": self.seconds_to_delivery, "problem": self.problem}
 
 
 def _now() -> dt.datetime:
@@ -182,20 +293,46 @@ class AlertmanagerProbe(ApiClient):
                         "starts_at": alert.get("startsAt"), "ends_at": alert.get("endsAt")})
         return out
 
+    def notification_counters(self) -> NotificationCounters:
+        """Alertmanager's notification counters from its /metrics."""
+        return parse_notification_counters(self._request("GET", "/metrics").text)
+
+    def receiver_integrations(self, receiver: str) -> dict[str, int] | None:
+        """The integrations of `receiver` in the running configuration (/api/v2/status
+        config.original: `webhook_configs` -> webhook) with how many of each; None when the
+        receiver is not in it. The configuration text is read here and never copied."""
+        original = (self._json("/api/v2/status").get("config") or {}).get("original") or ""
+        try:
+            config = yaml.safe_load(original) or {}
+        except yaml.YAMLError:
+            raise ProbeError(self._target("/api/v2/status"), "the running configuration is not YAML",
+                             self.secrets) from None
+        for entry in config.get("receivers") or []:
+            if isinstance(entry, dict) and entry.get("name") == receiver:
+                return {key[: -len("_configs")]: len(value) for key, value in entry.items()
+                        if key.endswith("_configs") and isinstance(value, list) and value}
+        return None
+
     # ------------------------------------------------------------------ destructive
 
     def send_synthetic_alert(self, receiver: str | None = None, labels: dict[str, str] | None = None,
                              wait: bool = True, timeout_s: float | None = None) -> SyntheticAlert:
         """DESTRUCTIVE: post a synthetic alert carrying ``readiness="synthetic"`` and a unique
-        ``readiness_id``, then (with `wait`) poll /api/v2/alerts until it is active and routed to
-        `receiver` (default: settings.synthetic_receiver), or until the timeout. Never raises for
-        a delivery problem: the result says what was and was not confirmed."""
+        ``readiness_id``, then (with `wait`) confirm its delivery (`confirm_delivery`). Never
+        raises for a delivery problem: the result says what was and was not confirmed."""
         readiness_id = uuid.uuid4().hex[:12]
         all_labels = {**self.settings.synthetic_labels, **(labels or {}),
                       "alertname": SYNTHETIC_ALERTNAME, "readiness": "synthetic", "readiness_id": readiness_id}
         start = _now()
         alert = SyntheticAlert(labels=all_labels, starts_at=_iso(start),
                                expected_receiver=receiver or self.settings.synthetic_receiver)
+        baseline: NotificationCounters | None = None
+        if wait:
+            try:
+                baseline = self.notification_counters()
+            except ProbeError as error:
+                alert.problem = f"cannot read Alertmanager's notification counters before sending: {error}"
+                return alert
         body = [{"labels": all_labels,
                  "annotations": {"summary": "pytest-launch synthetic alert: a readiness check of alert "
                                             "delivery; no action needed"},
@@ -208,38 +345,137 @@ class AlertmanagerProbe(ApiClient):
             alert.problem = f"not accepted: {error}"
             return alert
         alert.accepted = True
-        if wait:
-            self.confirm_delivery(alert, timeout_s)
+        if wait and baseline is not None:
+            self.confirm_delivery(alert, baseline, timeout_s)
         return alert
 
-    def confirm_delivery(self, alert: SyntheticAlert, timeout_s: float | None = None) -> SyntheticAlert:
-        """Poll until `alert` is active and routed to its expected receiver (updates `alert`)."""
+    def confirm_delivery(self, alert: SyntheticAlert, baseline: NotificationCounters,
+                         timeout_s: float | None = None) -> SyntheticAlert:
+        """Within the delivery timeout (long enough for the route's group_wait): wait until
+        /api/v2/alerts lists `alert` routed to its expected receiver, then until Alertmanager's
+        counters (compared with `baseline`, read before sending) show a notification request to
+        each of that receiver's integrations that did not fail. Updates and returns `alert`."""
         limit = self.settings.delivery_timeout_s if timeout_s is None else timeout_s
         began = time.monotonic()
         deadline = began + limit
+        if not self._wait_routed(alert, deadline, limit):
+            return alert
+        alert.seconds_to_confirm = round(time.monotonic() - began, 3)
+        receiver = alert.expected_receiver or alert.receivers[0]
+        try:
+            self._wait_notified(alert, receiver, baseline, deadline, limit)
+        except ProbeError as error:
+            alert.problem = f"cannot confirm the notification to {receiver!r}: {error}"
+        if alert.notified:
+            alert.seconds_to_delivery = round(time.monotonic() - began, 3)
+        return alert
+
+    def _wait_routed(self, alert: SyntheticAlert, deadline: float, limit: float) -> bool:
+        found: list[dict[str, Any]] = []
         while True:
             try:
-                found = self.alerts({"readiness_id": alert.readiness_id})
+                found = self.alerts({"readiness_id": alert.readiness_id}, active_only=False)
                 alert.problem = None
             except ProbeError as error:
-                found = []
                 alert.problem = str(error)
-            if found:
-                alert.active = found[0]["state"] == "active"
-                alert.receivers = found[0]["receivers"]
-            if alert.delivered:
-                alert.seconds_to_confirm = round(time.monotonic() - began, 3)
-                return alert
+            if found and found[0]["receivers"] and found[0]["state"] != "unprocessed":
+                break
+            if time.monotonic() >= deadline:
+                if alert.problem is None:
+                    alert.problem = f"the alert never appeared as active in /api/v2/alerts within {limit:g}s"
+                return False
+            time.sleep(_POLL_S)
+        alert.receivers = found[0]["receivers"]
+        alert.active = found[0]["state"] == "active"
+        if not alert.active:
+            alert.problem = (f"the alert is {found[0]['state']} (silenced or inhibited): Alertmanager "
+                             "sends no notification for it")
+            return False
+        if not alert.routed:
+            alert.problem = (f"routed to {', '.join(alert.receivers)}, expected {alert.expected_receiver!r}: "
+                             "the route sends the alert elsewhere, so the expected receiver is never notified")
+            return False
+        return True
+
+    def _wait_notified(self, alert: SyntheticAlert, receiver: str, baseline: NotificationCounters,
+                       deadline: float, limit: float) -> None:
+        status = self._json("/api/v2/status")
+        version = str((status.get("versionInfo") or {}).get("version", "")) or "(unknown version)"
+        configured = self.receiver_integrations(receiver)
+        by_receiver = baseline.by_receiver
+        if by_receiver:
+            alert.method = f"receiver counters ({RECEIVER_LABEL} label, Alertmanager {version})"
+            names = baseline.integrations_of(receiver) | set(configured or {})
+        else:
+            alert.method = f"integration counters (no receiver label in Alertmanager {version})"
+            names = set(configured or {})
+        if not names:
+            alert.problem = (f"receiver {receiver!r} has no integration (no *_configs) in the running "
+                             "configuration: its notifications go nowhere")
+            return
+        scope = receiver if by_receiver else None
+        confirmed_once = False
+        while True:
+            now = self.notification_counters()
+            alert.integrations = [self._delta(name, (configured or {}).get(name, 1), baseline, now, scope)
+                                  for name in sorted(names)]
+            failed = [i for i in alert.integrations if self._failed(i, by_receiver)]
+            if failed:
+                alert.problem = self._failure_message(receiver, failed, alert.method, by_receiver, version)
+                return
+            if all(i.succeeded_requests >= i.configs for i in alert.integrations):
+                if confirmed_once:  # seen on two reads: a failure counted just after its request is not missed
+                    alert.notified = True
+                    return
+                confirmed_once = True
             if time.monotonic() >= deadline:
                 break
-            time.sleep(0.2)
-        if alert.problem is None:
-            if not found:
-                alert.problem = f"the alert never appeared as active in /api/v2/alerts within {limit:g}s"
-            else:
-                alert.problem = (f"the alert is routed to {alert.receivers or 'no receiver'}, not to "
-                                 f"{alert.expected_receiver!r} (within {limit:g}s)")
-        return alert
+            time.sleep(_POLL_S)
+        started = [i.integration for i in alert.integrations if i.attempts or i.requests]
+        if started:
+            alert.problem = (f"a notification to {receiver!r} ({', '.join(started)}) was started but no "
+                             f"request to it succeeded within {limit:g}s")
+        else:
+            alert.problem = (f"no notification to {receiver!r} was attempted within {limit:g}s (Alertmanager's "
+                             f"counters for {', '.join(sorted(names))} did not move; is the route's group_wait "
+                             "longer than delivery_timeout_s?)")
+
+    @staticmethod
+    def _delta(name: str, configs: int, before: NotificationCounters, after: NotificationCounters,
+               receiver: str | None) -> IntegrationDelivery:
+        def moved(kind: str) -> float:
+            return max(after.total(kind, name, receiver) - before.total(kind, name, receiver), 0.0)
+
+        reasons = {reason: value - before.reasons(name, receiver).get(reason, 0.0)
+                   for reason, value in after.reasons(name, receiver).items()}
+        return IntegrationDelivery(name, configs, moved("attempts"), moved("failures"), moved("requests"),
+                                   moved("failed_requests"), {k: v for k, v in reasons.items() if v > 0})
+
+    @staticmethod
+    def _failed(integration: IntegrationDelivery, by_receiver: bool) -> bool:
+        """Definitely not delivered. Per receiver: Alertmanager gave up (a failed notification)
+        before enough requests succeeded (a failed request may still be retried). Per integration
+        only: any failed request, since it cannot be told apart from another receiver's."""
+        if by_receiver:
+            return integration.failures > 0 and integration.succeeded_requests < integration.configs
+        return integration.failed_requests > 0
+
+    @staticmethod
+    def _failure_message(receiver: str, failed: list[IntegrationDelivery], method: str | None,
+                         by_receiver: bool, version: str) -> str:
+        parts = []
+        for i in failed:
+            text = f"{i.integration}: {int(i.failed_requests)} of {int(i.requests)} notification request(s) failed"
+            if i.failures:
+                text += f", and Alertmanager gave up on {int(i.failures)} notification(s)"
+            if i.failure_reasons:
+                text += " (reason: " + ", ".join(sorted(i.failure_reasons)) + ")"
+            parts.append(text)
+        message = f"receiver {receiver!r} was not notified (routed, but not delivered): " + "; ".join(parts)
+        if not by_receiver:
+            message += (f" [{method}: a failure of this integration for any receiver counts; Alertmanager "
+                        f"{version} does not say why a request failed, its log does]")
+        return message
 
     def resolve_synthetic_alert(self, alert: SyntheticAlert) -> None:
         """DESTRUCTIVE: end the synthetic alert now (receivers with send_resolved get notified)."""
