@@ -2,15 +2,50 @@
 
 Secrets are the values that came from ${VAR} in the environment file, passwords in URLs
 (`scheme://user:password@host`) and bearer/basic credentials in header-like text.
+
+A secret is masked in every form it commonly takes in transit, computed once per secret when
+the redactor is built (`secret_forms`):
+
+    the value itself, in any letter case (matching ignores case)
+    percent-encoded (urllib's quote with and without "/" safe, quote_plus)
+    JSON-, Python-repr- and HTML/XML-escaped
+    hex of its UTF-8 bytes, and base64 / base64url of it at any offset inside a larger blob
+    (the Basic header `base64("user:" + password)` whatever the user): base64 encodes 3 bytes
+    at a time, so a secret inside a blob shows as one of three fixed strings, one per offset
+    modulo 3 (the at most two bytes at each edge shared with their neighbours are not masked)
+
+and in pieces: any run of MIN_FRAGMENT (8) or more characters of a form of a secret of
+FRAGMENT_SECRETS_FROM (12) or more characters is masked wherever it appears (pytest truncates
+long values in assertion diffs: `...T-1234567890X` shows a secret's tail). Shorter secrets are
+masked only whole (three characters at least; base64 and hex forms from eight characters).
+
+A secret that is a URL (a DSN, a webhook) is masked whole, and its secret-bearing parts (the
+password, or the user when there is no password, path segments and query values) count as
+secrets of their own; its scheme, host and port do not, so "postgresql://" and the host name stay
+readable elsewhere in the report.
+
+Finding fragments is linear in the text: every 4th position of the lower-cased text is looked up
+in a set of 5-character pieces of the secrets, and only around a hit are the 8-character windows
+checked; matched windows are merged into the spans that are masked.
 """
 
 from __future__ import annotations
 
+import base64
+import html
+import json
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
 MASK = "***"
+MIN_SECRET = 3  # one- or two-character values would mask ordinary text; they are not secrets
+MIN_FRAGMENT = 8  # this many characters of a long secret are masked wherever they appear
+FRAGMENT_SECRETS_FROM = 12  # secrets at least this long are masked in fragments, shorter ones whole
+_PROBE = 5  # piece looked up every _STRIDE positions: _PROBE + _STRIDE - 1 == MIN_FRAGMENT
+_STRIDE = MIN_FRAGMENT - _PROBE + 1
+
 # The scheme is bounded: an unbounded one made the search quadratic (a 1 MB message took minutes).
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]{0,31}://)(?P<user>[^:/@\s]*):(?P<password>[^@/\s]+)@")
 _AUTH_HEADER = re.compile(r"(?i)\b(authorization\s*[:=]\s*['\"]?(?:bearer|basic|token)\s+)([^\s'\",}]+)")
@@ -24,20 +59,106 @@ _MAY_HOLD_CREDENTIALS = re.compile(r"(?i)passw|secret|token|api|authorization")
 # the whole document; most strings repeat (marker names, owners, evidence keys): remember them.
 _CACHE_MAX_TEXT = 512
 _CACHE_MAX_ENTRIES = 50_000
+_URLSAFE = str.maketrans("+/", "-_")
+
+
+def _base64_cores(raw: bytes) -> set[str]:
+    """What base64 of a blob holding `raw` at any offset surely contains: one string per offset
+    modulo 3 (the bytes from the first group boundary inside `raw` to the last one)."""
+    cores = set()
+    for skip in range(3):
+        body = raw[skip:]
+        body = body[:len(body) // 3 * 3]
+        if body:
+            core = base64.b64encode(body).decode("ascii")
+            cores.add(core)
+            cores.add(core.translate(_URLSAFE))
+    return cores
+
+
+def escaped_forms(secret: str) -> set[str]:
+    """The secret's own text as it is escaped in URLs, JSON, Python reprs and HTML/XML."""
+    return {secret, quote(secret, safe=""), quote(secret), quote_plus(secret), html.escape(secret),
+            json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], repr(secret)[1:-1]}
+
+
+def encoded_forms(secret: str) -> set[str]:
+    """Hex and base64 (at any offset, see _base64_cores) of a secret of MIN_FRAGMENT characters or more."""
+    if len(secret) < MIN_FRAGMENT:
+        return set()
+    raw = secret.encode("utf-8")
+    return {raw.hex()} | {core for core in _base64_cores(raw) if len(core) >= MIN_FRAGMENT}
+
+
+def secret_forms(secret: str) -> set[str]:
+    """The forms `secret` commonly takes in transit (letter case aside: matching ignores it)."""
+    return escaped_forms(secret) | encoded_forms(secret)
+
+
+def url_secret_parts(secret: str) -> list[str]:
+    """The secret-bearing parts of a URL-shaped secret (password, or user without a password,
+    path segments, query values); [] for a value that is not a URL."""
+    if "://" not in secret:
+        return []
+    try:
+        parts = urlsplit(secret)
+        password, user = parts.password, parts.username
+        query = parse_qsl(parts.query, keep_blank_values=False)
+    except ValueError:
+        return []
+    found = [password] if password else [user] if user else []
+    found += [segment for segment in parts.path.split("/") if len(segment) >= MIN_FRAGMENT]
+    found += [value for _, value in query if len(value) >= MIN_FRAGMENT]
+    if parts.fragment and len(parts.fragment) >= MIN_FRAGMENT:
+        found.append(parts.fragment)
+    return [p for p in found if p and len(p) >= MIN_SECRET]
+
+
+def _lowered(text: str) -> str:
+    """`text` in lower case, character for character (a few characters lower to two)."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
 class Redactor:
-    """Masks the known secret values and the credential patterns in text and data."""
+    """Masks the known secret values (in every form and fragment, see the module docstring) and
+    the credential patterns in text and data."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        # Longest first, so a secret that contains another is masked whole.
-        # Very short values (one or two characters) would mask ordinary text; they are not secrets.
-        self._secrets = sorted({s for s in secrets if len(s) >= 3}, key=len, reverse=True)
+        self._secrets: list[str] = []
         self._masked: dict[str, str] = {}
+        self.add(secrets)
 
     def add(self, secrets: Iterable[str]) -> None:
-        self._secrets = sorted(set(self._secrets) | {s for s in secrets if len(s) >= 3}, key=len, reverse=True)
+        # Longest first, so a secret that contains another is masked whole.
+        self._secrets = sorted(set(self._secrets) | {s for s in secrets if len(s) >= MIN_SECRET},
+                               key=len, reverse=True)
+        self._build()
         self._masked.clear()
+
+    def _build(self) -> None:
+        whole: set[str] = set()  # masked only as a whole (case ignored)
+        pieces: set[str] = set()  # forms masked in any MIN_FRAGMENT-long window
+        for secret in self._secrets:
+            parts = url_secret_parts(secret)
+            if parts:
+                whole |= {_lowered(form) for form in secret_forms(secret)}
+            else:
+                parts = [secret]
+            for part in parts:
+                escaped = {_lowered(form) for form in escaped_forms(part)}
+                (pieces if len(part) >= FRAGMENT_SECRETS_FROM else whole).update(escaped)
+                pieces |= {_lowered(form) for form in encoded_forms(part)}
+        self._windows = {p[i:i + MIN_FRAGMENT] for p in pieces for i in range(len(p) - MIN_FRAGMENT + 1)}
+        self._probes = {w[i:i + _PROBE] for w in self._windows for i in range(MIN_FRAGMENT - _PROBE + 1)}
+        # a whole form that is a run of a fragment-masked form is already covered
+        whole = {w for w in whole if not (len(w) >= MIN_FRAGMENT and w[:MIN_FRAGMENT] in self._windows
+                                          and all(w[i:i + MIN_FRAGMENT] in self._windows
+                                                  for i in range(len(w) - MIN_FRAGMENT + 1)))}
+        self._whole = (re.compile("|".join(re.escape(w) for w in sorted(whole, key=len, reverse=True)))
+                       if whole else None)
 
     @property
     def secrets(self) -> list[str]:
@@ -52,10 +173,41 @@ class Redactor:
             self._masked[text] = masked
         return masked
 
+    def _spans(self, text: str) -> list[tuple[int, int]]:
+        """Where a secret (whole, or a fragment of a long one) is, merged, in order."""
+        spans: list[tuple[int, int]] = []
+        low = _lowered(text)  # the forms are lower case: matching ignores case
+        if self._whole is not None:
+            spans += [m.span() for m in self._whole.finditer(low) if m.end() > m.start()]
+        if self._windows and len(text) >= MIN_FRAGMENT:
+            probes, windows, k = self._probes, self._windows, MIN_FRAGMENT
+            hits = [p for p in range(0, len(low) - _PROBE + 1, _STRIDE) if low[p:p + _PROBE] in probes]
+            last = len(low) - k
+            for p in hits:
+                for i in range(max(0, p - _STRIDE + 1), min(p, last) + 1):
+                    if low[i:i + k] in windows:
+                        spans.append((i, i + k))
+        if not spans:
+            return spans
+        spans.sort()
+        merged = [spans[0]]
+        for start, end in spans[1:]:
+            if start <= merged[-1][1]:
+                if end > merged[-1][1]:
+                    merged[-1] = (merged[-1][0], end)
+            else:
+                merged.append((start, end))
+        return merged
+
     def _mask(self, text: str) -> str:
-        for secret in self._secrets:
-            if secret in text:
-                text = text.replace(secret, MASK)
+        spans = self._spans(text)
+        if spans:
+            pieces, at = [], 0
+            for start, end in spans:
+                pieces += [text[at:start], MASK]
+                at = end
+            pieces.append(text[at:])
+            text = "".join(pieces)
         if "://" in text:
             text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
         if _MAY_HOLD_CREDENTIALS.search(text):

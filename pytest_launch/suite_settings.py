@@ -24,6 +24,7 @@ import dataclasses
 from urllib.parse import urlsplit
 
 from pytest_launch.config.schema import Table
+from pytest_launch.probes.errors import mask_secrets
 
 
 def _url_problem(name: str, value: str | None) -> tuple[str, str] | None:
@@ -31,7 +32,7 @@ def _url_problem(name: str, value: str | None) -> tuple[str, str] | None:
         return None
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return (f"{name} to be an http:// or https:// URL with a host", repr(value.split("@")[-1]))
+        return (f"{name} to be an http:// or https:// URL with a host", repr(mask_secrets(value.rsplit("@", 1)[-1])))
     return None
 
 

@@ -1,10 +1,18 @@
-"""The redactor: known secrets and credential patterns are masked, ordinary prose is not."""
+"""The redactor: known secrets (in every common form and in fragments) and credential patterns
+are masked, ordinary prose is not."""
 
 from __future__ import annotations
 
-import pytest
+import base64
+import json
+import time
+from urllib.parse import quote, quote_plus
 
-from pytest_launch.redact import MASK, Redactor
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pytest_launch.redact import FRAGMENT_SECRETS_FROM, MASK, MIN_FRAGMENT, Redactor
 
 
 @pytest.mark.parametrize("text, secret", [
@@ -38,3 +46,120 @@ def test_data_is_redacted_in_keys_and_nested_values() -> None:
     redactor = Redactor(["s3cr3t-value"])
     data = {"url": "https://u:pw12@h", "nested": [{"s3cr3t-value": ("s3cr3t-value", 1)}], "n": 2.5}
     assert redactor.data(data) == {"url": "https://u:***@h", "nested": [{MASK: [MASK, 1]}], "n": 2.5}
+
+
+# -- partial and transformed secrets (issue 11 item 10) -----------------------------------------
+
+SECRET_CHARS = st.characters(min_codepoint=33, max_codepoint=126)  # printable ASCII, no space
+# surrounding text drawn from characters no secret form uses, so a match can only be the secret
+FILLER = st.text(st.sampled_from(" \t\n;,()[]{}<>|~^"), max_size=30)
+LONG_SECRET = st.text(SECRET_CHARS, min_size=FRAGMENT_SECRETS_FROM, max_size=60)
+
+TRANSFORMS = {
+    "plain": lambda s: s,
+    "upper": str.upper,
+    "lower": str.lower,
+    "quote": lambda s: quote(s, safe=""),
+    "quote-path": quote,
+    "quote_plus": quote_plus,
+    "json": lambda s: json.dumps(s)[1:-1],
+    "repr": lambda s: repr(s)[1:-1],
+}
+
+
+def windows(text: str) -> set[str]:
+    return {text[i:i + MIN_FRAGMENT].lower() for i in range(len(text) - MIN_FRAGMENT + 1)}
+
+
+def visible_windows(masked: str, secret: str) -> set[str]:
+    """MIN_FRAGMENT-long pieces of `secret` still readable in `masked` (letter case ignored)."""
+    low = masked.lower()
+    return {w for w in windows(secret) if w in low}
+
+
+@settings(max_examples=300, deadline=None)
+@given(secret=LONG_SECRET, transform=st.sampled_from(sorted(TRANSFORMS)), before=FILLER, after=FILLER,
+       cut=st.tuples(st.integers(0, 200), st.integers(0, 200)))
+def test_no_fragment_of_a_transformed_secret_survives(secret, transform, before, after, cut):
+    shown = TRANSFORMS[transform](secret)
+    start = cut[0] % (len(shown) - MIN_FRAGMENT + 1)
+    end = start + MIN_FRAGMENT + cut[1] % (len(shown) - start - MIN_FRAGMENT + 1)
+    fragment = shown[start:end]  # what a truncating printer (pytest's diff "...") shows
+    masked = Redactor([secret]).text(before + fragment + after)
+    assert not visible_windows(masked, fragment), (fragment, masked)
+
+
+def base64_pieces(text: str) -> list[bytes]:
+    """Every decoding of every base64-looking run of `text`, at every offset."""
+    import re
+
+    decoded = []
+    for run in re.findall(r"[A-Za-z0-9+/_-]{4,}", text):
+        run = run.replace("-", "+").replace("_", "/")
+        for offset in range(4):
+            body = run[offset:]
+            body = body[:len(body) // 4 * 4]
+            if body:
+                decoded.append(base64.b64decode(body))
+    return decoded
+
+
+@settings(max_examples=300, deadline=None)
+@given(secret=st.text(SECRET_CHARS, min_size=MIN_FRAGMENT, max_size=40),
+       user=st.text(st.characters(min_codepoint=97, max_codepoint=122), max_size=12),
+       urlsafe=st.booleans(), trailing=st.text(SECRET_CHARS, max_size=6))
+def test_a_secret_inside_base64_cannot_be_decoded_back(secret, user, urlsafe, trailing):
+    """The Basic header requests builds from `https://user:password@host`, whatever the user."""
+    encode = base64.urlsafe_b64encode if urlsafe else base64.b64encode
+    blob = encode(f"{user}:{secret}{trailing}".encode()).decode()
+    masked = Redactor([secret]).text(f"Authorization: Basic {blob}")
+    interior = secret[2:-2]  # a base64 group may share two bytes with the user or trailing text
+    for piece in base64_pieces(masked):
+        text = piece.decode("latin-1")
+        assert not any(interior[i:i + 4] in text for i in range(len(interior) - 3)), (blob, masked)
+
+
+def test_every_common_form_of_a_secret_is_masked():
+    secret = "p@ss/w0rd+Secret&x"
+    redactor = Redactor([secret])
+    shown = [secret, secret.upper(), secret.lower(), quote(secret, safe=""), quote(secret), quote_plus(secret),
+             json.dumps(secret), secret.replace("&", "&amp;"), secret.encode().hex(),
+             base64.b64encode(secret.encode()).decode(), base64.b64encode(b"launch:" + secret.encode()).decode(),
+             base64.urlsafe_b64encode(b"xy:" + secret.encode()).decode()]
+    for text in shown:
+        masked = redactor.text(f"value {text} end")
+        assert MASK in masked and not visible_windows(masked, secret), (text, masked)
+
+
+def test_a_truncated_secret_in_an_assertion_diff_is_masked():
+    secret = "tok-ABCDEFGHIJ-1234567890X"
+    # pytest's diff shows "...T-1234567890X": the tail of a long value
+    assert "1234567890" not in Redactor([secret]).text(f"E   - ...{secret[-15:]}\nE   + expected")
+
+
+def test_short_secrets_are_masked_whole_only():
+    redactor = Redactor(["pw-1234"])  # shorter than FRAGMENT_SECRETS_FROM: no fragments
+    assert redactor.text("pw-1234 PW-1234 pw-12") == f"{MASK} {MASK} pw-12"
+
+
+def test_a_url_secret_masks_its_secret_parts_not_its_host():
+    dsn = "postgresql://readiness:Sup3r-S3cret-Pw@primary.db:5432/catalog"
+    redactor = Redactor([dsn])
+    assert redactor.text(f"connect {dsn}") == f"connect {MASK}"
+    assert redactor.text("readiness/test_data.py checks primary.db") == "readiness/test_data.py checks primary.db"
+    assert redactor.text("password ...r-S3cret-Pw rejected") == f"password ...{MASK} rejected"
+
+
+@pytest.mark.timeout(120)  # a guard against a hang (the redactor was quadratic once), not a benchmark
+def test_masking_stays_linear_on_a_large_text_with_many_secrets():
+    import random
+    import string
+
+    rng = random.Random(7)
+    secrets = ["".join(rng.choice(string.ascii_letters + string.digits) for _ in range(40)) for _ in range(50)]
+    redactor = Redactor(secrets)
+    text = "".join(rng.choice(string.ascii_letters + " ") for _ in range(1_000_000)) + secrets[7][3:20]
+    started = time.perf_counter()
+    masked = redactor.text(text)
+    assert masked.endswith(MASK)
+    assert time.perf_counter() - started < 30

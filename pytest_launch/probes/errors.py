@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
+
+from pytest_launch.redact import Redactor
 
 _USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@")
 _MASK = "***"
 
 
 def mask_secrets(text: str, secrets: Iterable[str] = ()) -> str:
-    """`text` with the userinfo of every URL (``user:password@``) and every known secret masked."""
-    text = _USERINFO.sub(lambda m: f"{m.group('scheme')}{_MASK}@", text)
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, _MASK)
-    return text
+    """`text` with every known secret masked (by the one Redactor: every form, every fragment)
+    and the whole userinfo of every URL (``user:password@``)."""
+    text = _redactor(frozenset(s for s in secrets if s)).text(text)
+    return _USERINFO.sub(lambda m: f"{m.group('scheme')}{_MASK}@", text)
+
+
+@functools.lru_cache(maxsize=32)
+def _redactor(secrets: frozenset[str]) -> Redactor:
+    return Redactor(secrets)
 
 
 class ProbeError(Exception):
