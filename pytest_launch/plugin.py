@@ -23,7 +23,7 @@ from pytest_launch.items import (
 )
 from pytest_launch.options import add_options, add_env_alias
 from pytest_launch.probes.errors import ProbeError
-from pytest_launch.pytest_redaction import LogRedactor, WarningRedactor, redact_report
+from pytest_launch.pytest_redaction import LogRedactor, PytestRedactor, redact_report
 from pytest_launch.results import (
     EVIDENCE,
     INCONCLUSIVE,
@@ -77,7 +77,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(message) from None
     config.stash[STATE_KEY] = state
     if state.redactor.secrets:
-        config.pluginmanager.register(WarningRedactor(state.redactor), "launch-warning-redactor")
+        config.pluginmanager.register(PytestRedactor(state.redactor), "launch-redactor")
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(LaunchController(config, state), "launch-controller")
     if getattr(config.option, "allure_report_dir", None):

@@ -1,10 +1,12 @@
-"""Secrets out of what pytest itself prints and writes: failure reports (terminal, junitxml,
-xdist), captured output, log records and warnings. The masking is the Redactor's; this module
-only applies it to pytest's objects."""
+"""Secrets out of what pytest itself prints and writes: node ids (parametrize ids), test and
+collection reports (terminal, junitxml, xdist), captured output, log records, warnings and
+pytest's --debug log. The masking is the Redactor's; this module only applies it to pytest's
+objects."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Generator
 from typing import Any
 
 import pytest
@@ -12,8 +14,16 @@ import pytest
 from pytest_launch.redact import Redactor
 
 
-def redact_report(report: pytest.TestReport, redactor: Redactor) -> None:
-    """Secrets never reach pytest's own terminal output, junitxml or our reports."""
+def redact_report(report: pytest.TestReport | pytest.CollectReport, redactor: Redactor) -> None:
+    """Secrets never reach pytest's own terminal output, junitxml or our reports: the node id,
+    location and keywords (a parametrize id holding a secret), the failure and the sections."""
+    report.nodeid = redactor.text(report.nodeid)
+    location = vars(report).get("location")  # a TestReport's; a CollectReport's is computed from its id
+    if isinstance(location, tuple) and len(location) == 3:
+        report.location = (location[0], location[1], redactor.text(str(location[2])))
+    keywords = getattr(report, "keywords", None)
+    if isinstance(keywords, dict):
+        report.keywords = {redactor.text(str(k)): v for k, v in keywords.items()}
     if report.longrepr is not None:
         text = str(report.longrepr)
         masked = redactor.text(text)
@@ -89,12 +99,58 @@ class LogRedactor(logging.Filter):
         return True
 
 
-class WarningRedactor:
-    """Masks secrets in warnings (`warnings.warn(f"... {token}")`) before pytest's warnings
-    summary, junitxml or xdist see them."""
+def mask_node_id(item: pytest.Item, redactor: Redactor, taken: set[str]) -> None:
+    """Give an item whose id holds a secret (`test_login[token-SECRET]`) a masked id and name, so
+    that every output showing it (-v, -rA, junitxml, xdist, Allure, our reports) shows the mask.
+    Two ids that differ only by their secret get a counter: node ids stay unique."""
+    nodeid = item.nodeid
+    masked = redactor.text(nodeid)
+    if masked != nodeid:
+        base, count = masked, 1
+        while masked in taken:
+            count += 1
+            masked = f"{base[:-1]}-{count}]" if base.endswith("]") else f"{base}-{count}"
+        old_name = item.name
+        prefix = item.parent.nodeid + "::" if item.parent is not None and item.parent.nodeid else ""
+        _set_node_id(item, masked)
+        item.name = masked[len(prefix):] if masked.startswith(prefix) else redactor.text(old_name)
+        item.__dict__.pop("location", None)  # computed from the name, when first asked
+        own = getattr(item.keywords, "_markers", None)
+        if isinstance(own, dict):
+            for key in [k for k in own if redactor.text(str(k)) != k]:
+                own[redactor.text(str(key))] = own.pop(key)
+            own.setdefault(item.name, True)
+    taken.add(masked)
+
+
+def _set_node_id(item: pytest.Item, nodeid: str) -> None:
+    """pytest keeps an item's id as `_id` (a NodeId, pytest 9) or `_nodeid` (a str, before)."""
+    if hasattr(item, "_id"):
+        from _pytest.nodeid import NodeId
+
+        item._id = NodeId.parse(nodeid)
+    else:
+        item._nodeid = nodeid
+
+
+class PytestRedactor:
+    """The hooks that mask pytest's own objects: node ids as items are collected, collection
+    reports (a `ValueError` raised in pytest_generate_tests), warnings
+    (`warnings.warn(f"... {token}")`) before pytest's summary, junitxml or xdist see them."""
 
     def __init__(self, redactor: Redactor) -> None:
         self.redactor = redactor
+        self._node_ids: set[str] = set()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_itemcollected(self, item: pytest.Item) -> None:
+        mask_node_id(item, self.redactor, self._node_ids)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_make_collect_report(self, collector: pytest.Collector) -> Generator[None, Any, Any]:
+        report = yield
+        redact_report(report, self.redactor)
+        return report
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_warning_recorded(self, warning_message: Any) -> None:

@@ -181,3 +181,112 @@ def test_environment_secrets_are_the_substituted_values(tmp_path: Path, monkeypa
     environment = load_environment(env_file, {"LAUNCH_DB_PW": URL_PASSWORD, "LAUNCH_EMPTY": ""})
     assert environment["custom"]["dsn"] == f"postgres://app:{URL_PASSWORD}@db/app"
     assert environment.secrets == frozenset({URL_PASSWORD})
+
+
+# -- node ids, collection errors, transformed and partial secrets (issue 11 items 9, 10) ---------
+
+PW = "p@ss/W0rd+Key&42-xyz"  # a second ${VAR} with characters that percent-encoding changes
+
+IDS_AND_FORMS = """
+import base64
+import os
+from urllib.parse import quote, quote_plus
+
+import pytest
+
+TOKEN = os.environ["LAUNCH_TEST_TOKEN"]  # what a check reads at collection time
+PW = os.environ["LAUNCH_TEST_PW"]
+
+def pytest_generate_tests(metafunc):
+    if "hook_token" in metafunc.fixturenames:
+        metafunc.parametrize("hook_token", [TOKEN], ids=lambda v: "hook-" + v)
+
+@pytest.mark.blocker
+def test_id_from_hook(hook_token):
+    assert False
+
+@pytest.mark.blocker
+@pytest.mark.parametrize("value", [TOKEN, PW])
+def test_id_from_value(value):
+    pass
+
+@pytest.mark.blocker
+@pytest.mark.parametrize("value", [TOKEN + "-a", TOKEN + "-b"], ids=[TOKEN, TOKEN.upper() + "x"])
+def test_ids_differing_only_by_secret(value):
+    pass
+
+@pytest.mark.blocker
+def test_truncated_in_diff():
+    assert "x" * 60 + TOKEN == "x" * 60 + "y"
+
+@pytest.mark.blocker
+def test_transformed():
+    raise ConnectionError(f"GET /x?sig={quote(PW, safe='')}&q={quote_plus(PW)} as {TOKEN.upper()} "
+                          f"header {base64.b64encode(('ops:' + PW).encode()).decode()}")
+
+@pytest.mark.minor
+def test_fragment_in_skip():
+    pytest.skip("token ends with ..." + TOKEN[-10:])
+"""
+
+COLLECTION_ERROR = """
+import os
+
+def pytest_generate_tests(metafunc):
+    raise ValueError("cannot build the targets for " + os.environ["LAUNCH_TEST_TOKEN"])
+
+def test_never_runs(x):
+    pass
+"""
+
+
+def leaked_forms(text: str, secret: str) -> list[str]:
+    """MIN_FRAGMENT-long pieces of any common form of `secret` (any case) readable in `text`."""
+    from pytest_launch.redact import MIN_FRAGMENT, secret_forms
+
+    low = text.lower()
+    found = []
+    for form in secret_forms(secret):
+        form = form.lower()
+        found += [form[i:i + MIN_FRAGMENT] for i in range(len(form) - MIN_FRAGMENT + 1)
+                  if form[i:i + MIN_FRAGMENT] in low]
+    return found
+
+
+def assert_no_form_of_a_secret(texts: dict[str, str]) -> None:
+    for name, text in texts.items():
+        for secret in (SECRET, PW):
+            assert not leaked_forms(text, secret), f"{leaked_forms(text, secret)} of {secret!r} leaked into {name}"
+
+
+def run_ids_and_forms(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, *extra: str,
+                      subprocess: bool = False) -> pytest.RunResult:
+    monkeypatch.setenv("LAUNCH_TODAY", TODAY)
+    monkeypatch.setenv("LAUNCH_TEST_TOKEN", SECRET)
+    monkeypatch.setenv("LAUNCH_TEST_PW", PW)
+    make_project(pytester, {"test_checks.py": IDS_AND_FORMS, "test_collect_error.py": COLLECTION_ERROR},
+                 checklist=None, env=PROD + '\n[custom]\ntoken = "${LAUNCH_TEST_TOKEN}"\npw = "${LAUNCH_TEST_PW}"\n')
+    args = ["-p", "no:cacheprovider", "--env=prod", "--launch-json=launch.json", "--junitxml=junit.xml",
+            "-v", "-rA", "--tb=long", "-l", "--continue-on-collection-errors", *extra]
+    if subprocess:
+        return pytester.runpytest_subprocess(*args)
+    return pytester.runpytest_inprocess(*args)
+
+
+@pytest.mark.parametrize("xdist", [False, True], ids=["in-process", "xdist"])
+def test_no_form_of_a_secret_in_node_ids_collection_errors_or_messages(pytester, monkeypatch, xdist):
+    result = run_ids_and_forms(pytester, monkeypatch, *(["-n", "2"] if xdist else []), subprocess=xdist)
+    outcomes = result.parseoutcomes()
+    assert (outcomes["failed"], outcomes["passed"], outcomes["skipped"]) == (3, 4, 1)
+    assert outcomes["errors"] in (1, 2)  # the collection error: once, or once per xdist worker
+    texts = outputs_of(pytester, result)
+    assert_no_form_of_a_secret(texts)
+    out = result.stdout.str()
+    # the masked ids are still there and still distinct; the collection error says what went wrong
+    assert f"test_id_from_hook[hook-{MASK}]" in out and f"test_id_from_value[{MASK}]" in out
+    assert f"test_ids_differing_only_by_secret[{MASK}]" in out
+    assert f"test_ids_differing_only_by_secret[{MASK}-2]" in out or f"test_ids_differing_only_by_secret[{MASK}x]" in out
+    assert f"ValueError: cannot build the targets for {MASK}" in out
+    nodeids = [c["nodeid"] for c in json.loads((pytester.path / "launch.json").read_text())["checks"]]
+    assert len(nodeids) == len(set(nodeids)) and any(f"[hook-{MASK}]" in n for n in nodeids)
+    assert f'name="test_id_from_hook[hook-{MASK}]"' in texts["junit.xml"]
