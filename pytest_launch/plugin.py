@@ -87,6 +87,10 @@ def pytest_configure(config: pytest.Config) -> None:
             pass
         else:
             config.pluginmanager.register(allure_labels, "launch-allure-labels")
+        if state.redactor.secrets:
+            from pytest_launch.outputs.allure_redaction import AllureRedactor
+
+            config.pluginmanager.register(AllureRedactor(state.redactor), "launch-allure-redactor")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

@@ -290,3 +290,98 @@ def test_no_form_of_a_secret_in_node_ids_collection_errors_or_messages(pytester,
     nodeids = [c["nodeid"] for c in json.loads((pytester.path / "launch.json").read_text())["checks"]]
     assert len(nodeids) == len(set(nodeids)) and any(f"[hook-{MASK}]" in n for n in nodeids)
     assert f'name="test_id_from_hook[hook-{MASK}]"' in texts["junit.xml"]
+
+
+# -- Allure results (issue 11 item 8) --------------------------------------------------------------
+
+ALLURE_LEAKS = """
+import base64
+import logging
+import os
+import sys
+
+import allure
+import pytest
+
+TOKEN = os.environ["LAUNCH_TEST_TOKEN"]
+PW = os.environ["LAUNCH_TEST_PW"]
+
+@pytest.fixture
+def token(launch_env):
+    return launch_env["custom"]["token"]
+
+@pytest.fixture
+def broken_teardown(token):
+    yield
+    raise RuntimeError("teardown could not revoke " + token)
+
+@pytest.mark.blocker
+def test_assert(token):
+    assert token == "expected", "login rejected for " + token
+
+@pytest.mark.minor
+def test_skip(token):
+    pytest.skip("read-only token " + token)
+
+@pytest.mark.blocker
+def test_fail(token):
+    pytest.fail("probe failed with " + token.upper(), pytrace=False)
+
+@pytest.mark.blocker
+def test_teardown(broken_teardown):
+    pass
+
+@pytest.mark.blocker
+def test_settings_repr(launch_env):
+    assert False, repr(dict(launch_env["custom"]))
+
+@pytest.mark.blocker
+@pytest.mark.parametrize("credential", [TOKEN, "Basic " + base64.b64encode(("ops:" + PW).encode()).decode()])
+def test_parameters(credential):
+    pass
+
+@pytest.mark.blocker
+def test_attachments_steps_and_output(token):
+    print("stdout has", token)
+    sys.stderr.write("stderr has " + PW + "\\n")
+    logging.getLogger("probe").warning("log has %s", token)
+    allure.attach("attached " + token, name="body " + token, attachment_type=allure.attachment_type.TEXT)
+    allure.dynamic.description("described with " + token)
+    allure.dynamic.parameter("extra", PW)
+    allure.dynamic.link("https://ops:" + PW + "@ci.example/run", name="run " + token)
+    with allure.step("call with " + token):
+        raise ConnectionError("truncated ..." + token[-11:])
+"""
+
+
+@pytest.mark.parametrize("xdist", [False, True], ids=["in-process", "xdist"])
+def test_no_form_of_a_secret_in_any_allure_result_file(pytester, monkeypatch, xdist):
+    pytest.importorskip("allure_pytest")
+    monkeypatch.setenv("LAUNCH_TODAY", TODAY)
+    monkeypatch.setenv("LAUNCH_TEST_TOKEN", SECRET)
+    monkeypatch.setenv("LAUNCH_TEST_PW", PW)
+    make_project(pytester, ALLURE_LEAKS, checklist=None,
+                 env=PROD + '\n[custom]\ntoken = "${LAUNCH_TEST_TOKEN}"\npw = "${LAUNCH_TEST_PW}"\n')
+    args = ["-p", "no:cacheprovider", "--env=prod", "--alluredir=allure-results", "-rA"]
+    if xdist:
+        result = pytester.runpytest_subprocess(*args, "-n", "2")
+    else:
+        result = pytester.runpytest_inprocess(*args)
+    outcomes = result.parseoutcomes()
+    assert (outcomes["failed"], outcomes["passed"], outcomes["skipped"], outcomes["errors"]) == (4, 3, 1, 1)
+    files = sorted((pytester.path / "allure-results").iterdir())
+    results = [json.loads(f.read_text("utf-8")) for f in files if f.name.endswith("-result.json")]
+    assert len(results) == 8 and any(f.name.endswith("-attachment.txt") for f in files)
+    texts = {f.name: f.read_text("utf-8", errors="replace") for f in files}
+    assert_no_form_of_a_secret(texts)
+    # the fields that held a secret still say what happened, with the mask
+    by_name = {r["name"]: r for r in results}
+    assert f"login rejected for {MASK}" in by_name["test_assert"]["statusDetails"]["message"]
+    assert f"read-only token {MASK}" in by_name["test_skip"]["statusDetails"]["message"]
+    assert f"probe failed with {MASK}" in by_name["test_fail"]["statusDetails"]["message"]
+    assert f"teardown could not revoke {MASK}" in by_name["test_teardown"]["statusDetails"]["message"]
+    assert f"test_parameters[{MASK}]" in by_name
+    step = by_name["test_attachments_steps_and_output"]
+    assert step["steps"][0]["name"] == f"call with {MASK}"
+    assert {"name": "extra", "value": repr(MASK)} in [{k: p[k] for k in ("name", "value")} for p in step["parameters"]]
+    assert any(f"stdout has {MASK}" in text for text in texts.values())
