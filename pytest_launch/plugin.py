@@ -76,8 +76,9 @@ def pytest_configure(config: pytest.Config) -> None:
             message += "\nthe demo environment is started by the readiness suite: run `pytest readiness --env=demo`"
         raise pytest.UsageError(message) from None
     config.stash[STATE_KEY] = state
-    if state.redactor.secrets:
-        config.pluginmanager.register(PytestRedactor(state.redactor), "launch-redactor")
+    # always: node ids are masked by the same redactor as the reports (credential patterns too),
+    # so that an item and its reports keep one id (xdist matches them by id)
+    config.pluginmanager.register(PytestRedactor(state.redactor), "launch-redactor")
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(LaunchController(config, state), "launch-controller")
     if getattr(config.option, "allure_report_dir", None):
