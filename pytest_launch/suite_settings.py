@@ -251,14 +251,19 @@ class CatalogSettings(Table):
 
 @dataclasses.dataclass
 class RestoreSettings(Table):
-    """[restore]: where the restore drill may write (never where the backups or the data live)."""
+    """[restore]: where the restore drill may write (never where the backups or the data live), and
+    how far the restored backup's record counts (per top-level list: books, authors) may be from
+    the live [catalog]'s, in percent of the live count (the backup is older than the live data)."""
 
     scratch_prefix: str = "restore-drill/"
     scratch_bucket: str | None = None  # default: the [backups] bucket
+    count_tolerance_percent: float = 5.0
 
     def validate(self) -> tuple[str, str] | None:
         if not self.scratch_prefix.strip("/"):
             return ("a non-empty scratch_prefix (a folder of its own)", repr(self.scratch_prefix))
+        if not 0 <= self.count_tolerance_percent <= 100:
+            return ("count_tolerance_percent between 0 and 100", str(self.count_tolerance_percent))
         return None
 
 

@@ -10,12 +10,19 @@ the live data; it is marked destructive (it writes).
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from typing import Any
 
 import pytest
 
+from pytest_launch.backup_restore import (
+    RestoreError,
+    count_differences,
+    decompress,
+    parse_json,
+    record_counts,
+    schema_violations,
+)
 from pytest_launch.catalog import catalog_problems
 from pytest_launch.probes.errors import ProbeError
 from pytest_launch.suite_checks import load_catalog, load_schema, table
@@ -109,9 +116,12 @@ def test_backup_retention_policy(launch_s3: Any, launch_evidence: Any) -> None:
 # ------------------------------------------------------------------------------------ DAT-03
 @pytest.mark.destructive
 @pytest.mark.checklist("DAT-03")
-def test_backup_restore_round_trip(launch_env: Any, launch_s3: Any, launch_evidence: Any) -> None:
-    """DESTRUCTIVE (writes a scratch copy): restore the newest backup into the scratch location,
-    read it back, and require the very same JSON bytes; the backup itself is left untouched."""
+def test_backup_restore_round_trip(launch_env: Any, launch_s3: Any, launch_probes: Any, launch_evidence: Any) -> None:
+    """DESTRUCTIVE (writes a scratch copy): restore the newest backup into the scratch location and
+    read it back (the same bytes); hold it against every recorded checksum (the rule of DAT-08:
+    metadata key or S3's own SHA-256); decompress it (gzip, bzip2, xz, detected by content);
+    parse the JSON; validate it against the [catalog] schema and compare its record counts with
+    the live catalog (when [catalog] is configured). The backup itself is left untouched."""
     if launch_s3.backups is None:
         pytest.skip("not configured: no [backups] table")
     restore = table(launch_env, "restore")
@@ -125,30 +135,59 @@ def test_backup_restore_round_trip(launch_env: Any, launch_s3: Any, launch_evide
     s3 = launch_s3.s3
     newest = launch_s3.newest_object()
     source = s3.head_object(Bucket=newest.bucket, Key=newest.key)
-    original = s3.get_object(Bucket=newest.bucket, Key=newest.key)["Body"].read()
-    recorded = (source.get("Metadata") or {}).get(backups.checksum_metadata_key)
+    original = launch_s3.read_object(newest.bucket, newest.key)
     scratch_key = f"{scratch_prefix}{uuid.uuid4().hex}/{newest.key.rsplit('/', 1)[-1]}"
     target = f"s3://{scratch_bucket}/{scratch_key}"
     try:
-        s3.put_object(Bucket=scratch_bucket, Key=scratch_key, Body=original, ContentType="application/json")
+        s3.put_object(Bucket=scratch_bucket, Key=scratch_key, Body=original,
+                      ContentType=source.get("ContentType") or "application/octet-stream")
         restored = s3.get_object(Bucket=scratch_bucket, Key=scratch_key)["Body"].read()
     except Exception as error:
         raise ProbeError(target, f"restore into the scratch location failed: {type(error).__name__}") from None
     finally:
         _remove_all_versions(s3, scratch_bucket, scratch_key)
-    after = s3.head_object(Bucket=newest.bucket, Key=newest.key)
-    digest = hashlib.sha256(restored).hexdigest()
+    digest = hashlib.sha256(original).hexdigest()
     launch_evidence.record(backup=newest.url, restored_to=target, bytes=len(restored), sha256=digest,
-                           recorded_sha256=recorded, identical=restored == original)
-    assert recorded, f"{newest.url}: no recorded checksum ({backups.checksum_metadata_key}) to verify the restore against"
-    assert digest == recorded.lower(), f"{target}: restored sha256 {digest} differs from the recorded {recorded}"
-    assert restored == original, f"{target}: the restored bytes differ from the backup"
+                           recorded_sha256=launch_s3.recorded_checksums(newest.bucket, newest.key),
+                           identical=restored == original)
+    problems = []
+    if restored != original:
+        problems.append(f"{target}: the restored bytes differ from the backup")
+    checksum = launch_s3.checksum_problem(newest.bucket, newest.key, required=True, content_sha256=digest)
+    if checksum:
+        problems.append(checksum)
+    problems += _restored_content_problems(launch_env, launch_probes, launch_evidence, newest.url, restored,
+                                           restore.count_tolerance_percent)
+    after = s3.head_object(Bucket=newest.bucket, Key=newest.key)
+    if (after.get("ETag"), after.get("LastModified")) != (source.get("ETag"), source.get("LastModified")):
+        problems.append(f"{newest.url}: the backup changed during the drill")
+    assert not problems, "\n".join(problems)
+
+
+def _restored_content_problems(launch_env: Any, launch_probes: Any, launch_evidence: Any, url: str,
+                               restored: bytes, tolerance_percent: float) -> list[str]:
+    """What is wrong with the restored data: not decompressible, not JSON, against the schema, or
+    too far from the live catalog's record counts."""
     try:
-        json.loads(restored)
-    except ValueError as error:
-        raise AssertionError(f"{target}: the restored data is not valid JSON: {error}") from None
-    assert (after.get("ETag"), after.get("LastModified")) == (source.get("ETag"), source.get("LastModified")), (
-        f"{newest.url}: the backup changed during the drill")
+        data, compression = decompress(restored)
+        document = parse_json(data)
+    except RestoreError as error:
+        launch_evidence.record(restorable=False)
+        return [f"{url}: unrestorable: {error}"]
+    launch_evidence.record(restorable=True, compression=compression or "none", restored_bytes=len(data),
+                           records=record_counts(document))
+    catalog = launch_env.table("catalog")
+    if catalog is None:
+        launch_evidence.record(schema="not configured (no [catalog] table)",
+                               live_counts="not configured (no [catalog] table)")
+        return []
+    problems = [f"{url}: {problem}" for problem in schema_violations(document, load_schema(launch_env))]
+    http = launch_probes.http if launch_env.table("http") is not None else None
+    live, where = load_catalog(launch_env, http)
+    launch_evidence.record(schema=catalog.schema, schema_violations=len(problems), live_catalog=where,
+                           live_records=record_counts(live), count_tolerance_percent=tolerance_percent)
+    problems += [f"{url}: {problem}" for problem in count_differences(document, live, tolerance_percent)]
+    return problems
 
 
 def _remove_all_versions(s3: Any, bucket: str, key: str) -> None:

@@ -70,7 +70,9 @@ def test_checksum_match_and_mismatch(moto_s3, bucket, aws_credentials):
     assert s3.object_sha256(bucket, "db/a.dump") == good
     assert s3.checksum_problem(bucket, "db/a.dump") is None
     assert "does not match the recorded 000" in s3.checksum_problem(bucket, "db/b.dump")
-    assert s3.checksum_problem(bucket, "db/c.dump") == f"s3://{bucket}/db/c.dump: no recorded checksum to compare with"
+    assert s3.checksum_problem(bucket, "db/c.dump") == (
+        f"s3://{bucket}/db/c.dump: no recorded checksum to compare with (neither metadata sha256 nor S3's own "
+        "SHA-256 checksum)")
     assert s3.checksum_problem(bucket, "db/c.dump", expected=good) is None
 
 
@@ -79,6 +81,15 @@ def test_s3_native_sha256_checksum_is_used(moto_s3, bucket, aws_credentials):
     s3 = probe(moto_s3, bucket)
     assert s3.recorded_checksum(bucket, "db/native.dump") == hashlib.sha256(b"abc").hexdigest()
     assert s3.checksum_problem(bucket, "db/native.dump") is None
+
+
+def test_every_recorded_checksum_must_match(moto_s3, bucket, aws_credentials):
+    """A metadata checksum that disagrees with S3's own (right) one is a mismatch: no source wins."""
+    put(moto_s3, bucket, "db/both.dump", b"abc", ChecksumAlgorithm="SHA256", Metadata={"sha256": "0" * 64})
+    s3 = probe(moto_s3, bucket)
+    assert set(s3.recorded_checksums(bucket, "db/both.dump")) == {"metadata sha256", "S3 ChecksumSHA256"}
+    problem = s3.checksum_problem(bucket, "db/both.dump")
+    assert problem.endswith(f"does not match the recorded {'0' * 64} (metadata sha256)")
 
 
 def test_bucket_settings_off_then_on(moto_s3, bucket, aws_credentials):

@@ -237,32 +237,51 @@ class S3Probe(AwsProbe):
                 digest.update(chunk)
         return digest.hexdigest()
 
-    def recorded_checksum(self, bucket: str, key: str) -> str | None:
-        """The sha256 recorded with the object: its metadata key ([backups] checksum_metadata_key,
-        hex) or S3's own SHA-256 checksum; None when neither exists."""
-        meta_key = self.backups.checksum_metadata_key if self.backups else "sha256"
+    def recorded_checksums(self, bucket: str, key: str) -> dict[str, str]:
+        """Every sha256 recorded with the object, by where it is recorded: its metadata key
+        ([backups] checksum_metadata_key, hex) and S3's own SHA-256 checksum (ChecksumSHA256,
+        read with ChecksumMode=ENABLED; a multipart "-N" checksum is not a content sha256).
+        Empty when neither exists. DAT-03 and DAT-08 both hold the content against all of them."""
+        meta_key = (self.backups.checksum_metadata_key if self.backups else "sha256").lower()
         with self._errors(f"s3://{bucket}/{key}"):
             head = self.s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
-        recorded = head.get("Metadata", {}).get(meta_key.lower())
+        found: dict[str, str] = {}
+        recorded = head.get("Metadata", {}).get(meta_key)
         if recorded:
-            return recorded.strip().lower()
+            found[f"metadata {meta_key}"] = recorded.strip().lower()
         s3_checksum = head.get("ChecksumSHA256")
-        if s3_checksum and "-" not in s3_checksum:  # a multipart checksum is not a content sha256
-            return base64.b64decode(s3_checksum).hex()
-        return None
+        if s3_checksum and "-" not in s3_checksum:
+            found["S3 ChecksumSHA256"] = base64.b64decode(s3_checksum).hex()
+        return found
+
+    def recorded_checksum(self, bucket: str, key: str) -> str | None:
+        """The sha256 recorded with the object (the metadata key first, else S3's own); None
+        when neither exists."""
+        return next(iter(self.recorded_checksums(bucket, key).values()), None)
+
+    def read_object(self, bucket: str, key: str) -> bytes:
+        """The object's content."""
+        with self._errors(f"s3://{bucket}/{key}"):
+            return self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
 
     def checksum_problem(self, bucket: str, key: str, expected: str | None = None,
-                         required: bool = True) -> str | None:
-        """None when the content's sha256 equals `expected` (default: the recorded checksum); else
-        what is wrong. With `required`, an object without any recorded checksum is a problem."""
+                         required: bool = True, content_sha256: str | None = None) -> str | None:
+        """None when the content's sha256 equals `expected` (default: every recorded checksum,
+        `recorded_checksums`); else what is wrong. With `required`, an object without any
+        recorded checksum is a problem. `content_sha256`: the content's digest when the caller
+        already read the content (else it is streamed from S3)."""
         url = f"s3://{bucket}/{key}"
-        wanted = expected.strip().lower() if expected else self.recorded_checksum(bucket, key)
-        if wanted is None:
-            return f"{url}: no recorded checksum to compare with" if required else None
-        actual = self.object_sha256(bucket, key)
-        self._record(f"{url} sha256", {"expected": wanted, "actual": actual, "match": actual == wanted})
-        if actual != wanted:
-            return f"{url}: content sha256 {actual} does not match the recorded {wanted}"
+        wanted = {"expected": expected.strip().lower()} if expected else self.recorded_checksums(bucket, key)
+        if not wanted:
+            meta_key = self.backups.checksum_metadata_key if self.backups else "sha256"
+            return (f"{url}: no recorded checksum to compare with (neither metadata {meta_key} nor S3's own "
+                    "SHA-256 checksum)") if required else None
+        actual = content_sha256 or self.object_sha256(bucket, key)
+        mismatched = {where: value for where, value in wanted.items() if value != actual}
+        self._record(f"{url} sha256", {"expected": wanted, "actual": actual, "match": not mismatched})
+        if mismatched:
+            return f"{url}: content sha256 {actual} does not match the recorded " + ", ".join(
+                f"{value} ({where})" if where != "expected" else value for where, value in mismatched.items())
         return None
 
     # -- bucket settings ---------------------------------------------------------------------
