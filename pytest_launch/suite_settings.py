@@ -251,9 +251,11 @@ class CatalogSettings(Table):
 
 @dataclasses.dataclass
 class RestoreSettings(Table):
-    """[restore]: where the restore drill may write (never where the backups or the data live), and
-    how far the restored backup's record counts (per top-level list: books, authors) may be from
-    the live [catalog]'s, in percent of the live count (the backup is older than the live data)."""
+    """[restore]: where the restore drill may write, and how far its record counts may be from the live catalog's.
+
+    The drill never writes where the backups or the data live. count_tolerance_percent: how far
+    the restored backup's record counts (per top-level list: books, authors) may be from the live
+    [catalog]'s, in percent of the live count (a backup is older than the live data)."""
 
     scratch_prefix: str = "restore-drill/"
     scratch_bucket: str | None = None  # default: the [backups] bucket

@@ -4,6 +4,8 @@ fault switches exactly the behaviour it names off. Real servers on 127.0.0.1 onl
 
 from __future__ import annotations
 
+import base64
+import gzip
 import hashlib
 import json
 import socket
@@ -136,10 +138,13 @@ def test_s3_holds_a_valid_fresh_backup(demo: DemoEnvironment) -> None:
     s3 = _s3(demo)
     objects = s3.list_objects_v2(Bucket=BACKUP_BUCKET, Prefix=BACKUP_PREFIX)["Contents"]  # type: ignore[attr-defined]
     newest = max(objects, key=lambda o: (o["LastModified"], o["Key"]))
-    body = s3.get_object(Bucket=BACKUP_BUCKET, Key=newest["Key"])  # type: ignore[attr-defined]
+    # the newest is written the modern way: gzipped, with only S3's own SHA-256 checksum
+    assert newest["Key"].endswith(".json.gz")
+    body = s3.get_object(Bucket=BACKUP_BUCKET, Key=newest["Key"], ChecksumMode="ENABLED")  # type: ignore[attr-defined]
     data = body["Body"].read()
-    assert body["Metadata"]["sha256"] == hashlib.sha256(data).hexdigest()
-    assert json.loads(data) == load_json(DEMO_CATALOG)
+    assert "sha256" not in body["Metadata"]
+    assert base64.b64decode(body["ChecksumSHA256"]) == hashlib.sha256(data).digest()
+    assert json.loads(gzip.decompress(data)) == load_json(DEMO_CATALOG)
     assert s3.get_bucket_versioning(Bucket=BACKUP_BUCKET)["Status"] == "Enabled"  # type: ignore[attr-defined]
     assert s3.get_bucket_lifecycle_configuration(Bucket=BACKUP_BUCKET)["Rules"]  # type: ignore[attr-defined]
 
@@ -229,3 +234,14 @@ def test_demo_with_monitoring_scrapes_the_app() -> None:
         assert {"name": "catalog-oncall"} in receivers
     finally:
         demo.stop()
+
+
+def test_backup_faults_break_the_newest_backup() -> None:
+    from pytest_launch.demo.storage import newest_backup_body
+
+    catalog = DEMO_CATALOG.read_bytes()
+    with pytest.raises(EOFError):
+        gzip.decompress(newest_backup_body(catalog, frozenset({"backup_truncated_gzip"})))
+    broken = json.loads(gzip.decompress(newest_backup_body(catalog, frozenset({"backup_schema_violation"}))))
+    assert isinstance(broken["books"][17]["isbn"], int)
+    assert json.loads(gzip.decompress(newest_backup_body(catalog, frozenset()))) == json.loads(catalog)

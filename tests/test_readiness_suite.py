@@ -52,15 +52,21 @@ FAULT_EXPECTATIONS: dict[str, tuple[str, str]] = {
 }
 
 # faults that break the same thing differently (the one on-call receiver, the one newest backup):
-# each runs alone, against only its check -> (check, words its message must hold)
-EXCLUSIVE_FAULT_EXPECTATIONS: dict[str, tuple[str, str]] = {
-    "alert_receiver_down": ("test_monitoring.py::test_synthetic_alert_delivered",
-                            "receiver 'catalog-oncall' was not notified (routed, but not delivered)"),
-    "alert_receiver_500": ("test_monitoring.py::test_synthetic_alert_delivered",
-                           "webhook: 1 of 1 notification request(s) failed"),
-    "alert_routed_elsewhere": ("test_monitoring.py::test_synthetic_alert_delivered",
-                               "routed to catalog-team-chat, expected 'catalog-oncall'"),
-}
+# each runs alone, against only its check: (fault, check, words its message must hold)
+EXCLUSIVE_FAULT_EXPECTATIONS: list[tuple[str, str, str]] = [
+    ("alert_receiver_down", "test_monitoring.py::test_synthetic_alert_delivered",
+     "receiver 'catalog-oncall' was not notified (routed, but not delivered)"),
+    ("alert_receiver_500", "test_monitoring.py::test_synthetic_alert_delivered",
+     "webhook: 1 of 1 notification request(s) failed"),
+    ("alert_routed_elsewhere", "test_monitoring.py::test_synthetic_alert_delivered",
+     "routed to catalog-team-chat, expected 'catalog-oncall'"),
+    ("backup_truncated_gzip", "test_data.py::test_backup_restore_round_trip",
+     "unrestorable: truncated gzip: unexpected end of stream after"),
+    ("bad_backup_checksum", "test_data.py::test_backup_restore_round_trip",
+     "does not match the recorded"),
+    ("backup_schema_violation", "test_data.py::test_backup_restore_round_trip",
+     "schema: /books/17/isbn: 9780140449129 is not of type 'string'"),
+]
 
 
 def _checks(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -108,10 +114,10 @@ def test_suite_fails_against_a_broken_demo(pytester: pytest.Pytester, monkeypatc
     assert document["verdict"] == "NO_GO"
 
 
-@pytest.mark.parametrize("fault", sorted(EXCLUSIVE_FAULT_EXPECTATIONS))
+@pytest.mark.parametrize("fault, check, words", EXCLUSIVE_FAULT_EXPECTATIONS,
+                         ids=[f"{fault}-{check.split('::')[0]}" for fault, check, _ in EXCLUSIVE_FAULT_EXPECTATIONS])
 def test_each_exclusive_fault_fails_its_own_check(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
-                                                  fault: str) -> None:
-    check, words = EXCLUSIVE_FAULT_EXPECTATIONS[fault]
+                                                  fault: str, check: str, words: str) -> None:
     monkeypatch.setenv("PYTEST_LAUNCH_DEMO_FAULTS", f"{fault},no_prometheus")  # Prometheus is not needed here
     path, name = check.split("::")
     _, document = run_suite(pytester, str(READINESS / path), "-k", name, "--env=demo")

@@ -1,15 +1,24 @@
 """The demo's AWS side, in moto's server mode: the backup bucket with real catalog backups, and
 the service's secrets in Secrets Manager.
 
-Backups are the catalog JSON, byte for byte, under backups/catalog-<UTC timestamp>.json, each with
-its sha256 (hex) in the object metadata (x-amz-meta-sha256) and an S3 SHA256 checksum. The bucket
-is versioned, default-encrypted, blocks public access, and has a lifecycle (retention) rule.
+Backups are the catalog JSON. The two older ones are plain JSON under
+backups/catalog-<UTC timestamp>.json with their sha256 (hex) in the object metadata
+(x-amz-meta-sha256), the way older backup scripts wrote them; the newest is written the modern
+way: gzip-compressed (.json.gz) with only S3's own SHA-256 checksum (ChecksumAlgorithm="SHA256",
+no metadata key). The bucket is versioned, default-encrypted, blocks public access, and has a
+lifecycle (retention) rule.
+
+Faults of the newest backup: bad_backup_checksum (a metadata sha256 that does not match),
+backup_truncated_gzip (the upload was cut off: a truncated gzip whose S3 checksum matches the
+truncated bytes), backup_schema_violation (/books/17/isbn is a number).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
+import json
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -21,7 +30,7 @@ ROTATED_SECRET = "demo/catalog/db-password"
 STALE_SECRET = "demo/catalog/search-api-key"  # never rotated: the demo's waived risk (SEC-06)
 
 STORAGE_FAULTS = frozenset({"bad_backup_checksum", "no_versioning", "no_lifecycle", "public_bucket",
-                            "no_encryption", "no_backups"})
+                            "no_encryption", "no_backups", "backup_truncated_gzip", "backup_schema_violation"})
 
 
 def start_moto() -> Any:
@@ -54,8 +63,20 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def backup_key(when: dt.datetime) -> str:
-    return f"{BACKUP_PREFIX}catalog-{when.strftime('%Y%m%dT%H%M%SZ')}.json"
+def backup_key(when: dt.datetime, suffix: str = ".json") -> str:
+    return f"{BACKUP_PREFIX}catalog-{when.strftime('%Y%m%dT%H%M%SZ')}{suffix}"
+
+
+def newest_backup_body(catalog_bytes: bytes, faults: frozenset[str]) -> bytes:
+    """The newest backup's bytes: the catalog gzipped, or broken as a fault says."""
+    if "backup_schema_violation" in faults:
+        document = json.loads(catalog_bytes)
+        document["books"][17]["isbn"] = int(document["books"][17]["isbn"])
+        catalog_bytes = json.dumps(document, indent=1).encode()
+    body = gzip.compress(catalog_bytes, mtime=0)
+    if "backup_truncated_gzip" in faults:
+        body = body[: len(body) * 2 // 3]
+    return body
 
 
 def seed_backups(s3: Any, catalog_bytes: bytes, faults: Iterable[str] = (),
@@ -82,14 +103,19 @@ def seed_backups(s3: Any, catalog_bytes: bytes, faults: Iterable[str] = (),
         return []
     keys = []
     # older backups first, the newest last (moto stamps LastModified with upload time)
-    for hours_ago in (48, 24, 0):
+    for hours_ago in (48, 24):
         key = backup_key(now - dt.timedelta(hours=hours_ago))
-        digest = sha256_hex(catalog_bytes)
-        if hours_ago == 0 and "bad_backup_checksum" in faults:
-            digest = sha256_hex(catalog_bytes + b"tampered")
         s3.put_object(Bucket=BACKUP_BUCKET, Key=key, Body=catalog_bytes, ContentType="application/json",
-                      Metadata={"sha256": digest, "source": "catalog.json"}, ChecksumAlgorithm="SHA256")
+                      Metadata={"sha256": sha256_hex(catalog_bytes), "source": "catalog.json"})
         keys.append(key)
+    key = backup_key(now, ".json.gz")
+    body = newest_backup_body(catalog_bytes, faults)
+    metadata = {"source": "catalog.json"}
+    if "bad_backup_checksum" in faults:
+        metadata["sha256"] = sha256_hex(body + b"tampered")
+    s3.put_object(Bucket=BACKUP_BUCKET, Key=key, Body=body, ContentType="application/gzip",
+                  Metadata=metadata, ChecksumAlgorithm="SHA256")
+    keys.append(key)
     return keys
 
 
