@@ -2,7 +2,8 @@
 "data corruption"; T+1 backup verification).
 
 The book-catalog service keeps its data as JSON: the data must validate against its JSON Schema
-and the referential rules (pytest_launch.catalog); backups are copies of that JSON in S3.
+and the referential rules (pytest_launch.catalog); backups are copies of that JSON in S3, plain
+or compressed (pytest_launch.backup_restore reads them).
 The restore drill writes only under [restore] scratch_prefix and never touches the backups or
 the live data; it is marked destructive (it writes).
 """

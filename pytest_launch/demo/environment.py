@@ -13,7 +13,8 @@ Alertmanager binaries):
 - a plain-HTTP port that redirects to HTTPS;
 - two authoritative DNS servers for demo.launch.test agreeing on the SOA serial;
 - S3 and Secrets Manager in moto's server mode: the backup bucket with real backups of the
-  catalog JSON (sha256 in metadata), a rotated and a never-rotated secret;
+  catalog JSON (older ones plain with a metadata sha256, the newest gzipped with only S3's
+  own SHA-256 checksum), a rotated and a never-rotated secret;
 - a Kubernetes API stand-in replaying recorded responses (no real cluster can run here);
 - Prometheus scraping the app and Alertmanager with a webhook receiver on the app, when their
   binaries are installed (Debian: prometheus, prometheus-alertmanager); otherwise the demo
