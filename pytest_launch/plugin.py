@@ -23,7 +23,13 @@ from pytest_launch.items import (
 )
 from pytest_launch.options import add_options, add_env_alias
 from pytest_launch.probes.errors import ProbeError
-from pytest_launch.pytest_redaction import LogRedactor, PytestRedactor, redact_report
+from pytest_launch.pytest_redaction import (
+    LogRedactor,
+    PytestRedactor,
+    mask_debug_log,
+    redact_report,
+    refuse_blocked_redactors,
+)
 from pytest_launch.results import (
     EVIDENCE,
     INCONCLUSIVE,
@@ -76,6 +82,8 @@ def pytest_configure(config: pytest.Config) -> None:
             message += "\nthe demo environment is started by the readiness suite: run `pytest readiness --env=demo`"
         raise pytest.UsageError(message) from None
     config.stash[STATE_KEY] = state
+    refuse_blocked_redactors(config, state.redactor)
+    mask_debug_log(config, state.redactor)
     # always: node ids are masked by the same redactor as the reports (credential patterns too),
     # so that an item and its reports keep one id (xdist matches them by id)
     config.pluginmanager.register(PytestRedactor(state.redactor), "launch-redactor")

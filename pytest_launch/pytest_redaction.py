@@ -142,6 +142,15 @@ class PytestRedactor:
         self.redactor = redactor
         self._node_ids: set[str] = set()
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        if hasattr(session.config, "workerinput"):
+            return
+        line = unmasked_warning(session.config, self.redactor)
+        terminal = session.config.pluginmanager.get_plugin("terminalreporter")
+        if line is not None and terminal is not None:
+            terminal.write_line(line, yellow=True, bold=True)
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_itemcollected(self, item: pytest.Item) -> None:
         mask_node_id(item, self.redactor, self._node_ids)
@@ -161,3 +170,64 @@ class PytestRedactor:
                 warning_message.message = warning_message.category(masked)
             except Exception:  # a warning class with another signature
                 warning_message.message = UserWarning(masked)
+
+
+# -- modes in which pytest writes without us (issue 11 item 11) -------------------------------------
+
+# the plugins that mask pytest's own output: with secrets loaded, blocking one is a usage error
+REDACTING_PLUGINS = ("launch-redactor", "launch-warning-redactor", "launch-allure-redactor")
+
+
+def refuse_blocked_redactors(config: pytest.Config, redactor: Redactor) -> None:
+    """`-p no:launch-redactor` would print the environment's secrets: refused while there are any."""
+    if not redactor.secrets:
+        return
+    for name in REDACTING_PLUGINS:
+        if config.pluginmanager.is_blocked(name):
+            raise pytest.UsageError(
+                f"-p no:{name}: this part of pytest-launch masks the environment's ${{VAR}} secrets in pytest's "
+                f"own output; it cannot be disabled while the environment has secrets")
+
+
+def mask_debug_log(config: pytest.Config, redactor: Redactor) -> bool:
+    """pytest's --debug log (and PYTEST_DEBUG's trace on stderr) through the redactor, from the
+    moment the secrets are known (nothing before holds them); False when it cannot be done."""
+    root = getattr(getattr(config, "trace", None), "root", None)
+    writer = getattr(root, "_writer", None)  # pluggy's TagTracer keeps its writer here
+    if root is None or writer is None or not redactor.secrets:
+        return root is not None
+    if getattr(writer, "launch_masked", False):
+        return True
+
+    def masked_writer(text: str) -> None:
+        writer(redactor.text(text))
+
+    masked_writer.launch_masked = True  # type: ignore[attr-defined]
+    root.setwriter(masked_writer)
+    return True
+
+
+def unmasked_modes(config: pytest.Config) -> list[str]:
+    """The options of this run under which pytest or Python write to the terminal without us."""
+    modes = []
+    capture = config.getoption("capture", "fd")
+    if capture == "no":
+        modes.append("-s/--capture=no (the checks' own output reaches the terminal as printed)")
+    elif capture == "tee-sys":
+        modes.append("--capture=tee-sys (the live copy of the checks' output; the captured copy is masked)")
+    if config.pluginmanager.is_blocked("warnings"):
+        modes.append("-p no:warnings (Python prints warnings itself)")
+    if config.getoption("usepdb", False) or config.getoption("trace", False):
+        modes.append("--pdb/--trace (the debugger shows values as they are)")
+    if config.getoption("setupshow", False) or config.getoption("setuponly", False):
+        modes.append("--setup-show/--setup-only (fixture parameters are printed as they are)")
+    return modes
+
+
+def unmasked_warning(config: pytest.Config, redactor: Redactor) -> str | None:
+    """The one line the terminal shows when the run has secrets and uses a mode we cannot mask."""
+    modes = unmasked_modes(config)
+    if not redactor.secrets or not modes:
+        return None
+    return ("pytest-launch: WARNING: secrets from the environment are NOT masked in output written under "
+            + "; ".join(modes) + " (reports, junitxml, Allure and logs stay masked)")

@@ -385,3 +385,80 @@ def test_no_form_of_a_secret_in_any_allure_result_file(pytester, monkeypatch, xd
     assert step["steps"][0]["name"] == f"call with {MASK}"
     assert {"name": "extra", "value": repr(MASK)} in [{k: p[k] for k in ("name", "value")} for p in step["parameters"]]
     assert any(f"stdout has {MASK}" in text for text in texts.values())
+
+
+# -- modes pytest-launch cannot mask (issue 11 item 11) ---------------------------------------------
+
+MODES_CHECKS = """
+import os
+import warnings
+
+import pytest
+
+@pytest.mark.blocker
+def test_prints(launch_env):
+    token = launch_env["custom"]["token"]
+    print("printed", token)
+    warnings.warn("warned with " + token)
+    assert False, "failed with " + token
+"""
+
+
+def make_secret_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, checks: str = MODES_CHECKS) -> None:
+    monkeypatch.setenv("LAUNCH_TODAY", TODAY)
+    monkeypatch.setenv("LAUNCH_TEST_TOKEN", SECRET)
+    make_project(pytester, checks, checklist=None, env=PROD + '\n[custom]\ntoken = "${LAUNCH_TEST_TOKEN}"\n')
+
+
+@pytest.mark.parametrize("plugin", ["launch-redactor", "launch-warning-redactor", "launch-allure-redactor"])
+def test_blocking_a_redactor_while_secrets_are_loaded_is_a_usage_error(pytester, monkeypatch, plugin):
+    make_secret_project(pytester, monkeypatch)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--env=prod", "-p", f"no:{plugin}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert f"-p no:{plugin}: this part of pytest-launch masks" in result.stderr.str()
+    assert "Traceback" not in result.stderr.str() and SECRET not in result.stdout.str() + result.stderr.str()
+
+
+def test_blocking_a_redactor_without_secrets_is_allowed(pytester, monkeypatch):
+    monkeypatch.setenv("LAUNCH_TODAY", TODAY)
+    make_project(pytester, "import pytest\n\n@pytest.mark.blocker\ndef test_ok():\n    pass\n", checklist=None)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--env=prod", "-p", "no:launch-redactor")
+    assert result.ret == 0
+
+
+@pytest.mark.parametrize("xdist", [False, True], ids=["in-process", "xdist"])
+def test_the_debug_log_is_masked(pytester, monkeypatch, xdist):
+    make_secret_project(pytester, monkeypatch)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--env=prod", "--debug=debug.log",
+                                           *(["-n", "2"] if xdist else []))
+    assert result.ret == 1
+    logs = {p.name: p.read_text("utf-8", errors="replace") for p in pytester.path.glob("*.log")}
+    assert "debug.log" in logs and "pytest_runtest_logreport" in logs["debug.log"]
+    assert_no_form_of_a_secret({**logs, "stdout": result.stdout.str(), "stderr": result.stderr.str()})
+
+
+@pytest.mark.parametrize("mode, unmasked", [
+    (["-s"], True), (["--capture=no"], True), (["--capture=tee-sys"], True), (["-p", "no:warnings"], True),
+    (["--setup-show"], True), ([], False), (["--capture=sys"], False),
+])
+def test_a_mode_that_cannot_be_masked_is_announced(pytester, monkeypatch, mode, unmasked):
+    make_secret_project(pytester, monkeypatch)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--env=prod", *mode)
+    warned = [line for line in result.stdout.lines if "secrets from the environment are NOT masked" in line]
+    assert len(warned) == (1 if unmasked else 0), result.stdout.str()
+    if not unmasked:
+        assert_no_form_of_a_secret({"stdout": result.stdout.str(), "stderr": result.stderr.str()})
+
+
+def test_no_warning_without_secrets(pytester, monkeypatch):
+    monkeypatch.setenv("LAUNCH_TODAY", TODAY)
+    make_project(pytester, "import pytest\n\n@pytest.mark.blocker\ndef test_ok():\n    print('hi')\n", checklist=None)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--env=prod", "-s")
+    assert "NOT masked" not in result.stdout.str() and result.ret == 0
+
+
+def test_help_says_where_secrets_are_not_masked(pytester):
+    result = pytester.runpytest_subprocess("--help")
+    help_text = " ".join(result.stdout.str().split())
+    assert "NOT in what is written to the terminal under -s/--capture=no" in help_text
+    assert "--capture=tee-sys" in help_text
