@@ -187,3 +187,65 @@ def test_counters_with_the_receiver_label_are_the_receivers_own():
     assert counters.total("failures", "webhook", "oncall") == 2  # summed over the reason label
     assert counters.reasons("webhook", "oncall") == {"serverError": 1, "other": 1}
     assert counters.total("requests", "webhook", "oncall") - counters.total("failed_requests", "webhook", "oncall") == 1
+
+
+class RoundRobin:
+    """A small HTTP proxy on 127.0.0.1 sending each request to the next of `backends` (a load
+    balancer in front of two Alertmanagers that do not share their counters)."""
+
+    def __init__(self, backends: list[str]) -> None:
+        import itertools
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        import requests
+
+        turn = itertools.cycle(backends)
+        lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def _forward(self) -> None:
+                with lock:
+                    backend = next(turn)
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+                answer = requests.request(self.command, backend + self.path, data=body or None, timeout=5,
+                                          headers={"Content-Type": self.headers.get("Content-Type", "")})
+                self.send_response(answer.status_code)
+                self.send_header("Content-Type", answer.headers.get("Content-Type", "text/plain"))
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            do_GET = do_POST = _forward  # noqa: N815 - http.server's naming
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_counters_of_another_instance_are_never_compared(alertmanager_scenario):
+    """Behind a load balancer /metrics comes from one instance, then another: their counters
+    differ, and a difference must never be read as a delivery."""
+    first, second = alertmanager_scenario("up"), alertmanager_scenario("up")
+    proxy = RoundRobin([first.url, second.url])
+    try:
+        with AlertmanagerProbe(AlertmanagerSettings(url=proxy.url, delivery_timeout_s=5,
+                                                    synthetic_receiver="readiness-webhook")) as p:
+            alert = p.send_synthetic_alert()
+    finally:
+        proxy.close()
+    assert not alert.delivered
+    # each poll moves the proxy on, so within two reads of /metrics the other instance answers
+    assert "was answered by another Alertmanager instance than before the alert was sent" in alert.problem
+
+
+def test_the_instance_is_identified_by_its_metrics(alertmanager_server):
+    with alertmanager_server.probe() as p:
+        assert p.notification_counters().instance == p.notification_counters().instance != ""

@@ -26,8 +26,10 @@ integration of that receiver (`webhook_configs` -> webhook, ...), a notification
 did not fail. With the `receiver_name` label (Alertmanager >= 0.27 with
 --enable-feature=receiver-name-in-metrics) the counters are the receiver's own; without it they
 are per integration, any failure of that integration during the drill fails the check, and the
-evidence's "method" says which was used. In an HA cluster only one peer sends: point `url` at
-that peer (or at each in turn), since the others' counters do not move.
+evidence's "method" says which was used. `url` must name one instance, not a load balancer:
+/metrics answered by another process than before the alert was sent fails the check. In an HA
+cluster the instance that received the alert sends it after waiting its position times the peer
+timeout (15 s by default): delivery_timeout_s must cover that.
 """
 
 from __future__ import annotations
@@ -117,6 +119,7 @@ class NotificationCounters:
     counter has none (only failures carry a reason, in newer versions)."""
 
     values: dict[tuple[str, str, str, str], float]
+    instance: str = ""  # which Alertmanager process answered (cluster peer name, process start time)
 
     @property
     def by_receiver(self) -> bool:
@@ -141,7 +144,12 @@ class NotificationCounters:
 def parse_notification_counters(text: str) -> NotificationCounters:
     """Alertmanager's /metrics text -> its notification counters (prometheus_client's parser)."""
     values: dict[tuple[str, str, str, str], float] = {}
+    peer = started = ""
     for family in text_string_to_metric_families(text):
+        if family.name == "process_start_time_seconds" and family.samples:
+            started = repr(family.samples[0].value)
+        if family.name == "alertmanager_cluster_peer_info" and family.samples:
+            peer = family.samples[0].labels.get("peer", "")
         kind = _COUNTERS.get(family.name)
         if kind is None:
             continue
@@ -151,7 +159,7 @@ def parse_notification_counters(text: str) -> NotificationCounters:
             key = (kind, sample.labels.get("integration", ""), sample.labels.get(RECEIVER_LABEL, ""),
                    sample.labels.get("reason", ""))
             values[key] = values.get(key, 0.0) + float(sample.value)
-    return NotificationCounters(values)
+    return NotificationCounters(values, f"{peer}@{started}" if peer or started else "")
 
 
 @dataclasses.dataclass
@@ -297,11 +305,12 @@ class AlertmanagerProbe(ApiClient):
         """Alertmanager's notification counters from its /metrics."""
         return parse_notification_counters(self._request("GET", "/metrics").text)
 
-    def receiver_integrations(self, receiver: str) -> dict[str, int] | None:
+    def receiver_integrations(self, receiver: str, status: dict[str, Any] | None = None) -> dict[str, int] | None:
         """The integrations of `receiver` in the running configuration (/api/v2/status
         config.original: `webhook_configs` -> webhook) with how many of each; None when the
         receiver is not in it. The configuration text is read here and never copied."""
-        original = (self._json("/api/v2/status").get("config") or {}).get("original") or ""
+        status = self._json("/api/v2/status") if status is None else status
+        original = (status.get("config") or {}).get("original") or ""
         try:
             config = yaml.safe_load(original) or {}
         except yaml.YAMLError:
@@ -401,7 +410,8 @@ class AlertmanagerProbe(ApiClient):
                        deadline: float, limit: float) -> None:
         status = self._json("/api/v2/status")
         version = str((status.get("versionInfo") or {}).get("version", "")) or "(unknown version)"
-        configured = self.receiver_integrations(receiver)
+        peers = len((status.get("cluster") or {}).get("peers") or [])
+        configured = self.receiver_integrations(receiver, status)
         by_receiver = baseline.by_receiver
         if by_receiver:
             alert.method = f"receiver counters ({RECEIVER_LABEL} label, Alertmanager {version})"
@@ -411,12 +421,19 @@ class AlertmanagerProbe(ApiClient):
             names = set(configured or {})
         if not names:
             alert.problem = (f"receiver {receiver!r} has no integration (no *_configs) in the running "
-                             "configuration: its notifications go nowhere")
+                             "configuration: its notifications go nowhere" if configured is not None else
+                             f"receiver {receiver!r} is not in the running configuration (/api/v2/status): "
+                             "which integrations it notifies is unknown")
             return
         scope = receiver if by_receiver else None
         confirmed_once = False
         while True:
             now = self.notification_counters()
+            if baseline.instance and now.instance != baseline.instance:
+                alert.problem = (f"{self.base_url}/metrics was answered by another Alertmanager instance than "
+                                 "before the alert was sent (a load balancer, or a restart): the counters cannot "
+                                 "be compared; point [alertmanager] url at one instance")
+                return
             alert.integrations = [self._delta(name, (configured or {}).get(name, 1), baseline, now, scope)
                                   for name in sorted(names)]
             failed = [i for i in alert.integrations if self._failed(i, by_receiver)]
@@ -438,7 +455,11 @@ class AlertmanagerProbe(ApiClient):
         else:
             alert.problem = (f"no notification to {receiver!r} was attempted within {limit:g}s (Alertmanager's "
                              f"counters for {', '.join(sorted(names))} did not move; is the route's group_wait "
-                             "longer than delivery_timeout_s?)")
+                             "longer than delivery_timeout_s?")
+            if peers > 1:
+                alert.problem += (f" In a cluster of {peers} peers an instance waits its position times the peer "
+                                  "timeout (15 s by default) before it sends: delivery_timeout_s must cover that")
+            alert.problem += ")"
 
     @staticmethod
     def _delta(name: str, configs: int, before: NotificationCounters, after: NotificationCounters,
