@@ -23,10 +23,10 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--launch-env", dest="launch_env", metavar="NAME|PATH", default=None,
                     help="environment to check: a name looked up in launch_environments_dir, or a path to a .toml file "
                     "(--env is an alias unless a conftest.py or another plugin defines its own --env). Its ${VAR} values are "
-                    "secrets, masked in every report, log and output pytest-launch reaches, but NOT in what is written "
-                    "to the terminal under -s/--capture=no (subprocesses included), --capture=tee-sys (live copy), -p no:warnings, "
-                    "--pdb/--trace or --setup-show: the run warns when "
-                    "such a mode is used with secrets loaded")
+                    "secrets, masked in every report, log and output pytest-launch reaches (the checks' prints too, even "
+                    "under -s and --capture=tee-sys), but NOT in output written below Python (subprocesses, os.write) "
+                    "under -s/--capture=no, --capture=sys or tee-sys, nor under -p no:warnings, --pdb/--trace or "
+                    "--setup-show: the run warns when such a mode is used with secrets loaded")
     group.addoption("--launch-json", dest="launch_json", metavar="PATH", default=None,
                     help="also write the go/no-go JSON results to PATH")
     group.addoption("--launch-report-dir", dest="launch_report_dir", metavar="DIR", default=None,

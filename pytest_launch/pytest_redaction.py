@@ -6,8 +6,9 @@ objects."""
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Generator
-from typing import Any
+from typing import Any, TextIO
 
 import pytest
 
@@ -144,6 +145,7 @@ class PytestRedactor:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
+        session.config.stash[_LIVE_MASKED] = mask_live_output(session.config, self.redactor)
         if hasattr(session.config, "workerinput"):
             return
         line = unmasked_warning(session.config, self.redactor)
@@ -173,6 +175,8 @@ class PytestRedactor:
 
 
 # -- modes in which pytest writes without us (issue 11 item 11) -------------------------------------
+
+_LIVE_MASKED = pytest.StashKey[bool]()
 
 # the plugins that mask pytest's own output: with secrets loaded, blocking one is a usage error
 REDACTING_PLUGINS = ("launch-redactor", "launch-warning-redactor", "launch-allure-redactor")
@@ -207,13 +211,73 @@ def mask_debug_log(config: pytest.Config, redactor: Redactor) -> bool:
     return True
 
 
+class MaskingStream:
+    """A text stream that masks what is written, a line at a time (a secret printed in pieces,
+    `print("token", token)`, is whole by the end of the line), before the stream it wraps."""
+
+    def __init__(self, stream: TextIO, redactor: Redactor) -> None:
+        self.stream = stream
+        self.redactor = redactor
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        cut = self._pending.rfind("\n") + 1
+        if cut:
+            self.stream.write(self.redactor.text(self._pending[:cut]))
+            self._pending = self._pending[cut:]
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            self.stream.write(self.redactor.text(self._pending))
+            self._pending = ""
+        self.stream.flush()
+
+    def __getattr__(self, name: str) -> Any:  # encoding, isatty, fileno, ...
+        return getattr(self.stream, name)
+
+
+def mask_live_output(config: pytest.Config, redactor: Redactor) -> bool:
+    """What the checks print through Python's sys.stdout/sys.stderr, masked on its way to the
+    terminal under -s/--capture=no and in tee-sys's live copy; False when this pytest keeps the
+    live copy where we cannot reach it. (Output written below Python, by subprocesses or
+    os.write, reaches the terminal only under no/sys/tee-sys capture and cannot be masked.)"""
+    if not redactor.secrets:
+        return True
+    capture = config.getoption("capture", "fd")
+    if capture == "no":
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = MaskingStream(sys.stdout, redactor), MaskingStream(sys.stderr, redactor)
+
+        def restore() -> None:
+            for stream in (sys.stdout, sys.stderr):
+                if isinstance(stream, MaskingStream):
+                    stream.flush()
+            sys.stdout, sys.stderr = saved
+
+        config.add_cleanup(restore)
+        return True
+    if capture == "tee-sys":
+        capman = config.pluginmanager.get_plugin("capturemanager")
+        capturing = getattr(capman, "_global_capturing", None)
+        tees = [getattr(getattr(capturing, name, None), "tmpfile", None) for name in ("out", "err")]
+        if not tees or not all(hasattr(tee, "_other") for tee in tees):
+            return False
+        for tee in tees:  # pytest's TeeCaptureIO writes its live copy to `_other`
+            if not isinstance(tee._other, MaskingStream):
+                tee._other = MaskingStream(tee._other, redactor)
+        return True
+    return True
+
+
 def unmasked_modes(config: pytest.Config) -> list[str]:
     """The options of this run under which pytest or Python write to the terminal without us."""
     modes = []
     capture = config.getoption("capture", "fd")
-    if capture == "no":
-        modes.append("-s/--capture=no (the checks' own output reaches the terminal as printed)")
-    elif capture == "tee-sys":
+    if capture in ("no", "sys", "tee-sys"):
+        modes.append(f"--capture={capture} (output written below Python, by subprocesses or os.write)")
+    if capture == "tee-sys" and not config.stash.get(_LIVE_MASKED, False):
         modes.append("--capture=tee-sys (the live copy of the checks' output; the captured copy is masked)")
     if config.pluginmanager.is_blocked("warnings"):
         modes.append("-p no:warnings (Python prints warnings itself)")

@@ -437,17 +437,22 @@ def test_the_debug_log_is_masked(pytester, monkeypatch, xdist):
     assert_no_form_of_a_secret({**logs, "stdout": result.stdout.str(), "stderr": result.stderr.str()})
 
 
-@pytest.mark.parametrize("mode, unmasked", [
-    (["-s"], True), (["--capture=no"], True), (["--capture=tee-sys"], True), (["-p", "no:warnings"], True),
-    (["--setup-show"], True), ([], False), (["--capture=sys"], False),
+@pytest.mark.parametrize("mode, warned, masked", [
+    (["-s"], True, True), (["--capture=no"], True, True), (["--capture=tee-sys"], True, True),
+    (["--capture=sys"], True, True), (["-p", "no:warnings"], True, False), (["--setup-show"], True, True),
+    ([], False, True),
 ])
-def test_a_mode_that_cannot_be_masked_is_announced(pytester, monkeypatch, mode, unmasked):
+def test_a_mode_that_cannot_be_masked_is_announced(pytester, monkeypatch, mode, warned, masked):
+    """What Python prints is masked even under -s and tee-sys; what is written below Python
+    (subprocesses, os.write) outside fd capture cannot be, and the run says so."""
     make_secret_project(pytester, monkeypatch)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--env=prod", *mode)
-    warned = [line for line in result.stdout.lines if "secrets from the environment are NOT masked" in line]
-    assert len(warned) == (1 if unmasked else 0), result.stdout.str()
-    if not unmasked:
+    warnings = [line for line in result.stdout.lines if "secrets from the environment are NOT masked" in line]
+    assert len(warnings) == (1 if warned else 0), result.stdout.str()
+    if masked:
         assert_no_form_of_a_secret({"stdout": result.stdout.str(), "stderr": result.stderr.str()})
+    if mode in (["-s"], ["--capture=tee-sys"]):
+        assert f"printed {MASK}" in result.stdout.str()  # the live output, masked on its way
 
 
 def test_no_warning_without_secrets(pytester, monkeypatch):
@@ -460,5 +465,5 @@ def test_no_warning_without_secrets(pytester, monkeypatch):
 def test_help_says_where_secrets_are_not_masked(pytester):
     result = pytester.runpytest_subprocess("--help")
     help_text = " ".join(result.stdout.str().split())
-    assert "NOT in what is written to the terminal under -s/--capture=no" in help_text
-    assert "--capture=tee-sys" in help_text
+    assert "NOT in output written below Python (subprocesses, os.write) under -s/--capture=no" in help_text
+    assert "-p no:warnings, --pdb/--trace or --setup-show: the run warns" in help_text
