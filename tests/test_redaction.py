@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -467,3 +468,62 @@ def test_help_says_where_secrets_are_not_masked(pytester):
     help_text = " ".join(result.stdout.str().split())
     assert "NOT in output written below Python (subprocesses, os.write) under -s/--capture=no" in help_text
     assert "-p no:warnings, --pdb/--trace or --setup-show: the run warns" in help_text
+
+
+# -- a Basic header built from a base_url password, echoed by a real server (item 10) -------------
+
+ECHO_CHECKS = """
+import pytest
+
+@pytest.mark.blocker
+def test_echo(launch_http, launch_evidence):
+    answer = launch_http.get("/echo")
+    sent = dict(answer.response.request.headers)
+    print("sent", sent)
+    launch_evidence.record(sent=sent, echoed=answer.text)
+    assert answer.text == "", "the server echoed " + answer.text
+"""
+
+
+@pytest.fixture
+def echo_server() -> Iterator[str]:
+    """A real HTTP server on loopback that echoes the request's Authorization header (body and
+    a response header), as a debugging proxy or an error page would."""
+    import http.server
+    import threading
+
+    class Echo(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            body = f"Authorization: {self.headers.get('Authorization')}".encode()
+            self.send_response(200)
+            self.send_header("X-Seen-Authorization", self.headers.get("Authorization", ""))
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("xdist", [False, True], ids=["in-process", "xdist"])
+def test_a_basic_header_built_from_a_base_url_password_is_masked_everywhere(pytester, monkeypatch, echo_server, xdist):
+    monkeypatch.setenv("LAUNCH_TODAY", TODAY)
+    monkeypatch.setenv("LAUNCH_TEST_TOKEN", SECRET)
+    make_project(pytester, ECHO_CHECKS, checklist=None,
+                 env=PROD + f'\n[http]\nbase_url = "http://launch:${{LAUNCH_TEST_TOKEN}}@{echo_server}"\nretries = 0\n')
+    args = ["-p", "no:cacheprovider", "--env=prod", "--launch-json=launch.json", "--junitxml=junit.xml",
+            "--alluredir=allure-results", "-rA", "--tb=long", "-l"]
+    result = pytester.runpytest_subprocess(*args, "-n", "2") if xdist else pytester.runpytest_inprocess(*args)
+    result.assert_outcomes(failed=1)
+    texts = outputs_of(pytester, result)
+    texts.update({p.name: p.read_text("utf-8", errors="replace") for p in (pytester.path / "allure-results").iterdir()})
+    assert_no_form_of_a_secret(texts)
+    check = check_by_name(json.loads(texts["launch.json"]), "::test_echo")
+    assert check["evidence"]["echoed"].startswith("Authorization: Basic ") and MASK in check["evidence"]["echoed"]
