@@ -106,11 +106,11 @@ def mask_node_id(item: pytest.Item, redactor: Redactor, taken: set[str]) -> None
     Two ids that differ only by their secret get a counter: node ids stay unique."""
     nodeid = item.nodeid
     masked = redactor.text(nodeid)
+    base, count = masked, 1
+    while masked in taken:  # a masked id may meet another masked id, or a literal "[***]"
+        count += 1
+        masked = f"{base[:-1]}-{count}]" if base.endswith("]") else f"{base}-{count}"
     if masked != nodeid:
-        base, count = masked, 1
-        while masked in taken:
-            count += 1
-            masked = f"{base[:-1]}-{count}]" if base.endswith("]") else f"{base}-{count}"
         old_name = item.name
         prefix = item.parent.nodeid + "::" if item.parent is not None and item.parent.nodeid else ""
         _set_node_id(item, masked)

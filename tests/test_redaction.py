@@ -527,3 +527,29 @@ def test_a_basic_header_built_from_a_base_url_password_is_masked_everywhere(pyte
     assert_no_form_of_a_secret(texts)
     check = check_by_name(json.loads(texts["launch.json"]), "::test_echo")
     assert check["evidence"]["echoed"].startswith("Authorization: Basic ") and MASK in check["evidence"]["echoed"]
+
+
+def test_checks_whose_ids_differ_only_by_a_secret_are_judged_apart(pytester, monkeypatch):
+    """Masking must never merge two checks into one id: a failing one would hide behind a pass."""
+    monkeypatch.setenv("LAUNCH_TODAY", TODAY)
+    monkeypatch.setenv("LAUNCH_TEST_TOKEN", SECRET)
+    make_project(pytester, """
+        import os
+        import pytest
+
+        TOKEN = os.environ["LAUNCH_TEST_TOKEN"]
+
+        @pytest.mark.blocker
+        @pytest.mark.parametrize("value", ["***", TOKEN, TOKEN + "-old"], ids=["***", TOKEN, TOKEN + "-old"])
+        def test_key(value):
+            assert value != TOKEN
+    """, checklist=None, env=PROD + '\n[custom]\ntoken = "${LAUNCH_TEST_TOKEN}"\n')
+    for extra in ([], ["-n", "2"]):
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--env=prod", "--launch-gate",
+                                               "--launch-json=launch.json", *extra)
+        assert result.ret == 1
+        checks = json.loads((pytester.path / "launch.json").read_text())["checks"]
+        ids = sorted(c["nodeid"] for c in checks)
+        assert len(ids) == 3 == len(set(ids)), ids
+        assert sorted(c["outcome"] for c in checks) == ["failed", "passed", "passed"]
+        assert SECRET not in result.stdout.str()
