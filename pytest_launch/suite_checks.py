@@ -15,7 +15,8 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 import requests
 
-from pytest_launch.probes.errors import ProbeError, mask_secrets
+from pytest_launch.probes.deadline import request_within
+from pytest_launch.probes.errors import NoAnswer, ProbeError, mask_secrets
 from pytest_launch.probes.http import describe_request_error
 
 
@@ -69,9 +70,10 @@ class ApiClient:
     def get(self, path: str) -> requests.Response:
         url = urljoin(self.base_url, path.lstrip("/"))
         try:
-            response = self.session.get(url, timeout=self.timeout, verify=self.verify)
+            response = request_within(self.session, "GET", url, timeout=self.timeout, deadline_s=self.timeout,
+                                      verify=self.verify)
         except requests.RequestException as error:
-            raise ProbeError(f"GET {url}", describe_request_error(error, self.timeout, 0), self.secrets) from None
+            raise NoAnswer(f"GET {url}", describe_request_error(error, self.timeout, 0), self.secrets) from None
         if response.status_code >= 400:
             body = mask_secrets(response.text[:200], self.secrets)
             raise ProbeError(f"GET {url}", f"HTTP {response.status_code}: {body}", self.secrets)

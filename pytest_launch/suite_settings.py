@@ -24,6 +24,7 @@ import dataclasses
 from urllib.parse import urlsplit
 
 from pytest_launch.config.schema import Table
+from pytest_launch.probes.deadline import timeout_problem
 from pytest_launch.probes.errors import mask_secrets
 
 
@@ -186,6 +187,9 @@ class KubernetesSettings(Table):
     min_replicas: int = 2
 
     def validate(self) -> tuple[str, str] | None:
+        problem = timeout_problem("timeout", self.timeout)
+        if problem:
+            return problem
         for name in self.autoscalers:
             if name.count("/") != 1:
                 return ("autoscalers as 'namespace/name'", repr(name))
@@ -230,7 +234,7 @@ class GrafanaSettings(Table):
     timeout: float = 10.0
 
     def validate(self) -> tuple[str, str] | None:
-        return _url_problem("url", self.url)
+        return timeout_problem("timeout", self.timeout) or _url_problem("url", self.url)
 
 
 @dataclasses.dataclass

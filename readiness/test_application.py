@@ -36,9 +36,8 @@ def _journey_problems(launch_http: Any, journey: Any, evidence: Any) -> list[str
         label = f"journey {journey.name!r} step {number} ({step.method} {step.path})"
         try:
             result = launch_http.request(step.method, step.path)
-        except ProbeError as error:
-            problems.append(f"{label}: {error}")
-            break
+        except ProbeError as error:  # no answer: no evidence on this journey, so the check errors
+            raise type(error)(f"{label}: {error.target}", error.problem) from None
         steps.append({"path": step.path, "status": result.status, "elapsed_ms": round(result.elapsed_ms, 1)})
         if result.status != step.status:
             problems.append(f"{label}: answered {result.status}, expected {step.status}")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from pytest_launch.probes.errors import ProbeError
+from pytest_launch.probes.errors import ProbeError, conclude
 from pytest_launch.probes.fanout import fan_out
 from pytest_launch.suite_checks import (
     ApiClient,
@@ -79,7 +79,8 @@ def test_autoscaling_policies(launch_env: Any, launch_evidence: Any) -> None:
     """Every configured workload has a HorizontalPodAutoscaler with min >= the minimum and max > min."""
     kube, clusters = _clusters(launch_env)
     wanted = setting(launch_env, "kubernetes", "autoscalers")
-    problems = []
+    problems: list[str] = []
+    unanswered: list[ProbeError] = []
     for cluster in clusters:
         client = _client(launch_env, kube, cluster)
         try:
@@ -88,7 +89,7 @@ def test_autoscaling_policies(launch_env: Any, launch_evidence: Any) -> None:
                 try:
                     found = client.json(f"/apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers")
                 except ProbeError as error:
-                    problems.append(f"cluster {cluster.name}: {error}")
+                    unanswered.append(type(error)(f"cluster {cluster.name}: {error.target}", error.problem))
                     continue
                 hpa = next((h for h in found.get("items", []) if h["metadata"]["name"] == name), None)
                 if hpa is None:
@@ -105,6 +106,7 @@ def test_autoscaling_policies(launch_env: Any, launch_evidence: Any) -> None:
                                     f"(min {low})")
         finally:
             client.close()
+    conclude(unanswered, problems, "autoscaler look-ups")
     assert not problems, "\n".join(problems)
 
 
@@ -163,10 +165,11 @@ def test_cdn_configuration(launch_env: Any, launch_http: Any, launch_evidence: A
             answers.append(launch_http.get(url))  # the first request may have filled the cache
         return answers
 
-    problems = []
+    problems: list[str] = []
+    unanswered: list[ProbeError] = []
     for outcome in fan_out(probe, cdn.urls):
         if not outcome.ok:
-            problems.append(str(outcome.error))
+            unanswered.append(_probe_error(outcome))
             continue
         answers = outcome.result()
         result = answers[-1]
@@ -185,11 +188,19 @@ def test_cdn_configuration(launch_env: Any, launch_http: Any, launch_evidence: A
         elif cdn.require_hit and not any(_cache_hit(cdn, a) for a in answers):
             problems.append(f"{outcome.target}: the CDN did not serve it from its cache in {len(answers)} requests "
                             f"({status_header}: {', '.join(str(s) for s in statuses)})")
+    conclude(unanswered, problems, "CDN URLs")
     assert not problems, "\n".join(problems)
 
 
 def _cache_hit(cdn: Any, result: Any) -> bool:
     return any(cache_status_is_hit(h, result.headers.get(h)) for h in cdn.cache_status_headers if h in result.headers)
+
+
+def _probe_error(outcome: Any) -> ProbeError:
+    """The error of a fan-out outcome as a ProbeError (anything else is re-raised: a bug, not an answer)."""
+    if isinstance(outcome.error, ProbeError):
+        return outcome.error
+    raise outcome.error
 
 
 # ------------------------------------------------------------------------------------ INF-04
@@ -208,16 +219,18 @@ def test_tls_chain_complete(launch_tls: Any, launch_evidence: Any) -> None:
     targets = launch_tls.settings.targets()
     if not targets:
         pytest.skip("not configured: [tls] endpoints is empty")
-    problems = []
+    problems: list[str] = []
+    unanswered: list[ProbeError] = []
     for outcome in launch_tls.probe_many():
         if not outcome.ok:
-            problems.append(str(outcome.error))
+            unanswered.append(_probe_error(outcome))
             continue
         result = outcome.result()
         if result.missing_intermediate:
             problems.append(f"{result.endpoint}: the server does not send its intermediate certificate(s)")
         if not result.chain_complete_known:
             problems.append(f"{result.endpoint}: only the leaf could be read, chain completeness unknown")
+    conclude(unanswered, problems, "TLS endpoints")
     assert not problems, "\n".join(problems)
 
 
@@ -270,17 +283,19 @@ def test_dns_mail_policies(launch_dns: Any) -> None:
 def test_load_balancer_backends_healthy(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
     """Every backend in the pool answers its health URL with 2xx."""
     backends = setting(launch_env, "load_balancer", "backends")
-    problems = []
+    problems: list[str] = []
+    unanswered: list[ProbeError] = []
     statuses = {}
     for outcome in fan_out(lambda url: launch_http.get(url, accept_5xx=True), backends):
         if not outcome.ok:
-            problems.append(str(outcome.error))
+            unanswered.append(_probe_error(outcome))
             continue
         status = outcome.result().status
         statuses[outcome.target] = status
         if not 200 <= status < 300:
             problems.append(f"backend {outcome.target} answered {status}, expected 2xx")
     launch_evidence.record(backend_status=statuses, backends=len(backends))
+    conclude(unanswered, problems, "backends")
     assert not problems, "\n".join(problems)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from pytest_launch.probes.errors import ProbeError
+from pytest_launch.probes.errors import ProbeError, conclude
 from pytest_launch.probes.tls import ACCEPTED, REFUSED
 from pytest_launch.suite_checks import setting, table
 
@@ -110,12 +110,14 @@ def test_legacy_tls_refused(launch_tls: Any, launch_evidence: Any) -> None:
     targets = launch_tls.settings.targets()
     if not targets:
         pytest.skip("not configured: [tls] endpoints is empty")
-    problems, untestable = [], []
+    problems: list[str] = []
+    untestable: list[str] = []
+    unanswered: list[ProbeError] = []
     for target in targets:
         try:
             answers = launch_tls.protocols(target)
         except ProbeError as error:
-            problems.append(str(error))
+            unanswered.append(error)
             continue
         launch_evidence.record(**{f"protocols {target}": answers})
         for version in launch_tls.settings.refused_protocols:
@@ -126,6 +128,7 @@ def test_legacy_tls_refused(launch_tls: Any, launch_evidence: Any) -> None:
         for version in launch_tls.settings.accepted_protocols:
             if answers[version] == REFUSED:
                 problems.append(f"{target}: refuses {version}; it must accept it")
+    conclude(unanswered, problems, "TLS endpoints")
     assert not problems, "\n".join(problems)
     if untestable:
         pytest.skip("not measurable on this machine (missing evidence): " + "; ".join(untestable))

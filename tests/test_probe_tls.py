@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_launch.probes.errors import ProbeError
+from pytest_launch.probes.errors import NoAnswer, ProbeError
 from pytest_launch.probes.tls import (
     ACCEPTED,
     REFUSED,
@@ -127,10 +127,19 @@ def test_fan_out_reports_every_endpoint(tls, nginx_testbed, closed_port):
 
 def test_days_left_problems_pass_and_fail(tls, nginx_testbed, closed_port):
     assert tls.days_left_problems(30, [endpoint(nginx_testbed, "good")]) == []
-    problems = tls.days_left_problems(30, [endpoint(nginx_testbed, c) for c in ("good", "expired", "wrong_host")]
-                                      + [TlsEndpoint("localhost", closed_port, address="127.0.0.1")])
+    problems = tls.days_left_problems(30, [endpoint(nginx_testbed, c) for c in ("good", "expired", "wrong_host")])
     text = "\n".join(problems)
-    assert "expired" in text and "does not name localhost" in text and "connection refused" in text
+    assert "expired" in text and "does not name localhost" in text
+
+
+def test_an_endpoint_with_no_answer_is_an_error_even_beside_wrong_answers(tls, nginx_testbed, closed_port):
+    """One meaning for "no answer": NoAnswer (the check errors), never a problem line (a failure
+    a waiver could accept); what the other endpoints answered wrongly is still named."""
+    with pytest.raises(NoAnswer) as raised:
+        tls.days_left_problems(30, [endpoint(nginx_testbed, c) for c in ("good", "expired")]
+                               + [TlsEndpoint("localhost", closed_port, address="127.0.0.1")])
+    text = str(raised.value)
+    assert "connection refused" in text and "expired" in text
 
 
 def test_no_endpoints_is_a_problem_not_a_pass():

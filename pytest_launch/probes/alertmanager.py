@@ -44,6 +44,7 @@ import requests
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+from pytest_launch.probes.deadline import timeout_problem
 from pytest_launch.probes.errors import ProbeError
 from pytest_launch.probes.api_client import ApiClient, ApiSettings
 
@@ -66,8 +67,9 @@ class AlertmanagerSettings(ApiSettings):
         problem = super().validate()
         if problem:
             return problem
-        if self.delivery_timeout_s <= 0:
-            return ("delivery_timeout_s to be more than 0 seconds", str(self.delivery_timeout_s))
+        problem = timeout_problem("delivery_timeout_s", self.delivery_timeout_s)
+        if problem:
+            return problem
         if self.min_peers < 0:
             return ("min_peers to be 0 or more", str(self.min_peers))
         reserved = {"alertname", "readiness", "readiness_id"} & set(self.synthetic_labels)

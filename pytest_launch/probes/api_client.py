@@ -1,7 +1,7 @@
 """What the HTTP-API probes (Prometheus, Alertmanager) share: a requests Session with the
 plugin's User-Agent and an optional bearer token, verification per request (requests ignores
 Session.verify when REQUESTS_CA_BUNDLE is set), a timeout on every call, and transport errors
-turned into a ProbeError that names the target with secrets masked."""
+turned into NoAnswer (a ProbeError) that names the target with secrets masked."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import requests
 
 from pytest_launch.config.errors import ConfigError
 from pytest_launch.config.schema import Table
-from pytest_launch.probes.errors import ProbeError, mask_secrets
+from pytest_launch.probes.deadline import request_within, timeout_problem
+from pytest_launch.probes.errors import NoAnswer, mask_secrets
 from pytest_launch.probes.http import USER_AGENT, describe_request_error
 
 
@@ -32,9 +33,7 @@ class ApiSettings(Table):
         parts = urlsplit(self.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             return ("url to be an http:// or https:// URL with a host", repr(mask_secrets(self.url)))
-        if self.timeout_s <= 0:
-            return ("timeout_s to be more than 0 seconds", str(self.timeout_s))
-        return None
+        return timeout_problem("timeout_s", self.timeout_s)
 
 
 class ApiClient:
@@ -65,13 +64,14 @@ class ApiClient:
         return mask_secrets(self.base_url + path, self.secrets)
 
     def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        """One request with the configured timeout; ProbeError for transport failures."""
+        """One request whose whole answer must arrive within timeout_s (no retries); NoAnswer
+        for transport failures and the deadline."""
         timeout = self.settings.timeout_s
         try:
-            return self.session.request(method, self.base_url + path, timeout=timeout, verify=self._verify,
-                                        **kwargs)
+            return request_within(self.session, method, self.base_url + path, timeout=timeout,
+                                  deadline_s=timeout, verify=self._verify, **kwargs)
         except requests.RequestException as error:
-            raise ProbeError(self._target(path), describe_request_error(error, timeout, 0), self.secrets) from None
+            raise NoAnswer(self._target(path), describe_request_error(error, timeout, 0), self.secrets) from None
 
     def close(self) -> None:
         self.session.close()

@@ -33,6 +33,7 @@ import botocore.config
 import botocore.exceptions
 
 from pytest_launch.config.schema import Table
+from pytest_launch.probes.deadline import MAX_RETRIES, first_problem, retries_problem, timeout_problem
 from pytest_launch.probes.errors import ProbeError
 
 Evidence = Callable[[dict[str, Any]], None]
@@ -57,11 +58,9 @@ class AwsSettings(Table):
     def validate(self) -> tuple[str, str] | None:
         if self.endpoint_url is not None and not self.endpoint_url.startswith(("http://", "https://")):
             return ("endpoint_url to be an http:// or https:// URL", repr(self.endpoint_url))
-        if self.connect_timeout <= 0 or self.read_timeout <= 0:
-            return ("timeouts to be more than 0 seconds", f"{self.connect_timeout}, {self.read_timeout}")
-        if self.max_attempts < 1:
-            return ("max_attempts to be at least 1", str(self.max_attempts))
-        return None
+        return first_problem(timeout_problem("connect_timeout", self.connect_timeout),
+                             timeout_problem("read_timeout", self.read_timeout),
+                             retries_problem("max_attempts", self.max_attempts, 1, MAX_RETRIES + 1))
 
 
 @dataclasses.dataclass

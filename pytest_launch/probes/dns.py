@@ -13,7 +13,8 @@
     A = ["192.0.2.10"]
     AAAA = ["2001:db8::10"]
 
-Timeouts and servers that all fail raise ProbeError naming the name and the servers asked; a name
+Timeouts and servers that all fail (SERVFAIL) raise NoAnswer (a ProbeError: the check ends in
+error) naming the name and the servers asked; a name
 that does not exist (NXDOMAIN) or has no record of the type is an answer with no values, which
 never matches an expected record.
 """
@@ -40,7 +41,8 @@ import dns.resolver
 
 from pytest_launch.config.schema import Table
 from pytest_launch.probes.addresses import split_host_port
-from pytest_launch.probes.errors import ProbeError
+from pytest_launch.probes.deadline import timeout_problem
+from pytest_launch.probes.errors import NoAnswer, ProbeError, WrongAnswer, conclude
 
 Evidence = Callable[[dict[str, Any]], None]
 RECORD_TYPES = ("A", "AAAA", "CNAME", "MX", "TXT", "CAA", "NS", "SOA")
@@ -73,8 +75,9 @@ class DnsSettings(Table):
                 split_server(server)
             except ValueError as error:
                 return ("nameservers as IP addresses, optionally with :port", f"{server!r} ({error})")
-        if self.timeout <= 0:
-            return ("timeout to be more than 0 seconds", str(self.timeout))
+        problem = timeout_problem("timeout", self.timeout)
+        if problem:
+            return problem
         if self.ttl_min is not None and self.ttl_max is not None and self.ttl_min > self.ttl_max:
             return ("ttl_min <= ttl_max", f"{self.ttl_min} > {self.ttl_max}")
         for name, records in self.expected.items():
@@ -207,12 +210,12 @@ class DnsProbe:
         except dns.resolver.NXDOMAIN:
             result = DnsAnswer(qname, rdtype, [], None, "nxdomain", self._asked)
         except dns.resolver.LifetimeTimeout:
-            raise ProbeError(target, f"no answer from {self._asked} within {self.settings.timeout:g}s",
+            raise NoAnswer(target, f"no answer from {self._asked} within {self.settings.timeout:g}s",
                              self.secrets) from None
         except dns.resolver.NoNameservers as error:
-            raise ProbeError(target, f"every nameserver failed ({self._asked}): {_short(error)}", self.secrets) from None
+            raise NoAnswer(target, f"every nameserver failed ({self._asked}): {_short(error)}", self.secrets) from None
         except dns.exception.DNSException as error:
-            raise ProbeError(target, f"lookup failed: {_short(error)}", self.secrets) from None
+            raise NoAnswer(target, f"lookup failed: {_short(error)}", self.secrets) from None
         else:
             rrset = answer.rrset
             if rrset is None:
@@ -230,12 +233,13 @@ class DnsProbe:
         if not expected:
             return ["no expected records to compare: [dns] expected is empty"]
         problems: list[str] = []
+        unanswered: list[ProbeError] = []
         for name, records in expected.items():
             for rdtype, values in records.items():
                 try:
                     answer = self.lookup(name, rdtype)
                 except ProbeError as error:
-                    problems.append(str(error))
+                    unanswered.append(error)
                     continue
                 want = sorted(normalise(rdtype, v) for v in values)
                 have = sorted(normalise(rdtype, v) for v in answer.values)
@@ -247,8 +251,8 @@ class DnsProbe:
                                     + (f" (missing {', '.join(missing)})" if missing else "")
                                     + (f" (unexpected {', '.join(extra)})" if extra and answer.status == "ok" else ""))
         self._record("expected records", {"record_sets": sum(len(r) for r in expected.values()),
-                                          "mismatches": len(problems)})
-        return problems
+                                          "mismatches": len(problems), "no_answer": len(unanswered)})
+        return conclude(unanswered, problems, "DNS lookups")
 
     def ttl_problems(self, expected: dict[str, dict[str, list[str]]] | None = None,
                      ttl_min: int | None = None, ttl_max: int | None = None) -> list[str]:
@@ -260,21 +264,23 @@ class DnsProbe:
             return ["no TTL bounds: set [dns] ttl_min and/or ttl_max"]
         if not expected:
             return ["no record sets to check: [dns] expected is empty"]
-        problems = []
+        problems: list[str] = []
+        unanswered: list[ProbeError] = []
         for name, records in expected.items():
             for rdtype in records:
                 try:
                     answer = self.lookup(name, rdtype)
                 except ProbeError as error:
-                    problems.append(str(error))
+                    unanswered.append(error)
                     continue
                 if answer.ttl is None:
                     problems.append(f"{answer.name} {rdtype.upper()}: no record, so no TTL ({answer.status})")
                 elif (low is not None and answer.ttl < low) or (high is not None and answer.ttl > high):
                     problems.append(f"{answer.name} {rdtype.upper()}: TTL {answer.ttl}s outside "
                                     f"[{low if low is not None else 0}, {high if high is not None else '∞'}]")
-        self._record("TTL bounds", {"ttl_min": low, "ttl_max": high, "problems": len(problems)})
-        return problems
+        self._record("TTL bounds", {"ttl_min": low, "ttl_max": high, "problems": len(problems),
+                                    "no_answer": len(unanswered)})
+        return conclude(unanswered, problems, "DNS lookups")
 
     # -- authoritative servers ---------------------------------------------------------------
     def authoritative_servers(self, zone: str | None = None) -> list[str]:
@@ -295,7 +301,8 @@ class DnsProbe:
 
     def soa_serials(self, zone: str | None = None, servers: Iterable[str] | None = None) -> dict[str, int]:
         """The SOA serial each authoritative server gives for the zone, asked directly (no
-        recursion). A server that does not answer authoritatively raises ProbeError naming it."""
+        recursion). A server that gives no answer (timeout, SERVFAIL) raises NoAnswer (error); one that
+        answers without authority or without the SOA raises WrongAnswer (a failure)."""
         zone_name = self._zone(zone)
         serials: dict[str, int] = {}
         for server in (list(servers) if servers is not None else self.authoritative_servers(zone_name)):
@@ -306,16 +313,18 @@ class DnsProbe:
             try:
                 response, _ = dns.query.udp_with_fallback(query, address, port=port, timeout=self.settings.timeout)
             except dns.exception.Timeout:
-                raise ProbeError(target, f"no answer within {self.settings.timeout:g}s", self.secrets) from None
+                raise NoAnswer(target, f"no answer within {self.settings.timeout:g}s", self.secrets) from None
             except (OSError, dns.exception.DNSException) as error:
-                raise ProbeError(target, f"query failed: {_short(error)}", self.secrets) from None
+                raise NoAnswer(target, f"query failed: {_short(error)}", self.secrets) from None
+            if response.rcode() == dns.rcode.SERVFAIL:
+                raise NoAnswer(target, "SERVFAIL: the server could not answer for the zone", self.secrets)
             if not response.flags & dns.flags.AA:
-                raise ProbeError(target, f"not authoritative for the zone (rcode {dns.rcode.to_text(response.rcode())})",
-                                 self.secrets)
+                raise WrongAnswer(f"{target}: not authoritative for the zone "
+                                  f"(rcode {dns.rcode.to_text(response.rcode())})")
             soa = response.get_rrset(response.answer, dns.name.from_text(zone_name), dns.rdataclass.IN,
                                      dns.rdatatype.SOA)
             if soa is None:
-                raise ProbeError(target, "no SOA record in the answer", self.secrets)
+                raise WrongAnswer(f"{target}: no SOA record in the answer")
             serials[server] = int(soa[0].serial)
         self._record(f"{zone_name} SOA serials", {"serials": serials, "agree": len(set(serials.values())) == 1})
         return serials

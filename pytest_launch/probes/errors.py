@@ -39,3 +39,32 @@ class ProbeError(Exception):
 
     def __reduce__(self):  # picklable (xdist, concurrent.futures process pools)
         return (ProbeError, (self.target, self.problem))
+
+
+class NoAnswer(ProbeError):
+    """The target gave no answer at all: connection refused or reset, a connect or read timeout,
+    the overall deadline, a TLS handshake that failed before any certificate was seen, a DNS
+    lookup that timed out or SERVFAILed. No evidence either way, so the check ends in *error*
+    (blocks, never waivable as a failure). A target that answered something wrong is a failure."""
+
+    def __reduce__(self):
+        return (NoAnswer, (self.target, self.problem))
+
+
+class WrongAnswer(AssertionError):
+    """The target answered, and the answer is wrong (a DNS server that is not authoritative for
+    its zone, ...): evidence of a problem, so the check *fails*."""
+
+
+def conclude(unanswered: list[ProbeError], problems: list[str], what: str = "targets") -> list[str]:
+    """The one meaning of "no answer" for a check over many targets: when any target gave no
+    answer, the check has no evidence about it, so it ends in *error* (NoAnswer naming every such
+    target, and what was found wrong on the others) even when others answered wrongly: a waiver
+    of the failures must never hide a target nobody could reach. Otherwise the problems found
+    are returned for the check to assert on."""
+    if unanswered:
+        lines = [str(e) for e in unanswered]
+        if problems:
+            lines.append("also found on the targets that answered: " + "; ".join(problems))
+        raise NoAnswer(f"{len(unanswered)} of the {what}", "no answer: " + "\n".join(lines))
+    return problems

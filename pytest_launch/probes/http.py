@@ -2,17 +2,21 @@
 
     [http]
     base_url = "https://shop.example.com"
-    timeout = 10            # seconds, connect and read, on every request
-    retries = 2             # idempotent requests only, with exponential backoff (urllib3 Retry)
+    timeout = 10            # seconds, connect and each read, on every request (0 < timeout <= 300)
+    retries = 2             # idempotent requests only, with exponential backoff (urllib3 Retry; 0..10)
     ca_bundle = "ca.pem"    # optional; TLS verification is always on unless verify = false
 
-Every request has a timeout; connection refused, timeouts, DNS failures, TLS handshake failures
-and 5xx answers raise `ProbeError` naming the target (with any password in the URL masked).
+Every request has an overall deadline, timeout x (retries + 1) plus the backoff pauses, that
+holds against a server dripping its body (pytest_launch.probes.deadline). No answer (connection
+refused, timeouts, the deadline, DNS failures, TLS handshake failures) raises `NoAnswer`; a 5xx
+answer raises `ProbeError`: both name the target (with any password in the URL masked) and end
+the check in *error*. Any other answer is returned for the check to judge.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -25,7 +29,15 @@ from urllib3.util.retry import Retry
 
 from pytest_launch import __version__
 from pytest_launch.config.schema import Table
-from pytest_launch.probes.errors import ProbeError, mask_secrets
+from pytest_launch.probes.deadline import (
+    DeadlineExceeded,
+    first_problem,
+    overall_deadline,
+    request_within,
+    retries_problem,
+    timeout_problem,
+)
+from pytest_launch.probes.errors import NoAnswer, ProbeError, mask_secrets
 from pytest_launch.probes.fanout import fan_out
 
 USER_AGENT = f"pytest-launch/{__version__}"
@@ -50,11 +62,17 @@ class HttpSettings(Table):
         scheme = urlsplit(self.base_url).scheme
         if scheme not in ("http", "https") or not urlsplit(self.base_url).hostname:
             return ("base_url to be an http:// or https:// URL with a host", repr(mask_secrets(self.base_url)))
-        if self.timeout <= 0:
-            return ("timeout to be more than 0 seconds", str(self.timeout))
-        if self.retries < 0:
-            return ("retries to be 0 or more", str(self.retries))
-        return None
+        return first_problem(
+            timeout_problem("timeout", self.timeout),
+            retries_problem("retries", self.retries),
+            None if math.isfinite(self.backoff_factor) and 0 <= self.backoff_factor <= 10
+            else ("backoff_factor to be a number of seconds from 0 to 10", repr(self.backoff_factor)),
+        )
+
+    @property
+    def deadline_s(self) -> float:
+        """The overall deadline of one request: every attempt's timeout plus the backoff pauses."""
+        return overall_deadline(self.timeout, self.retries, self.backoff_factor)
 
 
 @dataclasses.dataclass
@@ -184,13 +202,15 @@ class HttpProbe:
         target = f"{method} {url}"
         follow = self.settings.follow_redirects if follow_redirects is None else follow_redirects
         seconds = self.settings.timeout if timeout is None else timeout
+        deadline = overall_deadline(seconds, self.settings.retries, self.settings.backoff_factor)
         kwargs.setdefault("verify", self._verify)  # per request: Session.verify loses to REQUESTS_CA_BUNDLE
         start = time.perf_counter()
         try:
-            response = self.session.request(method, url, allow_redirects=follow, timeout=seconds, **kwargs)
+            response = request_within(self.session, method, url, allow_redirects=follow, timeout=seconds,
+                                      deadline_s=deadline, **kwargs)
         except requests.RequestException as error:
-            raise ProbeError(target, describe_request_error(error, seconds, self.settings.retries),
-                             self.secrets) from None
+            raise NoAnswer(target, describe_request_error(error, seconds, self.settings.retries),
+                           self.secrets) from None
         elapsed_ms = (time.perf_counter() - start) * 1000
         result = HttpResult(
             method=method,
@@ -253,6 +273,8 @@ def describe_request_error(error: BaseException, timeout: float, retries: int) -
     chain = _causes(error)
     names = {type(e).__name__ for e in chain}
     text = " ".join(str(e) for e in chain)
+    if isinstance(error, DeadlineExceeded):
+        return str(error)
     if isinstance(error, requests.exceptions.SSLError) or "SSLError" in names:
         reason = _ssl_reason(chain)
         return f"TLS handshake failed: {reason}"

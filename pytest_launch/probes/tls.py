@@ -36,7 +36,8 @@ from cryptography.x509.oid import ExtensionOID, NameOID
 
 from pytest_launch.config.schema import Table
 from pytest_launch.probes.addresses import split_host_port
-from pytest_launch.probes.errors import ProbeError
+from pytest_launch.probes.deadline import timeout_problem
+from pytest_launch.probes.errors import NoAnswer, ProbeError, conclude
 from pytest_launch.probes.fanout import DEFAULT_MAX_WORKERS, Outcome, fan_out
 
 Evidence = Callable[[dict[str, Any]], None]
@@ -82,8 +83,9 @@ class TlsSettings(Table):
     accepted_protocols: list[str] = dataclasses.field(default_factory=lambda: ["TLSv1.2"])
 
     def validate(self) -> tuple[str, str] | None:
-        if self.timeout <= 0:
-            return ("timeout to be more than 0 seconds", str(self.timeout))
+        problem = timeout_problem("timeout", self.timeout)
+        if problem:
+            return problem
         if self.max_workers is not None and self.max_workers < 1:
             return ("max_workers to be at least 1", str(self.max_workers))
         for name in [*self.refused_protocols, *self.accepted_protocols]:
@@ -284,7 +286,8 @@ class TlsProbe:
     def protocols(self, endpoint: str | TlsEndpoint, port: int | None = None, *,
                   address: str | None = None) -> dict[str, str]:
         """Which protocol versions the endpoint accepts: "accepted", "refused", or
-        "untestable here: ..." when the local OpenSSL cannot speak that version (never "refused")."""
+        "untestable here: ..." when the local OpenSSL cannot speak that version (never "refused").
+        An endpoint that completes no handshake at any version gave no answer: NoAnswer."""
         target = self._endpoint(endpoint, port, address)
         support = local_protocol_support()
         answers: dict[str, str] = {}
@@ -303,6 +306,10 @@ class TlsProbe:
                 else:
                     raise
         self._record(f"{target} protocols", answers)
+        if answers and all(a == REFUSED or a.startswith(UNTESTABLE) for a in answers.values()) \
+                and REFUSED in answers.values():
+            # not one handshake at any version: the endpoint gave no TLS answer at all
+            raise NoAnswer(str(target), "no TLS handshake completed at any protocol version", self.secrets)
         return answers
 
     # -- many endpoints ----------------------------------------------------------------------
@@ -316,15 +323,17 @@ class TlsProbe:
     def days_left_problems(self, min_days: int | None = None,
                            endpoints: Iterable[str | TlsEndpoint] | None = None) -> list[str]:
         """One line per endpoint whose chain has fewer than `min_days` days left, does not verify,
-        does not match its host name, or could not be probed at all. Empty when all are fine."""
+        or does not match its host name. Empty when all are fine. An endpoint that gave no answer
+        raises NoAnswer (the check ends in error, never in a failure)."""
         threshold = self.settings.min_days_left if min_days is None else min_days
         targets = list(self.settings.targets() if endpoints is None else endpoints)
         if not targets:
             return ["no TLS endpoints to check: [tls] endpoints is empty"]
-        problems = []
+        problems: list[str] = []
+        unanswered: list[ProbeError] = []
         for outcome in self.probe_many(targets):
             if not outcome.ok:
-                problems.append(str(outcome.error))
+                unanswered.append(_as_probe_error(outcome.error))
                 continue
             result = outcome.result()
             if result.min_days_left < threshold:
@@ -336,8 +345,8 @@ class TlsProbe:
                 problems.append(f"{result.endpoint}: certificate does not name {result.server_name} "
                                 f"(names: {', '.join(result.leaf.sans) or 'none'})")
         self._record("days_left check", {"threshold_days": threshold, "endpoints": len(targets),
-                                         "problems": len(problems)})
-        return problems
+                                         "problems": len(problems), "no_answer": len(unanswered)})
+        return conclude(unanswered, problems, "TLS endpoints")
 
     # -- plumbing ----------------------------------------------------------------------------
     def _endpoint(self, endpoint: str | TlsEndpoint, port: int | None, address: str | None) -> TlsEndpoint:
@@ -378,13 +387,13 @@ class TlsProbe:
         try:
             raw = socket.create_connection((target.address or target.host, target.port), timeout=timeout)
         except socket.gaierror:
-            raise ProbeError(where, "DNS lookup failed for the host", self.secrets) from None
+            raise NoAnswer(where, "DNS lookup failed for the host", self.secrets) from None
         except ConnectionRefusedError:
-            raise ProbeError(where, "connection refused", self.secrets) from None
+            raise NoAnswer(where, "connection refused", self.secrets) from None
         except (TimeoutError, socket.timeout):
-            raise ProbeError(where, f"connect timed out after {timeout:g}s", self.secrets) from None
+            raise NoAnswer(where, f"connect timed out after {timeout:g}s", self.secrets) from None
         except OSError as error:
-            raise ProbeError(where, f"cannot connect: {error.strerror or error}", self.secrets) from None
+            raise NoAnswer(where, f"cannot connect: {error.strerror or error}", self.secrets) from None
         try:
             sni = None if _is_ip(target.host) else target.host
             return context.wrap_socket(raw, server_hostname=sni)
@@ -393,20 +402,26 @@ class TlsProbe:
             raise
         except (TimeoutError, socket.timeout):
             raw.close()
-            raise ProbeError(where, f"no TLS handshake within {timeout:g}s", self.secrets) from None
+            raise NoAnswer(where, f"no TLS handshake within {timeout:g}s", self.secrets) from None
         except ssl.SSLError as error:
             raw.close()
-            raise ProbeError(where, f"TLS handshake failed: {error.reason or error}", self.secrets) from None
+            raise NoAnswer(where, f"TLS handshake failed: {error.reason or error}", self.secrets) from None
         except (ConnectionResetError, BrokenPipeError, ssl.SSLEOFError):
             raw.close()
-            raise ProbeError(where, "TLS handshake failed: the server closed the connection", self.secrets) from None
+            raise NoAnswer(where, "TLS handshake failed: the server closed the connection", self.secrets) from None
         except OSError as error:
             raw.close()
-            raise ProbeError(where, f"TLS handshake failed: {error}", self.secrets) from None
+            raise NoAnswer(where, f"TLS handshake failed: {error}", self.secrets) from None
 
     def _record(self, target: str, values: dict[str, Any]) -> None:
         if self._evidence is not None:
             self._evidence({f"tls {target}": values})
+
+
+def _as_probe_error(error: BaseException | None) -> ProbeError:
+    if isinstance(error, ProbeError):
+        return error
+    return ProbeError("TLS probe", f"{type(error).__name__}: {error}")
 
 
 def presented_chain(sock: ssl.SSLSocket) -> tuple[list[bytes], bool]:
