@@ -21,7 +21,7 @@ import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
-from pytest_launch.probes.errors import mask_secrets
+from pytest_launch.probes.errors import NoAnswer, mask_secrets
 
 REPLICATION_QUERY = """
 SELECT application_name, client_addr::text, state, sync_state,
@@ -67,10 +67,16 @@ def describe_target(dsn: str) -> str:
     return f"{user}{host}:{port}/{parts.get('dbname') or parts.get('user') or 'postgres'}"
 
 
+# libpq's words for a server that gave no answer (as opposed to one that answered "no")
+_NO_ANSWER = ("connection refused", "timeout expired", "could not translate host name", "no route to host",
+              "server closed the connection unexpectedly", "network is unreachable", "connection timed out")
+
+
 def read_replication(dsn: str, connect_timeout: float, secrets: Iterable[str] = ()) -> tuple[str, list[ReplicaState]]:
     """(the primary's description, one ReplicaState per connected walsender). When the primary
-    cannot be read (connection, authentication, privileges, a standby) raises AssertionError
-    naming the target, never a secret: missing evidence is a failure."""
+    gives no answer (refused, timeout, name not resolved) raises NoAnswer (the check errors); when
+    it answers "no" (authentication, privileges, a standby) raises AssertionError (a failure);
+    both name the target, never a secret."""
     import psycopg
 
     secret_list = [s for s in secrets if s] + [dsn]
@@ -92,6 +98,8 @@ def read_replication(dsn: str, connect_timeout: float, secrets: Iterable[str] = 
     except psycopg.Error as error:
         lines = [line.strip() for line in str(error).splitlines() if line.strip()]
         message = "; ".join(lines)[:400] or type(error).__name__
+        if isinstance(error, psycopg.OperationalError) and any(m in message.lower() for m in _NO_ANSWER):
+            raise NoAnswer(f"PostgreSQL primary {target}", mask_secrets(message, secret_list)) from None
         raise AssertionError(f"PostgreSQL primary {target}: {mask_secrets(message, secret_list)}") from None
     replicas = [ReplicaState(name=name or client or "(unnamed)", client=client, state=state, sync_state=sync,
                              replay_lag_s=lag, replay_behind_bytes=behind, reply_age_s=reply_age)

@@ -45,6 +45,8 @@ def _sli_problems(prometheus: Any, evidence: Any) -> list[str]:
     for name, template in queries.items():
         result = prometheus.query(fill_template(template, window), min_samples=1)
         evidence.record(**{f"sli {name}": result.evidence()})
+        if result.no_answer is not None:  # no answer from Prometheus: no evidence, the check errors
+            raise result.no_answer
         if not result.ok:
             problems.append(f"SLI {name}: {result.status}: {result.error or 'the query returned no series'} "
                             f"({result.query})")

@@ -12,6 +12,7 @@ pytest_plugins = [
     "testbed.alertmanager",
     "testbed.postgres",
     "testbed.cdn",
+    "testbed.faulty",
 ]
 
 

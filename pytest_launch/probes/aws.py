@@ -34,7 +34,7 @@ import botocore.exceptions
 
 from pytest_launch.config.schema import Table
 from pytest_launch.probes.deadline import MAX_RETRIES, first_problem, retries_problem, timeout_problem
-from pytest_launch.probes.errors import ProbeError
+from pytest_launch.probes.errors import NoAnswer, ProbeError
 
 Evidence = Callable[[dict[str, Any]], None]
 _NOT_CONFIGURED = {
@@ -142,10 +142,10 @@ class AwsProbe:
             raise ProbeError(target, "no AWS credentials found by boto3's standard chain (environment, "
                                      "shared credentials file, SSO, instance role)", self.secrets) from None
         except (botocore.exceptions.ConnectTimeoutError, botocore.exceptions.ReadTimeoutError) as error:
-            raise ProbeError(target, f"timed out ({type(error).__name__}) talking to "
+            raise NoAnswer(target, f"timed out ({type(error).__name__}) talking to "
                                      f"{self.settings.endpoint_url or 'AWS'}", self.secrets) from None
         except botocore.exceptions.EndpointConnectionError:
-            raise ProbeError(target, f"cannot connect to {self.settings.endpoint_url or 'the AWS endpoint'}",
+            raise NoAnswer(target, f"cannot connect to {self.settings.endpoint_url or 'the AWS endpoint'}",
                              self.secrets) from None
         except botocore.exceptions.BotoCoreError as error:
             raise ProbeError(target, f"{type(error).__name__}: {error}", self.secrets) from None

@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 import requests
 
-from pytest_launch.probes.errors import ProbeError, mask_secrets
+from pytest_launch.probes.errors import NoAnswer, ProbeError, mask_secrets
 from pytest_launch.probes.api_client import ApiClient, ApiSettings
 from pytest_launch.thresholds import value_text
 
@@ -78,6 +78,7 @@ class QueryResult:
     sample_count: int = 0
     error: str | None = None
     warnings: list[str] = dataclasses.field(default_factory=list)
+    no_answer: NoAnswer | None = None  # Prometheus gave no answer at all (refused, timeout, deadline)
 
     @property
     def ok(self) -> bool:
@@ -176,6 +177,8 @@ class PrometheusProbe(ApiClient):
     def _query(self, path: str, promql: str, params: dict[str, Any], min_samples: int, per_series: bool) -> QueryResult:
         try:
             data, warnings = self._api(path, params, method="POST")
+        except NoAnswer as error:
+            return QueryResult(promql, "error", error=str(error), no_answer=error)
         except ProbeError as error:
             return QueryResult(promql, "error", error=str(error))
         series, problem = _parse_result(data)
