@@ -1,0 +1,143 @@
+"""Issue 12 part 3: one meaning for "no answer", probe by probe, against real servers on loopback.
+
+No answer (connection refused by a bound never-listening socket, a silent TCP server, a TLS server
+that aborts the handshake before any certificate, a DNS server answering SERVFAIL or nothing)
+raises NoAnswer, a ProbeError: the check ends in *error*. A target that answered something wrong
+is a failure (an assertion). docs/decision.md has the table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_launch.probes.aws import AwsSettings, BackupSettings, S3Probe
+from pytest_launch.probes.dns import DnsProbe, DnsSettings
+from pytest_launch.probes.errors import NoAnswer, WrongAnswer
+from pytest_launch.probes.http import HttpProbe, HttpSettings
+from pytest_launch.probes.prometheus import PrometheusProbe, PrometheusSettings
+from pytest_launch.probes.tls import TlsEndpoint, TlsProbe, TlsSettings
+
+ROOT = Path(__file__).parent.parent
+
+
+# ------------------------------------------------------------------------------------ HTTP
+def test_http_refused_silent_and_tls_abort_are_no_answer(closed_port, silent_tcp_server, tls_abort_server):
+    for url, words in ((f"http://127.0.0.1:{closed_port}", "connection refused"),
+                       (silent_tcp_server.url, "no answer within 1s"),
+                       (f"https://127.0.0.1:{tls_abort_server.port}", "")):
+        probe = HttpProbe(HttpSettings(base_url=url, timeout=1, retries=0))
+        with pytest.raises(NoAnswer, match=words):
+            probe.get("/")
+
+
+def test_http_dns_failure_is_no_answer():
+    probe = HttpProbe(HttpSettings(base_url="http://no-such-host.invalid", timeout=2, retries=0))
+    with pytest.raises(NoAnswer, match="DNS lookup failed"):
+        probe.get("/")
+
+
+# ------------------------------------------------------------------------------------ TLS
+def test_tls_refused_silent_and_aborted_handshake_are_no_answer(closed_port, silent_tcp_server, tls_abort_server):
+    probe = TlsProbe(TlsSettings(timeout=1))
+    for port, words in ((closed_port, "connection refused"), (silent_tcp_server.port, "no TLS handshake within 1s"),
+                        (tls_abort_server.port, "TLS handshake failed")):
+        with pytest.raises(NoAnswer, match=words):
+            probe.probe(TlsEndpoint("localhost", port, address="127.0.0.1"))
+        with pytest.raises(NoAnswer):
+            probe.days_left_problems(30, [TlsEndpoint("localhost", port, address="127.0.0.1")])
+
+
+def test_tls_protocols_of_a_server_that_completes_no_handshake_is_no_answer(tls_abort_server):
+    """Refusing TLS 1.0 is an answer; refusing every version is no TLS answer at all."""
+    with pytest.raises(NoAnswer, match="no TLS handshake completed at any protocol version"):
+        TlsProbe(TlsSettings(timeout=1)).protocols(TlsEndpoint("localhost", tls_abort_server.port, address="127.0.0.1"))
+
+
+def test_tls_wrong_certificate_is_a_failure_not_no_answer(nginx_testbed):
+    probe = TlsProbe(TlsSettings(ca_bundle=str(nginx_testbed.ca_bundle)))
+    problems = probe.days_left_problems(30, [TlsEndpoint("localhost", nginx_testbed.ports["expired"],
+                                                         address="127.0.0.1")])
+    assert problems and "expire" in problems[0]
+
+
+# ------------------------------------------------------------------------------------ DNS
+def test_dns_servfail_and_silence_are_no_answer(dns_servfail_server, dns_silent_server):
+    for port, words in ((dns_servfail_server.port, "every nameserver failed"), (dns_silent_server.port, "no answer")):
+        probe = DnsProbe(DnsSettings(zone="launch.test", nameservers=[f"127.0.0.1:{port}"], timeout=1,
+                                     expected={"www": {"A": ["127.0.0.1"]}}))
+        with pytest.raises(NoAnswer, match=words):
+            probe.lookup("www", "A")
+        with pytest.raises(NoAnswer):
+            probe.expected_problems()
+    servfail = DnsProbe(DnsSettings(zone="launch.test", timeout=1))
+    with pytest.raises(NoAnswer, match="SERVFAIL"):
+        servfail.soa_serials(servers=[f"127.0.0.1:{dns_servfail_server.port}"])
+
+
+def test_dns_wrong_records_and_a_lame_server_are_failures(bind9_testbed):
+    probe = DnsProbe(DnsSettings(zone="launch.test", nameservers=bind9_testbed.addresses[:1], timeout=2,
+                                 expected={"www": {"A": ["192.0.2.99"]}}))
+    assert "expected 192.0.2.99" in probe.expected_problems()[0]
+    with pytest.raises(WrongAnswer, match="not authoritative"):
+        probe.soa_serials("not-our-zone.test", servers=bind9_testbed.addresses[:1])
+
+
+# ------------------------------------------------------------------------------------ Prometheus, S3
+def test_prometheus_no_answer_is_marked_on_the_query(closed_port):
+    result = PrometheusProbe(PrometheusSettings(url=f"http://127.0.0.1:{closed_port}", timeout_s=1)).query("up")
+    assert result.status == "error" and isinstance(result.no_answer, NoAnswer)
+    with pytest.raises(NoAnswer):
+        PrometheusProbe(PrometheusSettings(url=f"http://127.0.0.1:{closed_port}", timeout_s=1)).targets()
+
+
+def test_s3_unreachable_endpoint_is_no_answer(closed_port, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    s3 = S3Probe(AwsSettings(region="us-east-1", endpoint_url=f"http://127.0.0.1:{closed_port}", max_attempts=1,
+                             connect_timeout=1, read_timeout=1), BackupSettings(bucket="b", prefix="db/"))
+    with pytest.raises(NoAnswer, match="cannot connect"):
+        s3.newest_object()
+
+
+# ------------------------------------------------------------------------------------ through pytest
+def _run(pytester: pytest.Pytester, environment: str, check_file: str, name: str) -> dict[str, Any]:
+    env = pytester.path / "env.toml"
+    env.write_text('[environment]\nname = "no-answer"\n\n' + environment)
+    report = pytester.path / "go-no-go.json"
+    result = pytester.runpytest_subprocess(
+        str(ROOT / "readiness" / check_file), "-k", name, f"--env={env}", "--rootdir", str(ROOT),
+        "-c", str(ROOT / "pyproject.toml"), "-p", "no:cacheprovider", "-p", "no:randomly",
+        "--launch-report-dir", str(pytester.path / "reports"), "--launch-json", str(report), timeout=120)
+    checks = [c for c in json.loads(report.read_text())["checks"] if c["nodeid"].endswith(f"::{name}")]
+    assert len(checks) == 1, result.stdout.str()[-3000:]
+    return checks[0]
+
+
+@pytest.mark.parametrize("server", ["closed", "silent", "abort"])
+def test_inf04_tls_check_errors_when_the_endpoint_gives_no_answer(pytester, closed_port, silent_tcp_server,
+                                                                   tls_abort_server, server):
+    port = {"closed": closed_port, "silent": silent_tcp_server.port, "abort": tls_abort_server.port}[server]
+    check = _run(pytester, f'[tls]\ntimeout = 1\nendpoints = [{{ host = "localhost", port = {port}, '
+                           f'address = "127.0.0.1" }}]\n', "test_infrastructure.py", "test_tls_certificates_valid")
+    assert check["outcome"] == "error", check
+    assert f"localhost:{port}" in check["message"]
+
+
+def test_inf05_dns_check_errors_on_servfail(pytester, dns_servfail_server):
+    check = _run(pytester, f'[dns]\nzone = "launch.test"\nnameservers = ["127.0.0.1:{dns_servfail_server.port}"]\n'
+                           'timeout = 1\n[dns.expected.www]\nA = ["127.0.0.1"]\n',
+                 "test_infrastructure.py", "test_dns_expected_records")
+    assert check["outcome"] == "error", check
+    assert "www.launch.test. A" in check["message"]
+
+
+def test_app10_health_check_errors_on_refused_and_fails_on_a_wrong_answer(pytester, closed_port, nginx_testbed):
+    check = _run(pytester, f'[http]\nbase_url = "http://127.0.0.1:{closed_port}"\ntimeout = 1\nretries = 0\n'
+                           '[application]\nhealth_path = "/health"\n', "test_application.py", "test_health_endpoint")
+    assert check["outcome"] == "error" and "connection refused" in check["message"]
+    check = _run(pytester, f'[http]\nbase_url = "{nginx_testbed.url("good")}"\nca_bundle = "{nginx_testbed.ca_bundle}"\n'
+                           '[application]\nhealth_path = "/no-such-page"\n', "test_application.py", "test_health_endpoint")
+    assert check["outcome"] == "failed", check
