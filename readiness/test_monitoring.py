@@ -92,6 +92,13 @@ def test_alertmanager_receivers(launch_env: Any, launch_probes: Any, launch_evid
     launch_evidence.record(receivers=receivers, missing=missing)
     assert receivers, "Alertmanager has no receiver: alerts would go nowhere"
     assert not missing, f"Alertmanager lacks the expected receivers {missing} (has {receivers})"
+    settings = alertmanager.settings
+    if settings.require_cluster:  # [alertmanager] require_cluster, min_peers: an HA cluster is formed
+        status = alertmanager.status()
+        launch_evidence.record(cluster_status=status.cluster_status, peers=status.peers, min_peers=settings.min_peers)
+        assert status.cluster_ready(True, settings.min_peers), (
+            f"Alertmanager cluster is {status.cluster_status} with {status.peers} peer(s); "
+            f"require_cluster asks for a formed cluster of at least {max(settings.min_peers, 1)}")
 
 
 # ------------------------------------------------------------------------------------ MON-09
