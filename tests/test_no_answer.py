@@ -141,3 +141,27 @@ def test_app10_health_check_errors_on_refused_and_fails_on_a_wrong_answer(pytest
     check = _run(pytester, f'[http]\nbase_url = "{nginx_testbed.url("good")}"\nca_bundle = "{nginx_testbed.ca_bundle}"\n'
                            '[application]\nhealth_path = "/no-such-page"\n', "test_application.py", "test_health_endpoint")
     assert check["outcome"] == "failed", check
+
+
+# ------------------------------------------------------------------------------------ the demo
+# demo faults of "no answer": each, alone, ends its own check in error with its own message
+DEMO_NO_ANSWER_FAULTS = [
+    ("health_slow_drip", "test_application.py::test_health_endpoint",
+     "the whole answer did not arrive within 10s (overall deadline"),
+    ("tls_no_handshake", "test_infrastructure.py::test_tls_certificates_valid",
+     "api.demo.launch.test:"),
+    ("dns_servfail", "test_infrastructure.py::test_dns_expected_records", "answered SERVFAIL"),
+]
+
+
+@pytest.mark.parametrize("fault, check, words", DEMO_NO_ANSWER_FAULTS, ids=[f for f, _, _ in DEMO_NO_ANSWER_FAULTS])
+def test_each_demo_no_answer_fault_errors_its_own_check(pytester, monkeypatch, fault, check, words):
+    from readiness_runs import run_suite
+
+    monkeypatch.setenv("PYTEST_LAUNCH_DEMO_FAULTS", f"{fault},no_prometheus")
+    path, name = check.split("::")
+    _, document = run_suite(pytester, str(ROOT / "readiness" / path), "-k", name, "--env=demo")
+    found = [c for c in document["checks"] if c["nodeid"].endswith(check)]
+    assert len(found) == 1 and found[0]["outcome"] == "error", found
+    assert words in found[0]["message"], found[0]["message"]
+    assert document["verdict"] == "NO_GO"

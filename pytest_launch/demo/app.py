@@ -53,6 +53,7 @@ APP_FAULTS = frozenset({
     "admin_open",         # /admin answers 200 without credentials
     "no_waf",             # attack signatures pass through
     "health_down",        # /health answers 503
+    "health_slow_drip",   # /health sends its body one byte every 0.2 s (a minute in all)
     "corrupt_catalog",    # the served catalog has a duplicate ISBN and a dangling author id
     "provider_down",      # the payment provider stand-in answers 503
     "flags_down",         # the feature-flag service stand-in answers 503
@@ -219,6 +220,8 @@ class CatalogApp:
         return response
 
     def on_health(self, request: Request) -> Response:
+        if "health_slow_drip" in self.faults:
+            return _slow_drip(json.dumps({"status": "ok", "instance": self.instance}).encode().rjust(300))
         if "health_down" in self.faults:
             return self._json({"status": "down", "checks": {"catalog": "unavailable"}}, 503)
         return self._json({"status": "ok", "instance": self.instance,
@@ -324,3 +327,15 @@ class CatalogApp:
             return self._json({"received": True})
         with self._alerts_lock:
             return self._json({"notifications": list(self.alerts_received)})
+
+
+def _slow_drip(body: bytes, interval_s: float = 0.2) -> Response:
+    """`body`, one byte every `interval_s`: every read gets a byte well within any read timeout,
+    so only an overall deadline ends the request (the client hanging up ends the drip)."""
+    def drip() -> Any:
+        for index in range(len(body)):
+            yield body[index:index + 1]
+            time.sleep(interval_s)
+
+    return Response(drip(), mimetype="application/json", headers={"Content-Length": str(len(body)),
+                                                                  "Cache-Control": "no-store"})

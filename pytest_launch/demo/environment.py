@@ -21,7 +21,7 @@ Alertmanager binaries):
   environment simply does not configure them, and their checks skip as "not configured".
 
 `faults` (names from app.APP_FAULTS, kube.KUBE_FAULTS, storage.STORAGE_FAULTS, DNS_FAULTS,
-UNREACHABLE_FAULTS)
+UNREACHABLE_FAULTS, no_answer.NO_ANSWER_FAULTS)
 break one behaviour each: the readiness suite's own tests use them for a broken production.
 """
 
@@ -39,6 +39,7 @@ import trustme
 
 from pytest_launch.demo import app as demo_app
 from pytest_launch.demo import dns_server, kube, storage
+from pytest_launch.demo.no_answer import NO_ANSWER_FAULTS, NoAnswerServer
 from pytest_launch.demo.processes import refusing_socket
 from pytest_launch.demo.servers import DemoWSGIServer, redirect_app, server_tls_context
 
@@ -53,7 +54,7 @@ MONITORING_FAULTS = frozenset({"no_prometheus", "no_alertmanager", "payment_fail
 # providers whose configured URL points at a port that refuses connections
 UNREACHABLE_FAULTS = frozenset({"email_unreachable", "error_tracking_unreachable"})
 ALL_FAULTS = (demo_app.APP_FAULTS | kube.KUBE_FAULTS | storage.STORAGE_FAULTS | DNS_FAULTS
-              | MONITORING_FAULTS | UNREACHABLE_FAULTS | {"expired_certificate", "backend_down"})
+              | MONITORING_FAULTS | UNREACHABLE_FAULTS | NO_ANSWER_FAULTS | {"expired_certificate", "backend_down"})
 
 # Secrets reach the environment file through ${VAR}, like production secrets do.
 SECRET_VARIABLES = ("DEMO_KUBE_TOKEN", "DEMO_SENTRY_DSN")
@@ -77,6 +78,8 @@ class DemoEnvironment:
     secrets: dict[str, str]
     app: demo_app.CatalogApp
     refused_port: int  # a port of 127.0.0.1 held closed: connections to it are refused
+    tls_abort_port: int | None = None  # tls_no_handshake: a TCP server that aborts every handshake
+    dns_servfail_port: int | None = None  # dns_servfail: a DNS server answering SERVFAIL
     _stoppers: list[Any] = dataclasses.field(default_factory=list, repr=False)
 
     @property
@@ -132,10 +135,12 @@ class DemoEnvironment:
             "endpoints = [",
             f"  {{ host = {q(HOSTNAME)}, port = {a}, address = \"127.0.0.1\" }},",
             f"  {{ host = {q('www.' + HOSTNAME)}, port = {b}, address = \"127.0.0.1\" }},",
+            *([f"  {{ host = {q('api.' + HOSTNAME)}, port = {self.tls_abort_port}, address = \"127.0.0.1\" }},"]
+              if self.tls_abort_port else []),
             "]",
             "",
             "[dns]",
-            f"nameservers = [{q(f'127.0.0.1:{self.dns_ports[0]}')}]",
+            f"nameservers = [{q(f'127.0.0.1:{self.dns_servfail_port or self.dns_ports[0]}')}]",
             "authoritative = [" + ", ".join(q(f"127.0.0.1:{p}") for p in self.dns_ports) + "]",
             "",
             "[security]",
@@ -303,6 +308,16 @@ def _start(workdir: Path, faults: frozenset[str], stoppers: list[Any], with_moni
         if wait_for_monitoring:
             monitoring.wait()
 
+    tls_abort_port = dns_servfail_port = None
+    if "tls_no_handshake" in faults:
+        aborting = NoAnswerServer("tls")
+        stoppers.append(aborting.stop)
+        tls_abort_port = aborting.port
+    if "dns_servfail" in faults:
+        servfail = NoAnswerServer("dns")
+        stoppers.append(servfail.stop)
+        dns_servfail_port = servfail.port
+
     secret_values = {
         "DEMO_KUBE_TOKEN": kube_token,
         "AWS_ACCESS_KEY_ID": access_key,
@@ -314,7 +329,8 @@ def _start(workdir: Path, faults: frozenset[str], stoppers: list[Any], with_moni
         https_b_port=server_b.port, http_port=redirector.port, dns_ports=dns_ports,
         aws_endpoint=aws_endpoint, kube_url=f"https://127.0.0.1:{kube_server.port}",
         prometheus_url=prometheus_url, alertmanager_url=alertmanager_url,
-        secrets=secret_values, app=app_a, refused_port=refused_port, _stoppers=stoppers,
+        secrets=secret_values, app=app_a, refused_port=refused_port, tls_abort_port=tls_abort_port,
+        dns_servfail_port=dns_servfail_port, _stoppers=stoppers,
     )
 
 
