@@ -175,8 +175,11 @@ def _restored_content_problems(launch_env: Any, launch_probes: Any, launch_evide
     except RestoreError as error:
         launch_evidence.record(restorable=False)
         return [f"{url}: unrestorable: {error}"]
+    records = record_counts(document)
     launch_evidence.record(restorable=True, compression=compression or "none", restored_bytes=len(data),
-                           records=record_counts(document))
+                           records=records)
+    if not any(records.values()):
+        return [f"{url}: the restored data holds no records ({records or 'no list at all'}): nothing to restore"]
     catalog = launch_env.table("catalog")
     if catalog is None:
         launch_evidence.record(schema="not configured (no [catalog] table)",

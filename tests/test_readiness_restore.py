@@ -138,6 +138,13 @@ def test_gzip_of_something_that_is_not_json_fails(pytester, moto_s3, aws_credent
     assert "unrestorable: not valid JSON" in check["message"]
 
 
+def test_a_backup_without_records_fails(pytester, moto_s3, aws_credentials) -> None:
+    body = gzip.compress(b'{"books": [], "authors": []}')
+    check = _run_dat03(pytester, moto_s3, body, "catalog.json.gz", ChecksumAlgorithm="SHA256")
+    assert check["outcome"] == "failed"
+    assert "the restored data holds no records ({'books': 0, 'authors': 0}): nothing to restore" in check["message"]
+
+
 # ------------------------------------------------------------------ the content rules, directly
 def test_compression_is_detected_by_content_not_by_name() -> None:
     assert decompress(gzip.compress(b"{}")) == (b"{}", "gzip")
