@@ -34,6 +34,7 @@ timeout (15 s by default): delivery_timeout_s must cover that.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import time
@@ -45,7 +46,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from pytest_launch.probes.deadline import timeout_problem
-from pytest_launch.probes.errors import ProbeError
+from pytest_launch.probes.errors import NoAnswer, ProbeError
 from pytest_launch.probes.api_client import ApiClient, ApiSettings
 
 SYNTHETIC_ALERTNAME = "LaunchReadinessSynthetic"
@@ -330,7 +331,8 @@ class AlertmanagerProbe(ApiClient):
                              wait: bool = True, timeout_s: float | None = None) -> SyntheticAlert:
         """DESTRUCTIVE: post a synthetic alert carrying ``readiness="synthetic"`` and a unique
         ``readiness_id``, then (with `wait`) confirm its delivery (`confirm_delivery`). Never
-        raises for a delivery problem: the result says what was and was not confirmed."""
+        raises for a delivery problem: the result says what was and was not confirmed. No answer
+        from Alertmanager itself raises NoAnswer (no evidence: the check errors)."""
         readiness_id = uuid.uuid4().hex[:12]
         all_labels = {**self.settings.synthetic_labels, **(labels or {}),
                       "alertname": SYNTHETIC_ALERTNAME, "readiness": "synthetic", "readiness_id": readiness_id}
@@ -341,6 +343,8 @@ class AlertmanagerProbe(ApiClient):
         if wait:
             try:
                 baseline = self.notification_counters()
+            except NoAnswer:
+                raise  # no answer from Alertmanager: no evidence, the check errors (nothing was sent)
             except ProbeError as error:
                 alert.problem = f"cannot read Alertmanager's notification counters before sending: {error}"
                 return alert
@@ -352,12 +356,19 @@ class AlertmanagerProbe(ApiClient):
                  "generatorURL": "https://pytest-launch.invalid/synthetic"}]
         try:
             self._request("POST", "/api/v2/alerts", json=body)
+        except NoAnswer:
+            raise
         except ProbeError as error:
             alert.problem = f"not accepted: {error}"
             return alert
         alert.accepted = True
         if wait and baseline is not None:
-            self.confirm_delivery(alert, baseline, timeout_s)
+            try:
+                self.confirm_delivery(alert, baseline, timeout_s)
+            except NoAnswer:
+                with contextlib.suppress(ProbeError):
+                    self.resolve_synthetic_alert(alert)
+                raise
         return alert
 
     def confirm_delivery(self, alert: SyntheticAlert, baseline: NotificationCounters,
@@ -375,6 +386,8 @@ class AlertmanagerProbe(ApiClient):
         receiver = alert.expected_receiver or alert.receivers[0]
         try:
             self._wait_notified(alert, receiver, baseline, deadline, limit)
+        except NoAnswer:
+            raise
         except ProbeError as error:
             alert.problem = f"cannot confirm the notification to {receiver!r}: {error}"
         if alert.notified:
@@ -387,6 +400,8 @@ class AlertmanagerProbe(ApiClient):
             try:
                 found = self.alerts({"readiness_id": alert.readiness_id}, active_only=False)
                 alert.problem = None
+            except NoAnswer:
+                raise
             except ProbeError as error:
                 alert.problem = str(error)
             if found and found[0]["receivers"] and found[0]["state"] != "unprocessed":
