@@ -248,3 +248,13 @@ def test_counters_of_another_instance_are_never_compared(alertmanager_scenario):
 def test_the_instance_is_identified_by_its_metrics(alertmanager_server):
     with alertmanager_server.probe() as p:
         assert p.notification_counters().instance == p.notification_counters().instance != ""
+
+
+@pytest.mark.parametrize("behaviour, delivered", [("up", True), ("500", False)])
+def test_without_an_expected_receiver_the_routed_one_must_be_notified(alertmanager_scenario, behaviour, delivered):
+    server = alertmanager_scenario(behaviour)
+    with server.probe(delivery_timeout_s=8, synthetic_receiver=None) as p:
+        alert = p.send_synthetic_alert()
+        p.resolve_synthetic_alert(alert)
+    assert alert.receivers == ["readiness-webhook"]
+    assert alert.delivered is delivered, alert.evidence()

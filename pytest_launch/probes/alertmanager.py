@@ -383,13 +383,17 @@ class AlertmanagerProbe(ApiClient):
         if not self._wait_routed(alert, deadline, limit):
             return alert
         alert.seconds_to_confirm = round(time.monotonic() - began, 3)
-        receiver = alert.expected_receiver or alert.receivers[0]
-        try:
-            self._wait_notified(alert, receiver, baseline, deadline, limit)
-        except NoAnswer:
-            raise
-        except ProbeError as error:
-            alert.problem = f"cannot confirm the notification to {receiver!r}: {error}"
+        # no expected receiver: every receiver the alert is routed to must be notified
+        for receiver in [alert.expected_receiver] if alert.expected_receiver else list(alert.receivers):
+            alert.notified = False
+            try:
+                self._wait_notified(alert, receiver, baseline, deadline, limit)
+            except NoAnswer:
+                raise
+            except ProbeError as error:
+                alert.problem = f"cannot confirm the notification to {receiver!r}: {error}"
+            if not alert.notified:
+                break
         if alert.notified:
             alert.seconds_to_delivery = round(time.monotonic() - began, 3)
         return alert
