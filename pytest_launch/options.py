@@ -43,12 +43,8 @@ def add_options(parser: pytest.Parser) -> None:
                     "the reports say it is back-dated)")
     group.addoption("--launch-stage", dest="launch_stage", metavar="PERCENT", type=_stage, default=None,
                     help="evaluate this traffic step of the rollout (5, 25, 50, 100): PROCEED, HOLD or ROLLBACK")
-    parser.addini("launch_environments_dir", "folder of environment files NAME.toml",
-                  default="readiness/environments")
-    parser.addini("launch_checklist", "the checklist file", default="readiness/checklist.toml")
-    parser.addini("launch_waivers", "the waivers file", default="readiness/waivers.toml")
-    parser.addini("launch_signoffs", "the sign-offs file", default="readiness/signoffs.toml")
-    parser.addini("launch_policy", "the policy file", default="readiness/policy.toml")
+    for name, (help_text, default) in INI_PATHS.items():
+        parser.addini(name, help_text, default=default)
 
 
 def add_env_alias(parser: pytest.Parser) -> bool:
@@ -62,3 +58,14 @@ def add_env_alias(parser: pytest.Parser) -> bool:
         ENV_ALIAS, dest="launch_env", metavar="NAME|PATH", default=None,
         help="alias of --launch-env (absent when a conftest.py or another plugin defines its own --env)")
     return True
+
+
+# the ini paths and their defaults: a default that is absent means "none" (no waivers, the
+# default policy, no checklist); a path set explicitly (in the ini file or with -o) must exist
+INI_PATHS: dict[str, tuple[str, str]] = {
+    "launch_environments_dir": ("folder of environment files NAME.toml", "readiness/environments"),
+    "launch_checklist": ("the checklist file", "readiness/checklist.toml"),
+    "launch_waivers": ("the waivers file", "readiness/waivers.toml"),
+    "launch_signoffs": ("the sign-offs file", "readiness/signoffs.toml"),
+    "launch_policy": ("the policy file", "readiness/policy.toml"),
+}

@@ -13,6 +13,7 @@ import pytest
 from pytest_launch import markers
 from pytest_launch.config.environment import Environment
 from pytest_launch.config.errors import ConfigError
+from pytest_launch.controller import _NOTHING_RUN_OPTIONS as NOTHING_RUN_OPTIONS
 from pytest_launch.controller import LaunchController
 from pytest_launch.evidence import Evidence
 from pytest_launch.items import (
@@ -21,7 +22,8 @@ from pytest_launch.items import (
     checklist_link,
     inherit_checklist_markers,
 )
-from pytest_launch.options import add_options, add_env_alias
+from pytest_launch.options import add_env_alias, add_options
+from pytest_launch.outputs.paths import OutputPathError
 from pytest_launch.probes.errors import ProbeError
 from pytest_launch.pytest_redaction import (
     LogRedactor,
@@ -38,6 +40,7 @@ from pytest_launch.results import (
     item_metadata,
     report_message,
 )
+from pytest_launch.session_outputs import preflight_outputs
 from pytest_launch.state import load_state
 
 # the probe fixtures (launch_http, launch_tls, ...) and the launch-day stage checks
@@ -81,6 +84,11 @@ def pytest_configure(config: pytest.Config) -> None:
             # readiness/conftest.py replaces "demo" by the running demo's generated environment
             message += "\nthe demo environment is started by the readiness suite: run `pytest readiness --env=demo`"
         raise pytest.UsageError(message) from None
+    if state.active and not hasattr(config, "workerinput") and not _nothing_runs(config):
+        try:  # every output path is ours to write, before any check runs
+            preflight_outputs(state, list(state.input_files))
+        except OutputPathError as exc:
+            raise pytest.UsageError(f"{exc.message} (nothing was run; earlier reports are left as they were)") from None
     config.stash[STATE_KEY] = state
     refuse_blocked_redactors(config, state.redactor)
     mask_debug_log(config, state.redactor)
@@ -100,6 +108,19 @@ def pytest_configure(config: pytest.Config) -> None:
             from pytest_launch.outputs.allure_redaction import AllureRedactor
 
             config.pluginmanager.register(AllureRedactor(state.redactor), "launch-allure-redactor")
+
+
+def _nothing_runs(config: pytest.Config) -> bool:
+    return any(getattr(config.option, name, False) for name in NOTHING_RUN_OPTIONS)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    state = config.stash.get(STATE_KEY, None)
+    if state is None or not state.active or state.checklist_path.exists():
+        return []
+    # absent at its default place: the verdict judges the collected checks alone; say so up front
+    return [f"launch checklist: none ({state.checklist_path} does not exist): the verdict judges the collected "
+            f"checks only, with no manual items and no coverage of checklist items"]
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

@@ -3,7 +3,6 @@ every output from the one results document."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +14,7 @@ if TYPE_CHECKING:
     import pytest
 
     from pytest_launch.controller import LaunchController
+    from pytest_launch.state import LaunchState
 
 
 def environment_dict(controller: LaunchController) -> dict[str, Any]:
@@ -57,24 +57,29 @@ def report_folder(report_dir: Path, environment_name: str) -> Path:
 
 def write_outputs(doc: dict[str, Any], report_dir: Path | None, json_path: Path | None,
                   config: pytest.Config | None = None) -> list[Path]:
-    """Write JSON first (the source of truth), then the renderings; a rendering that fails is
-    reported on stderr and never costs the JSON."""
-    written: list[Path] = []
-    if json_path is not None:
-        write_document(json_path, doc)
-        written.append(json_path)
-    if report_dir is None:
-        return written
-    folder = report_folder(report_dir, doc["environment"]["name"])
-    write_document(folder / "go-no-go.json", doc)
-    written.append(folder / "go-no-go.json")
-    from pytest_launch.outputs.render_all import render_all
+    """Write the report folder (JSON first, then history and renderings, under the folder's
+    lock; a rendering that fails becomes an error page showing the JSON's verdict), then
+    --launch-json, which is written even when the folder could not be."""
+    from pytest_launch.outputs.render_all import write_report
 
+    written: list[Path] = []
     try:
-        written.extend(render_all(doc, folder))
-    except Exception as exc:  # a rendering bug must not cost the JSON, which is already written
-        print(f"pytest-launch: could not render the reports: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if report_dir is not None:
+            written.extend(write_report(doc, report_folder(report_dir, doc["environment"]["name"])))
+    finally:
+        if json_path is not None:  # after the folder: it carries the folder's history_problems
+            write_document(json_path, doc)
+            written.insert(0, json_path)
     return written
+
+
+def preflight_outputs(state: LaunchState, inputs: list[Path]) -> None:
+    """Before any check runs: every path this run will write is ours to write (usage error if not)."""
+    from pytest_launch.outputs.paths import preflight_output_paths
+
+    name = state.environment.name if state.environment is not None else "none"
+    folder = report_folder(state.report_dir, name) if state.report_dir is not None else None
+    preflight_output_paths(state.json_path, folder, inputs)
 
 
 def _rollback_steps() -> list[str]:

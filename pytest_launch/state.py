@@ -14,8 +14,10 @@ from pytest_launch.clock import JudgingDate, judging_date, refuse_backdate_in_ci
 from pytest_launch.config.approvals import load_signoffs, load_waivers
 from pytest_launch.config.checklist import load_checklist
 from pytest_launch.config.environment import Environment, load_environment, resolve_path
+from pytest_launch.config.errors import ConfigError, did_you_mean
 from pytest_launch.config.policy import Policy, load_policy
 from pytest_launch.model import ChecklistItem, Signoff, Waiver
+from pytest_launch.options import INI_PATHS
 from pytest_launch.redact import Redactor
 
 
@@ -33,6 +35,7 @@ class LaunchState:
     json_path: Path | None
     stage: int | None
     allow_destructive: bool
+    input_files: tuple[Path, ...] = ()  # every file the run reads: no output may replace one
 
     @functools.cached_property
     def items_by_id(self) -> dict[str, ChecklistItem]:
@@ -54,8 +57,23 @@ class LaunchState:
 
 
 def _ini_path(config: pytest.Config, name: str) -> Path:
-    value = Path(str(config.getini(name)))
-    return value if value.is_absolute() else config.rootpath / value
+    """The path an ini option names (relative to the rootdir). A path set explicitly (in the ini
+    file or with -o) that does not exist is a ConfigError: a misspelt path must not silently
+    mean "no file". Only the defaults may be absent."""
+    raw = str(config.getini(name))
+    value = Path(raw)
+    path = value if value.is_absolute() else config.rootpath / value
+    if raw != INI_PATHS[name][1] and not path.exists():
+        where = str(config.inipath) if config.inipath is not None else "the ini options"
+        folder = path.parent
+        if folder.is_dir():
+            entries = sorted(p.name for p in folder.iterdir())
+            hint = did_you_mean(path.name, entries) or f"{folder} holds: " + (", ".join(entries[:12]) or "nothing")
+        else:
+            hint = f"{folder} does not exist either"
+        raise ConfigError(where, name, f"an existing path for {INI_PATHS[name][0]} ({raw!r}, relative to the rootdir "
+                          f"{config.rootpath})", f"no such path: {path}", hint)
+    return path
 
 
 def load_state(config: pytest.Config) -> LaunchState:
@@ -63,13 +81,17 @@ def load_state(config: pytest.Config) -> LaunchState:
     opt = config.option
     clock = judging_date()
     environment = None
+    environments_dir = _ini_path(config, "launch_environments_dir")
     if opt.launch_env:
-        path = resolve_path(opt.launch_env, _ini_path(config, "launch_environments_dir"))
+        path = resolve_path(opt.launch_env, environments_dir)
         if not path.is_absolute():
             path = Path(config.invocation_params.dir) / path
         environment = load_environment(path)
     checklist_path = _ini_path(config, "launch_checklist")
-    policy = load_policy(_ini_path(config, "launch_policy"))
+    policy_path = _ini_path(config, "launch_policy")
+    waivers_path = _ini_path(config, "launch_waivers")
+    signoffs_path = _ini_path(config, "launch_signoffs")
+    policy = load_policy(policy_path)
     if environment is not None and environment.table("policy") is not None:
         policy = environment.table("policy")
     redactor = Redactor(environment.secrets if environment else ())
@@ -81,8 +103,8 @@ def load_state(config: pytest.Config) -> LaunchState:
     return LaunchState(
         environment=environment,
         checklist=load_checklist(checklist_path),
-        waivers=load_waivers(_ini_path(config, "launch_waivers")),
-        signoffs=load_signoffs(_ini_path(config, "launch_signoffs")),
+        waivers=load_waivers(waivers_path),
+        signoffs=load_signoffs(signoffs_path),
         policy=policy,
         redactor=redactor,
         clock=clock,
@@ -91,4 +113,7 @@ def load_state(config: pytest.Config) -> LaunchState:
         json_path=Path(opt.launch_json) if opt.launch_json else None,
         stage=opt.launch_stage,
         allow_destructive=bool(opt.launch_allow_destructive),
+        input_files=tuple(p for p in (checklist_path, policy_path, waivers_path, signoffs_path, config.inipath,
+                                      *((environment.path, *environment.bases) if environment else ()))
+                          if p is not None),
     )

@@ -513,12 +513,14 @@ def test_the_flag_or_a_non_production_environment_lets_destructive_checks_run(py
 
 
 @pytest.mark.usefixtures("launch_today")
-def test_an_unwritable_report_folder_is_one_clear_line_and_exit_code_3(pytester):
-    make_project(pytester, "import pytest\n\n@pytest.mark.blocker\ndef test_ok():\n    pass\n", checklist=None)
+def test_an_unwritable_report_folder_is_one_clear_usage_error_before_the_run(pytester):
+    make_project(pytester, "import pathlib, pytest\n\n@pytest.mark.blocker\ndef test_ok():\n"
+                           "    pathlib.Path('check-ran').write_text('yes')\n", checklist=None)
     (pytester.path / "not-a-folder").write_text("a file where the report folder should be")
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--env=prod", "--launch-gate",
                                           "--launch-report-dir=not-a-folder")
-    assert result.ret == 3  # the tool broke: never 0, and not a verdict code
+    assert result.ret == 4  # found before any check ran (issue 11 item 12), never 0 and not a verdict code
     output = result.stdout.str() + result.stderr.str()
-    assert "pytest-launch: could not write the launch report: not-a-folder/prod: Not a directory" in output
+    assert "report folder (--launch-report-dir): not-a-folder/prod: expected a folder that can be created" in output
     assert "Traceback" not in output and "INTERNALERROR" not in output
+    assert not (pytester.path / "check-ran").exists()
