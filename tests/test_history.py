@@ -51,7 +51,7 @@ def test_corrupt_lines_are_skipped_and_a_torn_last_line_does_not_swallow_the_nex
 
 def test_limit_keeps_the_last_runs(tmp_path):
     path = tmp_path / "history.jsonl"
-    path.write_text("".join(json.dumps({"n": n}) + "\n" for n in range(50)))
+    path.write_text("".join(json.dumps({"verdict": "GO", "n": n}) + "\n" for n in range(50)))
     assert [e["n"] for e in read_history(path, limit=3)] == [47, 48, 49]
 
 

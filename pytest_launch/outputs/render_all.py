@@ -1,46 +1,159 @@
-"""Every human output of one results document, written next to its go-no-go.json:
-the history line, go-no-go.html (with the trend read back from the history) and go-no-go.md,
-plus the GitHub step summary when $GITHUB_STEP_SUMMARY is set, and post-launch.md for a run
-that measured the success criteria (`pytest -m t_plus_1`)."""
+"""Every output of one results document in its report folder: go-no-go.json, the history line,
+go-no-go.html (with the trend read back from the history) and go-no-go.md, plus the GitHub step
+summary when $GITHUB_STEP_SUMMARY is set, and post-launch.md for a run that measured the
+success criteria (`pytest -m t_plus_1`).
+
+The three files can never disagree:
+- the whole write (JSON, history, renderings) holds the folder's lock (filelock,
+  `.go-no-go.lock`), so two runs writing one folder at once are serialised: a second writer
+  waits up to REPORT_LOCK_TIMEOUT_S, then is refused with a clear message, never interleaved;
+- a rendering that fails is replaced by an error page (HTML and Markdown, no template, every
+  string escaped) that shows the JSON's verdict, headline and reasons;
+- history lines that do not fit the schema are skipped and listed in the document's
+  `history_problems` (and on the terminal), never allowed to break the renderings.
+"""
 
 from __future__ import annotations
 
+import html
+import sys
 from pathlib import Path
 from typing import Any
 
-from pytest_launch.outputs.atomic import write_text_atomic
-from pytest_launch.outputs.history import HISTORY_FILE, append_history, read_history
-from pytest_launch.outputs.html import render_html
-from pytest_launch.outputs.markdown import render_markdown, write_step_summary
-from pytest_launch.postlaunch import is_success_check, write_post_launch
+from filelock import FileLock, Timeout
 
+from pytest_launch.outputs.atomic import write_text_atomic
+from pytest_launch.outputs.history import HISTORY_FILE, append_history, history_entry, read_history_checked
+from pytest_launch.outputs.html import render_html
+from pytest_launch.outputs.jsonfile import write_document
+from pytest_launch.outputs.markdown import md_escape, render_markdown, write_step_summary
+from pytest_launch.postlaunch import POST_LAUNCH_FILE, is_success_check, render_post_launch
+
+JSON_FILE = "go-no-go.json"
 HTML_FILE = "go-no-go.html"
 MARKDOWN_FILE = "go-no-go.md"
+LOCK_FILE = ".go-no-go.lock"
+REPORT_LOCK_TIMEOUT_S = 60.0
+HISTORY_RUNS = 30
+
+
+class ReportFolderBusy(OSError):
+    """Another writer held the report folder's lock for longer than REPORT_LOCK_TIMEOUT_S."""
+
+
+def write_report(doc: dict[str, Any], folder: Path, *, write_json: bool = True, record_history: bool = True,
+                 history_file: Path | None = None, step_summary: bool = True,
+                 lock_timeout_s: float = REPORT_LOCK_TIMEOUT_S) -> list[Path]:
+    """Write every output of `doc` into `folder` under the folder's lock; returns the paths written.
+
+    write_json: write go-no-go.json too (False for `launch-report render`, which re-renders an
+    existing one). record_history: append this run to the history (a run's end); False when
+    re-rendering an old document, which must not add a run that did not happen.
+    Problems in the history are recorded in `doc["history_problems"]` (the caller's dict).
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(folder / LOCK_FILE), timeout=lock_timeout_s)
+    try:
+        with lock:
+            return _write_locked(doc, folder, write_json, record_history, history_file, step_summary)
+    except Timeout:
+        raise ReportFolderBusy(0, f"another run has been writing this report folder for {lock_timeout_s:.0f}s "
+                                  f"(lock {LOCK_FILE}); refused rather than mixing two runs' reports",
+                               str(folder)) from None
 
 
 def render_all(doc: dict[str, Any], folder: Path, *, record_history: bool = True,
                history_file: Path | None = None, step_summary: bool = True) -> list[Path]:
-    """Write the renderings into `folder` (reports/<env>/); returns the paths written.
+    """The renderings (and the history line) of `doc` into `folder`, without writing the JSON."""
+    return write_report(doc, folder, write_json=False, record_history=record_history,
+                        history_file=history_file, step_summary=step_summary)
 
-    record_history: append this run to the history first (a run's end); False when re-rendering
-    an old document (`launch-report render`), which must not add a run that did not happen.
-    """
-    folder = Path(folder)
-    history = Path(history_file) if history_file is not None else folder / HISTORY_FILE
+
+def _write_locked(doc: dict[str, Any], folder: Path, write_json: bool, record_history: bool,
+                  history_file: Path | None, step_summary: bool) -> list[Path]:
+    history_path = Path(history_file) if history_file is not None else folder / HISTORY_FILE
+    history = read_history_checked(history_path, HISTORY_RUNS)
+    if history.problems:
+        doc["history_problems"] = history.problems
+    else:
+        doc.pop("history_problems", None)
     written: list[Path] = []
+    if write_json:  # the source of truth first: a failing rendering never costs it
+        write_document(folder / JSON_FILE, doc)
+        written.append(folder / JSON_FILE)
+    runs = list(history.runs)
     if record_history:
-        append_history(history, doc)
-        written.append(history)
+        append_history(history_path, doc)
+        written.append(history_path)
+        runs = (runs + [history_entry(doc)])[-HISTORY_RUNS:]
     html_path = folder / HTML_FILE
-    runs = read_history(history)
-    write_text_atomic(html_path, render_html(doc, runs))
+    write_text_atomic(html_path, _rendered(lambda: render_html(doc, runs), error_page_html, doc, "HTML page"))
     written.append(html_path)
-    markdown = render_markdown(doc)
+    markdown = _rendered(lambda: render_markdown(doc), error_page_markdown, doc, "Markdown summary")
     markdown_path = folder / MARKDOWN_FILE
     write_text_atomic(markdown_path, markdown)
     written.append(markdown_path)
     if step_summary:
         write_step_summary(markdown)
-    if any(is_success_check(c) for c in doc.get("checks") or [] if isinstance(c, dict)):
-        written.append(write_post_launch(folder, doc, runs))
+    if any(is_success_check(c) for c in _checks(doc)):
+        post_launch = folder / POST_LAUNCH_FILE
+        write_text_atomic(post_launch, _rendered(lambda: render_post_launch(doc, runs), error_page_markdown, doc,
+                                                 "post-launch report"))
+        written.append(post_launch)
     return written
+
+
+def _checks(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    checks = doc.get("checks")
+    return [c for c in checks if isinstance(c, dict)] if isinstance(checks, list) else []
+
+
+def _rendered(render: Any, error_page: Any, doc: dict[str, Any], what: str) -> str:
+    """The rendering, or the error page when rendering fails (reported on stderr by type only:
+    an exception's text may quote the document)."""
+    try:
+        return str(render())
+    except Exception as exc:  # a rendering bug must never leave a page that disagrees with the JSON
+        print(f"pytest-launch: could not render the {what} ({type(exc).__name__}); "
+              f"wrote an error page that shows the JSON's verdict instead", file=sys.stderr)
+        return str(error_page(doc, type(exc).__name__))
+
+
+def _summary_of(doc: dict[str, Any]) -> tuple[str, str, list[str]]:
+    verdict = str(doc.get("display_verdict") or doc.get("verdict") or "UNKNOWN")  # as the full page shows it
+    headline = str(doc.get("headline") or "")
+    reasons = doc.get("reasons") if isinstance(doc.get("reasons"), list) else []
+    texts = []
+    for reason in reasons:
+        if isinstance(reason, dict):
+            mark = "BLOCKING" if reason.get("blocking") else "note"
+            texts.append(f"{mark}: {reason.get('text', '')}")
+        else:
+            texts.append(str(reason))
+    return verdict, headline, texts
+
+
+def error_page_html(doc: dict[str, Any], error: str) -> str:
+    """The simplest page that shows the JSON's verdict: no template, every string escaped."""
+    verdict, headline, reasons = _summary_of(doc)
+    esc = html.escape
+    items = "".join(f"<li>{esc(text)}</li>" for text in reasons) or "<li>none</li>"
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>Launch decision: {esc(verdict)}</title></head><body>\n"
+            f"<h1 id=\"verdict\">Launch decision: <span class=\"verdict-word\" "
+            f"data-verdict=\"{esc(str(doc.get('verdict') or 'UNKNOWN'))}\">{esc(verdict)}</span></h1>\n"
+            f"<p>{esc(headline)}</p>\n"
+            f"<p><strong>The full report could not be rendered ({esc(error)}); this page shows the verdict "
+            f"and reasons of {JSON_FILE}, which is complete.</strong></p>\n"
+            f"<h2>Reasons</h2>\n<ul>{items}</ul>\n</body></html>\n")
+
+
+def error_page_markdown(doc: dict[str, Any], error: str) -> str:
+    """The Markdown twin of error_page_html."""
+    verdict, headline, reasons = _summary_of(doc)
+    lines = [f"## {md_escape(verdict, 40)} \u2014 launch decision", "", md_escape(headline), "",
+             f"**The full summary could not be rendered ({md_escape(error)}); this shows the verdict and reasons "
+             f"of {md_escape(JSON_FILE)}, which is complete.**", "", "### Reasons", ""]
+    lines += [f"- {md_escape(text)}" for text in reasons] or ["- none"]
+    return "\n".join(lines) + "\n"

@@ -30,6 +30,8 @@ def write_reasons(reporter: Any, doc: dict[str, Any], written: Sequence[Path] = 
             reporter.write_line(f"  {number}. {step}")
     if doc["run"].get("judged_on"):
         reporter.write_line(f"judged on {doc['run']['judged_on']} (waivers and sign-offs are valid or expired as of that day)")
+    for problem in doc.get("history_problems") or []:
+        reporter.write_line(f"history: {problem}", yellow=True)
     reports = [p for p in written if p.suffix in (".html", ".md", ".json")]
     if reports:
         reporter.write_line("launch reports: " + ", ".join(_shown(p) for p in reports))
