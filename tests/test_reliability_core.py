@@ -416,6 +416,56 @@ def test_fuzzed_bytes_give_a_config_error_never_a_crash(name, tmp_path_factory):
     fuzz()
 
 
+ALLOWED_TOP_LEVEL = {"environment": set(TABLE_NAMES), "waivers": {"waiver"}, "signoffs": {"signoff"},
+                     "checklist": {"item"}, "policy": {"policy"}}
+
+
+@pytest.mark.parametrize("name", list(LOADERS))
+def test_a_top_level_name_the_file_does_not_know_is_never_silently_ignored(name, tmp_path_factory):
+    """Issue 11 item 15: a misspelt table or a key outside any table would leave the default in
+    force (for the policy: a wrong GO). Whatever its name and value, it is a ConfigError."""
+    loader, _ = LOADERS[name]
+    folder = tmp_path_factory.mktemp(name)
+    names = st.text(st.characters(min_codepoint=97, max_codepoint=122) | st.sampled_from("_-"), min_size=1,
+                    max_size=14).filter(lambda n: n not in ALLOWED_TOP_LEVEL[name])
+
+    @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(names, values | st.dictionaries(st.text(max_size=8), values, max_size=3))
+    def fuzz(unknown, value):
+        path = folder / f"{name}.toml"
+        path.write_text(toml_document({unknown: value}), encoding="utf-8")
+        with pytest.raises(ConfigError) as caught:
+            loader(path)
+        assert str(path) in caught.value.message
+
+    fuzz()
+
+
+@pytest.mark.parametrize("name", list(LOADERS))
+def test_fuzzed_deep_nesting_gives_a_config_error_never_a_recursion_error(name, tmp_path_factory):
+    loader, _ = LOADERS[name]
+    folder = tmp_path_factory.mktemp(name)
+    table = {"environment": "[custom]", "waivers": "[[waiver]]", "signoffs": "[[signoff]]",
+             "checklist": "[[item]]", "policy": "[policy]"}[name]
+
+    def nested(kinds: list[str]) -> str:
+        text = "1"
+        for kind in reversed(kinds):
+            text = f"[{text}]" if kind == "array" else f"{{a = {text}}}"
+        return text
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.sampled_from(["array", "inline"]), min_size=20, max_size=1200),
+           st.integers(min_value=0, max_value=1200))
+    def fuzz(kinds, dotted):
+        path = folder / f"{name}.toml"
+        key = ".".join(["k"] * (dotted + 1))
+        path.write_text(f"{table}\n{key} = {nested(kinds)}\n", encoding="utf-8")
+        only_config_errors(loader, path)  # a RecursionError would escape and fail the test
+
+    fuzz()
+
+
 @pytest.mark.usefixtures("launch_today")
 def test_a_fuzz_finding_reaches_the_user_as_a_usage_error(pytester):
     make_project(pytester, "def test_x():\n    pass\n", checklist=None,

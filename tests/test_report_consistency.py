@@ -233,3 +233,30 @@ def test_a_writer_that_cannot_get_the_lock_in_time_is_refused_and_writes_nothing
             write_report(sample_document(5), folder, lock_timeout_s=0.2, step_summary=False)
     assert (folder / "go-no-go.json").read_text() == '{"verdict": "GO"}'
     assert not (folder / "go-no-go.html").exists()
+
+
+def test_the_error_page_and_the_history_problems_never_show_a_secret(pytester, monkeypatch):
+    """The secrets corpus, for this family: the error page is rendered from the redacted
+    document, and a history problem names field and kind, never the value."""
+    secret = "s3cr3t-Err0rPage-77"
+    monkeypatch.setenv("LAUNCH_TEST_TOKEN", secret)
+    make_project(pytester, {"test_checks.py": """
+import pytest
+
+@pytest.mark.blocker
+def test_leaky(launch_env):
+    assert False, "token was " + launch_env["custom"]["token"]
+""", "conftest.py": RENDER_BUG.format(name="render_html")}, checklist=None,
+                 env='[environment]\nname = "prod"\n[custom]\ntoken = "${LAUNCH_TEST_TOKEN}"\n')
+    folder = folder_of(pytester)
+    folder.mkdir(parents=True)
+    (folder / "history.jsonl").write_text(json.dumps({"verdict": "GO", "time": {"token": secret}}) + "\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--env=prod", "--launch-report-dir=out")
+    output = result.stdout.str() + result.stderr.str()
+    assert "could not render the HTML page" in output
+    assert "history.jsonl line 1: time: expected a string or null, found an object (skipped)" in output
+    for path in folder.iterdir():
+        if path.name != "history.jsonl":  # the hand-edited line itself stays as it was
+            assert secret not in path.read_text("utf-8"), path.name
+    assert secret not in output
+    assert "token was" in (folder / "go-no-go.html").read_text("utf-8")

@@ -14,8 +14,8 @@ import datetime as dt
 from pathlib import Path
 from typing import TypeVar
 
-from pytest_launch.config.errors import ConfigError, describe, did_you_mean
-from pytest_launch.config.schema import build
+from pytest_launch.config.errors import ConfigError, describe
+from pytest_launch.config.schema import build, only_tables
 from pytest_launch.config.toml import read_toml
 from pytest_launch.model import Signoff, Waiver
 
@@ -27,9 +27,7 @@ def _load(path: Path | None, array: str, model_cls: type[T], what: str) -> list[
         return []
     file = str(path)
     data = read_toml(path, what)
-    for key in data:
-        if key != array:
-            raise ConfigError(file, key, f"only [[{array}]] tables", "an unknown table", did_you_mean(key, [array]))
+    only_tables(data, file, {array: model_cls}, f"only [[{array}]] tables", arrays=True)
     raw = data.get(array, [])
     if not isinstance(raw, list):
         raise ConfigError(file, array, f"an array of tables [[{array}]]", describe(raw))

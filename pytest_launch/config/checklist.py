@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pytest_launch.config.errors import ConfigError, describe, did_you_mean
-from pytest_launch.config.schema import build
+from pytest_launch.config.schema import build, only_tables
 from pytest_launch.config.toml import read_toml
 from pytest_launch.markers import CATEGORIES, PHASES, SEVERITIES
 from pytest_launch.model import ChecklistItem
@@ -28,9 +28,7 @@ def load_checklist(path: Path | None) -> list[ChecklistItem]:
         return []
     file = str(path)
     data = read_toml(path, "checklist")
-    for table in data:
-        if table != "item":
-            raise ConfigError(file, table, "only [[item]] tables", "an unknown table", did_you_mean(table, ["item"]))
+    only_tables(data, file, {"item": ChecklistItem}, "only [[item]] tables", arrays=True)
     raw_items = data.get("item", [])
     if not isinstance(raw_items, list):
         raise ConfigError(file, "item", "an array of tables [[item]]", describe(raw_items))

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from pytest_launch.config import tables
-from pytest_launch.config.errors import ConfigError, did_you_mean
-from pytest_launch.config.schema import Table, build
+from pytest_launch.config.errors import ConfigError
+from pytest_launch.config.schema import Table, build, only_tables
 from pytest_launch.config.toml import read_toml
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -53,8 +53,9 @@ class Environment(Mapping[str, Any]):
         file = str(path)
         for table, value in data.items():
             if table not in tables.TABLES and table not in tables.FREE_FORM_TABLES:
-                raise ConfigError(file, table, "a known table (" + ", ".join(tables.known_tables()) + ")",
-                                  "an unknown table", did_you_mean(table, tables.known_tables()))
+                # the classes are imported only now, to name the table a stray key belongs to
+                only_tables({table: value}, file, {name: tables.settings_class(name) for name in ["environment", *tables.known_tables()]},
+                            "a known table (" + ", ".join(tables.known_tables()) + ")")
             cls = tables.settings_class(table)
             if cls is None:
                 if not isinstance(value, dict):

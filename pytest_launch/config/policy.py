@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from pytest_launch.config.schema import Table, build
+from pytest_launch.config.schema import Table, build, only_tables
 from pytest_launch.config.toml import read_toml
 from pytest_launch.markers import DEFAULT_BLOCKING_SEVERITIES, SEVERITIES
 
@@ -37,4 +37,5 @@ def load_policy(path: Path | None) -> Policy:
     if path is None or not path.exists():
         return Policy()
     data = read_toml(path, "policy file")
+    only_tables(data, str(path), {"policy": Policy}, "only a [policy] table")
     return build(Policy, data.get("policy", {}), str(path), "policy")

@@ -152,3 +152,27 @@ class Table:
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and key in {f.name for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+
+def only_tables(data: dict[str, Any], file: str, allowed: dict[str, type[Any] | None], expected: str,
+                arrays: bool = False) -> None:
+    """ConfigError for the first top-level name of `data` that is not one of `allowed` (table
+    name -> its dataclass, or None): a misspelt table ("did you mean") or a key outside any table
+    ("move it under [table]" when it is a key of one), which would otherwise be silently ignored."""
+    for name, value in data.items():
+        if name in allowed:
+            continue
+        is_table = isinstance(value, dict) or (isinstance(value, list) and bool(value)
+                                               and all(isinstance(v, dict) for v in value))
+        hint = did_you_mean(name, allowed)
+        if not is_table and hint is None:
+            owners = [table for table, cls in allowed.items() if cls is not None and dataclasses.is_dataclass(cls)
+                      and name in {f.name for f in dataclasses.fields(cls)}]
+            shown = [f"[[{table}]]" if arrays else f"[{table}]" for table in owners]
+            if len(shown) == 1:
+                hint = f"a key of {shown[0]}: move it under that table"
+            elif shown:
+                hint = f"keys belong under a table; {', '.join(shown[:6])}{', ...' if len(shown) > 6 else ''} " \
+                       f"have a key {name!r}"
+        found = "an unknown table" if is_table else "a key outside any table"
+        raise ConfigError(file, name, expected, found, hint)
