@@ -66,11 +66,17 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
     early_config.stash[_ENV_OWNED_KEY] = not add_env_alias(parser)
 
 
-def pytest_report_header(config: pytest.Config) -> str | None:
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    lines = []
     if config.stash.get(_ENV_OWNED_KEY, False):
-        return ("pytest-launch: --env belongs to this suite (a conftest.py or another plugin defines it); "
-                "select the launch environment with --launch-env NAME|PATH")
-    return None
+        lines.append("pytest-launch: --env belongs to this suite (a conftest.py or another plugin defines it); "
+                     "select the launch environment with --launch-env NAME|PATH")
+    state = config.stash.get(STATE_KEY, None)
+    if state is not None and state.active and not state.checklist_path.exists():
+        # absent at its default place: the verdict judges the collected checks alone; say so up front
+        lines.append(f"launch checklist: none ({state.checklist_path} does not exist): the verdict judges the "
+                     f"collected checks only, with no manual items and no coverage of checklist items")
+    return lines
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -112,15 +118,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _nothing_runs(config: pytest.Config) -> bool:
     return any(getattr(config.option, name, False) for name in NOTHING_RUN_OPTIONS)
-
-
-def pytest_report_header(config: pytest.Config) -> list[str]:
-    state = config.stash.get(STATE_KEY, None)
-    if state is None or not state.active or state.checklist_path.exists():
-        return []
-    # absent at its default place: the verdict judges the collected checks alone; say so up front
-    return [f"launch checklist: none ({state.checklist_path} does not exist): the verdict judges the collected "
-            f"checks only, with no manual items and no coverage of checklist items"]
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
