@@ -220,3 +220,25 @@ def test_preflight_accepts_new_paths_and_regular_files(tmp_path):
     with pytest.raises(OutputPathError, match="found an input of this run"):
         (tmp_path / "checklist.toml").write_text(CHECKLIST)
         preflight_output_paths(tmp_path / "checklist.toml", None, [tmp_path / "checklist.toml"])
+
+
+def test_launch_report_refuses_to_write_through_a_symlink_or_into_a_device(tmp_path, capsys):
+    """The CLI writes through the same atomic writer: one line, exit 2, nothing replaced."""
+    from pytest_launch.cli import main
+    from pytest_launch.outputs.jsonfile import write_document
+    from report_samples import sample_document
+
+    results = tmp_path / "go-no-go.json"
+    write_document(results, sample_document(5))
+    elsewhere = tmp_path / "elsewhere.html"
+    elsewhere.write_text("keep")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "go-no-go.html").symlink_to(elsewhere)
+    assert main(["render", str(results), "-o", str(out)]) == 2
+    assert "refused to replace a symlink" in capsys.readouterr().err
+    assert (out / "go-no-go.html").is_symlink() and elsewhere.read_text() == "keep"
+    before = os.lstat("/dev/full")
+    assert main(["merge", str(results), "-o", "/dev/full"]) == 2
+    assert "refused to replace a character device" in capsys.readouterr().err
+    assert stat.S_ISCHR(os.lstat("/dev/full").st_mode) and os.lstat("/dev/full").st_ino == before.st_ino
