@@ -16,13 +16,17 @@ the redactor is built (`secret_forms`):
 
 and in pieces: any run of MIN_FRAGMENT (8) or more characters of a form of a secret of
 FRAGMENT_SECRETS_FROM (12) or more characters is masked wherever it appears (pytest truncates
-long values in assertion diffs: `...T-1234567890X` shows a secret's tail). Shorter secrets are
-masked only whole (three characters at least; base64 and hex forms from eight characters).
+long values in assertion diffs: `...T-1234567890X` shows a secret's tail), except that a run of
+letters only (a word: "password" in "not-the-Password-42") must be FRAGMENT_SECRETS_FROM long,
+so that prose stays readable. Shorter secrets are masked only whole (three characters at least;
+base64 and hex forms from eight characters).
 
 A secret that is a URL (a DSN, a webhook) is masked whole, and its secret-bearing parts (the
 password, or the user when there is no password, path segments and query values) count as
 secrets of their own; its scheme, host and port do not, so "postgresql://" and the host name stay
-readable elsewhere in the report.
+readable elsewhere in the report. Likewise a key=value connection string
+(`host=db user=app password=...`): masked whole, and the values of keys other than where and as
+whom (host, port, user, dbname, sslmode, ...) count as secrets of their own.
 
 Finding fragments is linear in the text: every 4th position of the lower-cased text is looked up
 in a set of 5-character pieces of the secrets, and only around a hit are the 8-character windows
@@ -95,6 +99,26 @@ def secret_forms(secret: str) -> set[str]:
     return escaped_forms(secret) | encoded_forms(secret)
 
 
+# a libpq-style connection string: `host=db port=5432 user=app password=... dbname=app`
+_KEY_VALUES = re.compile(r"\s*(?:[A-Za-z_][A-Za-z0-9_]*\s*=\s*(?:'(?:[^'\\]|\\.)*'|[^\s']+)\s*)+")
+_KEY_VALUE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s']+)")
+# keys of a connection string that name where and as whom, not a credential
+_PUBLIC_KEYS = frozenset({"host", "hostaddr", "port", "dbname", "user", "sslmode", "connect_timeout",
+                          "application_name", "target_session_attrs", "sslrootcert", "sslcert", "sslkey",
+                          "gssencmode", "channel_binding", "service", "options", "keepalives", "load_balance_hosts"})
+
+
+def secret_parts(secret: str) -> list[str]:
+    """The secret-bearing parts of a structured secret (a URL, a key=value connection string);
+    [] for a value that is neither: the whole value is the secret."""
+    if "://" not in secret and "=" in secret and _KEY_VALUES.fullmatch(secret):
+        pairs = _KEY_VALUE.findall(secret)
+        if len(pairs) >= 2 and any(key.lower() in _PUBLIC_KEYS for key, _ in pairs):
+            values = [value.strip("'") for key, value in pairs if key.lower() not in _PUBLIC_KEYS]
+            return [v for v in values if len(v) >= MIN_SECRET]
+    return url_secret_parts(secret)
+
+
 def url_secret_parts(secret: str) -> list[str]:
     """The secret-bearing parts of a URL-shaped secret (password, or user without a password,
     path segments, query values); [] for a value that is not a URL."""
@@ -142,7 +166,7 @@ class Redactor:
         whole: set[str] = set()  # masked only as a whole (case ignored)
         pieces: set[str] = set()  # forms masked in any MIN_FRAGMENT-long window
         for secret in self._secrets:
-            parts = url_secret_parts(secret)
+            parts = secret_parts(secret)
             if parts:
                 whole |= {_lowered(form) for form in secret_forms(secret)}
             else:
@@ -175,10 +199,8 @@ class Redactor:
 
     def _spans(self, text: str) -> list[tuple[int, int]]:
         """Where a secret (whole, or a fragment of a long one) is, merged, in order."""
-        spans: list[tuple[int, int]] = []
         low = _lowered(text)  # the forms are lower case: matching ignores case
-        if self._whole is not None:
-            spans += [m.span() for m in self._whole.finditer(low) if m.end() > m.start()]
+        pieces: list[tuple[int, int]] = []
         if self._windows and len(text) >= MIN_FRAGMENT:
             probes, windows, k = self._probes, self._windows, MIN_FRAGMENT
             hits = [p for p in range(0, len(low) - _PROBE + 1, _STRIDE) if low[p:p + _PROBE] in probes]
@@ -186,18 +208,14 @@ class Redactor:
             for p in hits:
                 for i in range(max(0, p - _STRIDE + 1), min(p, last) + 1):
                     if low[i:i + k] in windows:
-                        spans.append((i, i + k))
-        if not spans:
-            return spans
-        spans.sort()
-        merged = [spans[0]]
-        for start, end in spans[1:]:
-            if start <= merged[-1][1]:
-                if end > merged[-1][1]:
-                    merged[-1] = (merged[-1][0], end)
-            else:
-                merged.append((start, end))
-        return merged
+                        pieces.append((i, i + k))
+        # a run of letters only (a word: "password" of "not-the-Password-42") is masked from
+        # FRAGMENT_SECRETS_FROM characters, any other run from MIN_FRAGMENT
+        spans = [(start, end) for start, end in _merged(pieces)
+                 if end - start >= FRAGMENT_SECRETS_FROM or not text[start:end].isalpha()]
+        if self._whole is not None:
+            spans += [m.span() for m in self._whole.finditer(low) if m.end() > m.start()]
+        return _merged(spans)
 
     def _mask(self, text: str) -> str:
         spans = self._spans(text)
@@ -218,6 +236,18 @@ class Redactor:
     def data(self, value: Any) -> Any:
         """A copy of JSON-like data with every string redacted (keys included)."""
         return map_strings(value, self.text)
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping or touching spans joined, in order."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def map_strings(value: Any, change: Callable[[str], str]) -> Any:

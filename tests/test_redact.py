@@ -9,10 +9,10 @@ import time
 from urllib.parse import quote, quote_plus
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from pytest_launch.redact import FRAGMENT_SECRETS_FROM, MASK, MIN_FRAGMENT, Redactor
+from pytest_launch.redact import FRAGMENT_SECRETS_FROM, MASK, MIN_FRAGMENT, Redactor, secret_parts
 
 
 @pytest.mark.parametrize("text, secret", [
@@ -85,6 +85,9 @@ def test_no_fragment_of_a_transformed_secret_survives(secret, transform, before,
     start = cut[0] % (len(shown) - MIN_FRAGMENT + 1)
     end = start + MIN_FRAGMENT + cut[1] % (len(shown) - start - MIN_FRAGMENT + 1)
     fragment = shown[start:end]  # what a truncating printer (pytest's diff "...") shows
+    # the documented exception: a run of letters only (a word) is masked from FRAGMENT_SECRETS_FROM
+    assume(not (fragment.isalpha() and len(fragment) < FRAGMENT_SECRETS_FROM))
+    assume(not secret_parts(secret))  # a URL or connection string: its own rule, tested below
     masked = Redactor([secret]).text(before + fragment + after)
     assert not visible_windows(masked, fragment), (fragment, masked)
 
@@ -137,6 +140,13 @@ def test_a_truncated_secret_in_an_assertion_diff_is_masked():
     assert "1234567890" not in Redactor([secret]).text(f"E   - ...{secret[-15:]}\nE   + expected")
 
 
+def test_a_word_inside_a_long_secret_is_not_masked_alone():
+    redactor = Redactor(["not-the-Password-42"])
+    assert redactor.text("password authentication failed") == "password authentication failed"
+    assert redactor.text("...the-Password-42") == f"...{MASK}"
+    assert redactor.text("...e-Passwor") == f"...{MASK}"  # not letters only: a fragment
+
+
 def test_short_secrets_are_masked_whole_only():
     redactor = Redactor(["pw-1234"])  # shorter than FRAGMENT_SECRETS_FROM: no fragments
     assert redactor.text("pw-1234 PW-1234 pw-12") == f"{MASK} {MASK} pw-12"
@@ -163,3 +173,12 @@ def test_masking_stays_linear_on_a_large_text_with_many_secrets():
     masked = redactor.text(text)
     assert masked.endswith(MASK)
     assert time.perf_counter() - started < 30
+
+
+def test_a_connection_string_secret_masks_its_password_not_where_it_connects():
+    dsn = "host=127.0.0.1 port=5432 user=launch_monitor password=Zx9-secret-pw dbname=postgres"
+    redactor = Redactor([dsn])
+    assert redactor.text(f"connect {dsn}") == f"connect {MASK}"
+    message = "PostgreSQL primary launch_monitor@127.0.0.1:5432/postgres: password authentication failed"
+    assert redactor.text(message) == message
+    assert redactor.text("pw ...9-secret-pw") == f"pw ...{MASK}"
