@@ -107,3 +107,61 @@ def test_alertmanager_require_cluster_and_min_peers_decide_mon03(pytester, alert
                     "test_alertmanager_receivers")
     assert required["outcome"] == "failed", required
     assert "cluster is disabled" in required["message"] and "at least 2" in required["message"]
+
+
+# ------------------------------------------------------------------ one scenario per key: a change changes the result
+def _http(nginx_testbed: Any, case: str = "good", **settings: Any) -> Any:
+    from pytest_launch.probes.http import HttpProbe, HttpSettings
+
+    values = {"base_url": nginx_testbed.url(case), "ca_bundle": str(nginx_testbed.ca_bundle), "timeout": 3,
+              "retries": 0, **settings}
+    return HttpProbe(HttpSettings(**values))
+
+
+def _outcome(call: Any) -> str:
+    from pytest_launch.probes.errors import ProbeError
+
+    try:
+        return repr(call())
+    except ProbeError as error:
+        return f"{type(error).__name__}: {error.problem}"
+
+
+# (table, key) -> (value a, value b, the observable result of a probe or check under a value)
+SCENARIOS: dict[tuple[str, str], tuple[Any, Any, Any]] = {
+    ("http", "follow_redirects"): (True, False, lambda tb, v: _http(tb, "http", follow_redirects=v).get("/x").status),
+    ("http", "verify"): (True, False, lambda tb, v: _outcome(
+        lambda: _http(tb, ca_bundle=None, verify=v).get("/").status)),
+    ("http", "ca_bundle"): ("testbed", None, lambda tb, v: _outcome(
+        lambda: _http(tb, ca_bundle=str(tb.ca_bundle) if v else None).get("/").status)),
+    ("http", "headers"): ({}, {"X-Probe": "1"}, lambda tb, v: dict(
+        _http(tb, headers=v).get("/").response.request.headers).get("X-Probe")),
+    ("tls", "min_days_left"): (5, 30, lambda tb, v: len(_tls(tb, min_days_left=v).days_left_problems(
+        endpoints=[_endpoint(tb, "expiring")]))),
+    ("tls", "ca_bundle"): ("testbed", None, lambda tb, v: len(_tls(tb, ca_bundle=str(tb.ca_bundle) if v else None)
+                                                           .days_left_problems(endpoints=[_endpoint(tb, "good")]))),
+}
+
+
+def _tls(nginx_testbed: Any, **settings: Any) -> Any:
+    from pytest_launch.probes.tls import TlsProbe, TlsSettings
+
+    return TlsProbe(TlsSettings(**{"ca_bundle": str(nginx_testbed.ca_bundle), "timeout": 3, **settings}))
+
+
+def _endpoint(nginx_testbed: Any, case: str) -> Any:
+    from pytest_launch.probes.tls import TlsEndpoint
+
+    return TlsEndpoint("localhost", nginx_testbed.ports[case], address="127.0.0.1")
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")  # verify = false, on purpose
+@pytest.mark.parametrize("table, key", list(SCENARIOS), ids=[f"{t}.{k}" for t, k in SCENARIOS])
+def test_changing_the_key_changes_the_result(nginx_testbed: Any, table: str, key: str) -> None:
+    first, second, observe = SCENARIOS[(table, key)]
+    assert observe(nginx_testbed, first) != observe(nginx_testbed, second)
+
+
+def test_every_scenario_names_a_real_key() -> None:
+    keys = {(table, key) for table, _, key in every_key()}
+    assert set(SCENARIOS) <= keys, set(SCENARIOS) - keys
