@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from pytest_launch.probes.errors import ProbeError, conclude
+from pytest_launch.probes.errors import NoAnswer, ProbeError, conclude
 from pytest_launch.probes.fanout import fan_out
 from pytest_launch.suite_checks import (
     ApiClient,
@@ -49,18 +49,25 @@ def test_kubernetes_clusters_ready(launch_env: Any, launch_evidence: Any) -> Non
     def check(cluster: Any) -> dict[str, Any]:
         client = _client(launch_env, kube, cluster)
         try:
-            readyz = client.get("/readyz").text.strip()
+            try:
+                readyz = client.get("/readyz").text.strip()
+            except NoAnswer:
+                raise
+            except ProbeError as error:  # /readyz answered an error status: the answer is "not ready"
+                readyz = error.problem
             nodes = client.json("/api/v1/nodes").get("items", [])
         finally:
             client.close()
         not_ready = {n["metadata"]["name"]: why for n in nodes if (why := node_not_ready(n))}
         return {"readyz": readyz, "nodes": len(nodes), "not_ready": not_ready}
 
-    problems = []
+    problems: list[str] = []
+    unanswered: list[ProbeError] = []
     for outcome in fan_out(check, clusters):
         name = outcome.target.name
         if not outcome.ok:
-            problems.append(f"cluster {name}: {outcome.error}")
+            error = _probe_error(outcome)
+            unanswered.append(type(error)(f"cluster {name}: {error.target}", error.problem))
             continue
         result = outcome.result()
         launch_evidence.record(**{f"cluster {name}": result})
@@ -70,6 +77,7 @@ def test_kubernetes_clusters_ready(launch_env: Any, launch_evidence: Any) -> Non
             problems.append(f"cluster {name}: the API lists no nodes")
         for node, why in result["not_ready"].items():
             problems.append(f"cluster {name}: node {node} is not Ready: {why}")
+    conclude(unanswered, problems, "clusters")
     assert not problems, "\n".join(problems)
 
 

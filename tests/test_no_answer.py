@@ -165,3 +165,13 @@ def test_each_demo_no_answer_fault_errors_its_own_check(pytester, monkeypatch, f
     assert len(found) == 1 and found[0]["outcome"] == "error", found
     assert words in found[0]["message"], found[0]["message"]
     assert document["verdict"] == "NO_GO"
+
+
+def test_inf01_cluster_api_with_no_answer_errors(pytester, monkeypatch, closed_port):
+    monkeypatch.setenv("NO_ANSWER_KUBE_TOKEN", "kube-token-not-shown")
+    check = _run(pytester, f'[kubernetes]\ntimeout = 1\n[[kubernetes.clusters]]\nname = "eu-1"\n'
+                           f'api_url = "https://127.0.0.1:{closed_port}"\ntoken = "${{NO_ANSWER_KUBE_TOKEN}}"\n',
+                 "test_infrastructure.py", "test_kubernetes_clusters_ready")
+    assert check["outcome"] == "error", check
+    assert "cluster eu-1" in check["message"] and "connection refused" in check["message"]
+    assert "kube-token-not-shown" not in json.dumps(check)
