@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from pytest_launch.probes.errors import ProbeError, conclude
+from pytest_launch.probes.aws import is_no_answer
+from pytest_launch.probes.errors import NoAnswer, ProbeError, conclude
 from pytest_launch.probes.tls import ACCEPTED, REFUSED
 from pytest_launch.suite_checks import setting, table
 
@@ -67,6 +68,8 @@ def test_secrets_rotated(launch_env: Any, launch_aws: Any, launch_evidence: Any)
         try:
             described = client.describe_secret(SecretId=secret_id)
         except Exception as error:  # botocore ClientError, endpoint errors
+            if is_no_answer(error):  # Secrets Manager gave no answer: no evidence, the check errors
+                raise NoAnswer(f"secret {secret_id}", f"Secrets Manager gave no answer ({type(error).__name__})") from None
             code = getattr(error, "response", {}).get("Error", {}).get("Code", type(error).__name__)
             problems.append(f"secret {secret_id} cannot be described ({code})")
             continue

@@ -175,3 +175,13 @@ def test_inf01_cluster_api_with_no_answer_errors(pytester, monkeypatch, closed_p
     assert check["outcome"] == "error", check
     assert "cluster eu-1" in check["message"] and "connection refused" in check["message"]
     assert "kube-token-not-shown" not in json.dumps(check)
+
+
+def test_sec06_secrets_manager_with_no_answer_errors(pytester, monkeypatch, closed_port):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    check = _run(pytester, f'[aws]\nregion = "us-east-1"\nendpoint_url = "http://127.0.0.1:{closed_port}"\n'
+                           'max_attempts = 1\nconnect_timeout = 1\nread_timeout = 1\n'
+                           '[secrets_rotation]\nsecrets = ["catalog/db"]\n', "test_security.py", "test_secrets_rotated")
+    assert check["outcome"] == "error", check
+    assert "secret catalog/db" in check["message"] and "no answer" in check["message"]

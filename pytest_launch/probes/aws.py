@@ -44,6 +44,13 @@ _NOT_CONFIGURED = {
 }
 
 
+def is_no_answer(error: BaseException) -> bool:
+    """Whether a botocore error means the endpoint gave no answer (cannot connect, timed out,
+    closed the connection): no evidence, so the check errors, unlike an API error answer."""
+    return isinstance(error, (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError,
+                              botocore.exceptions.ReadTimeoutError, botocore.exceptions.ConnectionClosedError))
+
+
 @dataclasses.dataclass
 class AwsSettings(Table):
     """[aws]: where and as whom to talk to AWS (or an S3-compatible store). No credentials here."""
