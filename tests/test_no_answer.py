@@ -185,3 +185,15 @@ def test_sec06_secrets_manager_with_no_answer_errors(pytester, monkeypatch, clos
                            '[secrets_rotation]\nsecrets = ["catalog/db"]\n', "test_security.py", "test_secrets_rotated")
     assert check["outcome"] == "error", check
     assert "secret catalog/db" in check["message"] and "no answer" in check["message"]
+
+
+def test_backup_problems_with_no_answer_raise_and_an_empty_store_is_a_problem(closed_port, moto_s3, aws_credentials):
+    empty = S3Probe(AwsSettings(region="us-east-1", endpoint_url=moto_s3.endpoint_url),
+                    BackupSettings(bucket=moto_s3.new_bucket(), prefix="db/"))
+    problems = empty.backup_problems()  # the store answered: no backup there (a failure)
+    assert len(problems) == 1 and "db/" in problems[0]
+    unreachable = S3Probe(AwsSettings(region="us-east-1", endpoint_url=f"http://127.0.0.1:{closed_port}",
+                                      max_attempts=1, connect_timeout=1, read_timeout=1),
+                          BackupSettings(bucket="b", prefix="db/"))
+    with pytest.raises(NoAnswer):
+        unreachable.backup_problems()

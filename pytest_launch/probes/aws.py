@@ -220,7 +220,9 @@ class S3Probe(AwsProbe):
         limit = self.backups.max_age_hours if max_age_hours is None else max_age_hours
         try:
             newest = self.newest_object(now=now)
-        except ProbeError as error:
+        except NoAnswer:
+            raise  # no answer from the store: no evidence, the check errors
+        except ProbeError as error:  # the store answered: no backup, no such bucket, access denied
             return [str(error)]
         problems = []
         if newest.age_hours > limit:
