@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from pytest_launch import __version__
-from pytest_launch.results import META, ResultCollector, item_metadata
+from pytest_launch.gate import NO_RUN_MODES  # modes that list or plan checks (--setup-plan even "passes" them)
+from pytest_launch.results import DROPPED, DROPPED_KEY, USAGE_PROBLEMS, WORKER_META, ResultCollector, item_metadata
 from pytest_launch.state import LaunchState
 
 
@@ -27,11 +28,12 @@ class LaunchController:
     def __init__(self, config: pytest.Config, state: LaunchState) -> None:
         self.config = config
         self.state = state
-        self.collector = ResultCollector()
+        self.collector = ResultCollector(state.channel)
         self.selected: list[str] | None = None
         self.collection_errors = 0
         self.interrupted: str | None = None
         self.crashed_workers: list[str] = []
+        self.usage_problems: set[str] = set()  # found by xdist workers, where a usage error cannot stop the run
         self.started = dt.datetime.now(dt.timezone.utc)
         self.t0 = time.monotonic()
         self.document: dict[str, Any] | None = None
@@ -46,6 +48,8 @@ class LaunchController:
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.collection_errors += 1
+        elif report.skipped:  # under xdist too: workers send their skipped collect reports
+            self.collector.add_collection_skip(report)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if not hasattr(self.config, "workerinput") and not _xdist_active(self.config):
@@ -65,7 +69,10 @@ class LaunchController:
         self.interrupted = "KeyboardInterrupt" if type(value) is KeyboardInterrupt else f"{excinfo.typename}: {value}"
 
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
-        self.worker_metadata.update((getattr(node, "workeroutput", None) or {}).get(META, {}))
+        output = getattr(node, "workeroutput", None) or {}
+        self.worker_metadata.update(output.get(WORKER_META, {}))
+        self.usage_problems.update(output.get(USAGE_PROBLEMS, []))
+        self.collector.add_dropped(output.get(DROPPED, {}))
         if error:
             self.crashed_workers.append(str(getattr(node, "gateway", node).id if hasattr(node, "gateway") else node))
 
@@ -76,11 +83,22 @@ class LaunchController:
     # -- the decision ---------------------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.usage_problems:  # the usage error a plain run raises at collection
+            message = "ERROR: " + "\n".join(sorted(self.usage_problems))
+            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(message, red=True)
+            else:
+                print(message, file=sys.stderr)
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+            return
         if not self.state.active or exitstatus == pytest.ExitCode.USAGE_ERROR:
             return  # a usage error was already explained; the previous report stays as it was
-        if any(getattr(self.config.option, name, False) for name in _NOTHING_RUN_OPTIONS):
+        if any(getattr(self.config.option, name, False) for name in NO_RUN_MODES):
             return  # nothing was checked: no decision, and the previous report stays as it was
         from pytest_launch.session_outputs import decide_and_write
+
+        self.collector.add_dropped(self.config.stash.get(DROPPED_KEY, {}))
 
         if self.interrupted is None:
             reason = session.shouldfail or session.shouldstop
@@ -142,10 +160,6 @@ class LaunchController:
             "plugin_version": __version__,
             **self.state.clock.run_fields(),
         }
-
-
-# pytest modes that list or plan checks without running them (--setup-plan even reports them passed)
-_NOTHING_RUN_OPTIONS = ("collectonly", "setupplan", "setuponly", "showfixtures", "show_fixtures_per_test")
 
 
 def _xdist_active(config: pytest.Config) -> bool:

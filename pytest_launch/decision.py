@@ -28,7 +28,6 @@ from pytest_launch.model import (
 )
 
 BAD_OUTCOMES = frozenset({"failed", "error", "skipped", "missing"})
-WAIVABLE_OUTCOMES = frozenset({"failed", "error", "skipped", "refused"})
 RISK_CODES = frozenset({"waived", "nonblocking_failed"})
 _OUTCOME_WORDS = {"failed": "FAILED", "error": "ERROR", "skipped": "SKIPPED (no evidence)",
                   "missing": "NO RESULT", "refused": "NOT RUN (destructive, refused)"}
@@ -71,7 +70,11 @@ def decide(
             reasons.append(Reason("expired_waiver", False,
                                   f"waiver for {w.check} expired on {w.expires.isoformat()}: it has no effect "
                                   f"(owner {w.owner}, approved by {w.approved_by})", None, None, w.owner))
-        elif state.status == "unused":
+        for trigger in state.triggers_not_waived:
+            reasons.append(Reason("trigger_not_waived", False,
+                                  f"waiver for {w.check} was not applied to rollback trigger {trigger}: a rollback "
+                                  f"trigger is never waivable (owner {w.owner})", trigger, None, w.owner))
+        if state.status == "unused" and not state.triggers_not_waived:
             reasons.append(Reason("unused_waiver", False,
                                   f"waiver for {w.check} matched no failing check: it is unused "
                                   f"(owner {w.owner})", None, None, w.owner))
@@ -124,17 +127,22 @@ def incompleteness(run: RunInfo, checks: Sequence[CheckResult]) -> list[str]:
 
 def _apply_waivers(checks: Sequence[CheckResult], waivers: Sequence[Waiver],
                    today: dt.date) -> tuple[list[WaiverStatus], dict[str, Waiver]]:
+    """Which checks each waiver accepts. A waiver accepts the outcomes it names (`accepts`;
+    failed, error, skipped when it names none: a refused destructive check only when it names
+    `refused`), and never applies to a rollback trigger, in a stage run or outside one."""
     states: list[WaiverStatus] = []
     waived: dict[str, Waiver] = {}
     for waiver in waivers:
         matching = [c for c in checks if waiver.check in (c.nodeid, c.checklist)]
+        triggers = [c.nodeid for c in matching if c.rollback_trigger and c.outcome != "passed"]
+        matching = [c for c in matching if not c.rollback_trigger]
         if not waiver_active(waiver, today):
-            states.append(WaiverStatus(waiver, "expired", [c.nodeid for c in matching]))
+            states.append(WaiverStatus(waiver, "expired", [c.nodeid for c in matching], triggers))
             continue
-        accepted = [c for c in matching if c.outcome in WAIVABLE_OUTCOMES]
+        accepted = [c for c in matching if c.outcome in waiver.accepted_outcomes]
         for check in accepted:
             waived.setdefault(check.nodeid, waiver)
-        states.append(WaiverStatus(waiver, "used" if accepted else "unused", [c.nodeid for c in accepted]))
+        states.append(WaiverStatus(waiver, "used" if accepted else "unused", [c.nodeid for c in accepted], triggers))
     return states, waived
 
 
@@ -145,19 +153,24 @@ def _check_reason(check: CheckResult, blocking: bool, waiver: Waiver | None, run
     where = _where(check)
     detail = _detail(check)
     if check.outcome == "refused":
-        required = bool({check.nodeid, check.checklist} & set(policy.require_destructive))
-        if waiver is not None:  # a used waiver is an accepted risk: GO_WITH_RISKS, never GO
+        if waiver is not None:  # a waiver that names `refused` in accepts: an accepted risk, never GO
             return _check("waived", False, f"WAIVED {where}: destructive check not run, accepted until "
                           f"{waiver.expires.isoformat()} by {waiver.approved_by} ({waiver.reason}){detail}", check)
-        if required:
-            return _check("refused", True, f"NOT RUN {where}: destructive check refused against production, "
-                          f"but the policy requires it (pass --launch-allow-destructive){detail}", check)
-        return _check("refused", False, f"NOT RUN {where}: destructive check refused against production{detail}", check)
+        required = bool({check.nodeid, check.checklist} & set(policy.require_destructive))
+        if blocking or required:
+            # no evidence: it blocks like a skip, and says how to get the evidence
+            return _check("refused", True, f"NOT RUN {where}: destructive check refused against production, so "
+                          f"there is no evidence: run it with --launch-allow-destructive in a window the team "
+                          f"chose, or accept it with a waiver that names accepts = [\"refused\"]{detail}", check)
+        return _check("nonblocking_failed", False, f"NOT RUN {where}: destructive check refused against production "
+                      f"(severity {check.severity}, not blocking){detail}", check)
     word = _OUTCOME_WORDS[check.outcome]
     if check.kind == "manual" and check.outcome == "failed":
         word = "NOT SIGNED OFF"
     elif check.kind == "uncovered" and check.outcome == "failed":
         word = "UNCOVERED"
+    elif check.kind == "collection":
+        word = "SKIPPED AT COLLECTION (no evidence for the checks it holds)"
     if waiver is not None:
         return _check("waived", False, f"WAIVED {where}: {word.lower()}, accepted until {waiver.expires.isoformat()} "
                       f"by {waiver.approved_by} ({waiver.reason}){detail}", check)
@@ -224,7 +237,7 @@ def _verdict(reasons: Sequence[Reason]) -> str:
 
 
 _ORDER = ["rollback", "incomplete", "failed", "error", "missing", "skipped", "unsigned", "uncovered", "refused",
-          "waived", "nonblocking_failed", "expired_waiver", "unused_waiver", "invalid_signoff", "severity_defaulted"]
+          "waived", "nonblocking_failed", "expired_waiver", "unused_waiver", "trigger_not_waived", "invalid_signoff", "severity_defaulted"]
 
 
 def _reason_order(reason: Reason) -> tuple[int, int]:
@@ -247,7 +260,7 @@ def _headline(verdict: str, reasons: Sequence[Reason], checks: Sequence[CheckRes
         ("skipped", "blocking check skipped", "blocking checks skipped"),
         ("unsigned", "manual item not signed off", "manual items not signed off"),
         ("uncovered", "checklist item not covered by any check", "checklist items not covered by any check"),
-        ("refused", "required destructive check not run", "required destructive checks not run"),
+        ("refused", "blocking destructive check not run", "blocking destructive checks not run"),
         ("waived", "waived failure", "waived failures"),
         ("nonblocking_failed", "non-blocking failure", "non-blocking failures"),
     ]

@@ -19,6 +19,7 @@ from pytest_launch.model import ChecklistItem
 from pytest_launch.state import LaunchState
 
 STATE_KEY = pytest.StashKey[LaunchState]()
+SIGNOFF_KEY = pytest.StashKey[dict[str, Any]]()  # a manual item's valid sign-off, for its report
 
 
 class LaunchEvidenceMissing(Exception):
@@ -66,9 +67,9 @@ class ManualItem(_ChecklistNode):
             raise LaunchEvidenceMissing(
                 f"no valid sign-off: add a [[signoff]] for {item.id} (by, at, evidence) to "
                 f"{self.config.getini('launch_signoffs')}.{wanted}")
-        self.user_properties.append(("launch_signoff", {
+        self.stash[SIGNOFF_KEY] = {
             "signed_by": signoff.by, "signed_at": signoff.at.isoformat(), "evidence": signoff.evidence,
-            "expires": signoff.expires.isoformat() if signoff.expires else None}))
+            "expires": signoff.expires.isoformat() if signoff.expires else None}
 
 
 class UncoveredItem(_ChecklistNode):

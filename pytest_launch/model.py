@@ -18,6 +18,10 @@ SCHEMA_VERSION = 1
 # "missing": selected but no result ever arrived (crashed worker, interrupted run).
 OUTCOMES: tuple[str, ...] = ("passed", "failed", "error", "skipped", "refused", "missing")
 
+# what a waiver can accept (`accepts = [...]`), and what it accepts when it names none
+WAIVER_ACCEPTS: tuple[str, ...] = ("failed", "error", "skipped", "refused")
+DEFAULT_WAIVER_ACCEPTS = frozenset({"failed", "error", "skipped"})
+
 VERDICTS: tuple[str, ...] = ("GO", "GO_WITH_RISKS", "NO_GO", "ROLLBACK")
 STAGE_WORDS: dict[str, str] = {"GO": "PROCEED", "GO_WITH_RISKS": "PROCEED", "NO_GO": "HOLD",
                                "ROLLBACK": "ROLLBACK"}
@@ -51,9 +55,19 @@ class Waiver:
     approved_by: str
     expires: dt.date
     created: dt.date | None = None
+    # the outcomes the waiver accepts; empty: failed, error, skipped. A destructive check not run
+    # (refused) is accepted only when named here: not running it is a separate decision
+    accepts: list[str] = dataclasses.field(default_factory=list)
 
     def validate(self) -> tuple[str, str] | None:
+        unknown = [o for o in self.accepts if o not in WAIVER_ACCEPTS]
+        if unknown:
+            return (f"accepts: a list of {', '.join(WAIVER_ACCEPTS)}", repr(unknown[0]))
         return _blank(self, ("check", "reason", "owner", "approved_by"))
+
+    @property
+    def accepted_outcomes(self) -> frozenset[str]:
+        return frozenset(self.accepts) if self.accepts else DEFAULT_WAIVER_ACCEPTS
 
 
 @dataclasses.dataclass
@@ -147,6 +161,8 @@ class WaiverStatus:
     waiver: Waiver
     status: str  # "used" | "unused" | "expired"
     matched: list[str] = dataclasses.field(default_factory=list)
+    # rollback triggers the waiver named (by node id or checklist id) and was not applied to
+    triggers_not_waived: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass

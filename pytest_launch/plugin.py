@@ -4,7 +4,7 @@ Everything else lives in plain-Python modules."""
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +13,20 @@ import pytest
 from pytest_launch import markers
 from pytest_launch.config.environment import Environment
 from pytest_launch.config.errors import ConfigError
-from pytest_launch.controller import _NOTHING_RUN_OPTIONS as NOTHING_RUN_OPTIONS
 from pytest_launch.controller import LaunchController
 from pytest_launch.evidence import Evidence
+from pytest_launch.gate import (
+    CONTROLLER_NAME,
+    NO_RUN_MODES,
+    gate_without_decision,
+    refuse_blocked_decision,
+    refuse_gate_without_checks,
+)
 from pytest_launch.items import (
+    SIGNOFF_KEY,
     STATE_KEY,
     ChecklistFile,
+    UncoveredItem,
     checklist_link,
     inherit_checklist_markers,
 )
@@ -33,21 +41,34 @@ from pytest_launch.pytest_redaction import (
     refuse_blocked_redactors,
 )
 from pytest_launch.results import (
+    CHANNEL_INPUT,
+    DROPPED,
+    DROPPED_KEY,
     EVIDENCE,
     INCONCLUSIVE,
     MESSAGE,
     META,
+    REFUSED,
+    SIGNOFF,
+    USAGE_PROBLEMS,
+    WORKER_META,
+    checklist_id_of,
     item_metadata,
     report_message,
 )
 from pytest_launch.session_outputs import preflight_outputs
 from pytest_launch.state import load_state
+from pytest_launch.trigger_waivers import trigger_only_waivers
 
 # the probe fixtures (launch_http, launch_tls, ...) and the launch-day stage checks
 pytest_plugins = ["pytest_launch.fixtures", "pytest_launch.stage_checks"]
 
 _EVIDENCE_KEY = pytest.StashKey[Evidence]()
 _PROBLEM_KEY = pytest.StashKey[str]()
+_WAIVER_PROBLEMS_KEY = pytest.StashKey[list[str]]()
+_COLLECTED_KEY = pytest.StashKey[list[pytest.Item]]()  # every item pytest collected, before any hook
+_DESELECTED_KEY = pytest.StashKey[set[str]]()  # announced through pytest_deselected (-m, -k, --lf, ...)
+_REFUSED_KEY = pytest.StashKey[str]()  # set by the plugin only: the check was refused as destructive
 
 
 _ENV_OWNED_KEY = pytest.StashKey[bool]()
@@ -96,13 +117,15 @@ def pytest_configure(config: pytest.Config) -> None:
         except OutputPathError as exc:
             raise pytest.UsageError(f"{exc.message} (nothing was run; earlier reports are left as they were)") from None
     config.stash[STATE_KEY] = state
+    if state.active and not hasattr(config, "workerinput"):
+        refuse_blocked_decision(config)  # the gate must not be separable from the decision it reports
     refuse_blocked_redactors(config, state.redactor)
     mask_debug_log(config, state.redactor)
     # always: node ids are masked by the same redactor as the reports (credential patterns too),
     # so that an item and its reports keep one id (xdist matches them by id)
     config.pluginmanager.register(PytestRedactor(state.redactor), "launch-redactor")
     if not hasattr(config, "workerinput"):
-        config.pluginmanager.register(LaunchController(config, state), "launch-controller")
+        config.pluginmanager.register(LaunchController(config, state), CONTROLLER_NAME)
     if getattr(config.option, "allure_report_dir", None):
         try:
             from pytest_launch.outputs import allure_labels
@@ -117,7 +140,21 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _nothing_runs(config: pytest.Config) -> bool:
-    return any(getattr(config.option, name, False) for name in NOTHING_RUN_OPTIONS)
+    return any(getattr(config.option, name, False) for name in NO_RUN_MODES)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    # before --version, --help, --markers, --fixtures answer and before --co collects
+    refuse_gate_without_checks(config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist, on the controller: hand each worker the name of this run's channel."""
+    state = node.config.stash.get(STATE_KEY, None)
+    if state is not None:
+        node.workerinput[CHANNEL_INPUT] = state.channel
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -147,7 +184,14 @@ def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: objec
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # tryfirst: the markers inherited from the checklist must exist before -m deselects
-    problems = inherit_checklist_markers(items, config.stash[STATE_KEY])
+    state = config.stash[STATE_KEY]
+    problems = inherit_checklist_markers(items, state)
+    waiver_problems = trigger_only_waivers(items, state.waivers, config.getini("launch_waivers"))
+    if waiver_problems:
+        if not hasattr(config, "workerinput"):
+            raise pytest.UsageError("\n".join(waiver_problems))
+        # an xdist worker cannot stop the run: its controller does (LaunchController.usage_problems)
+        config.stash[_WAIVER_PROBLEMS_KEY] = waiver_problems
     if not problems:
         return
     if not hasattr(config, "workerinput"):
@@ -158,6 +202,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             node.stash[_PROBLEM_KEY] = problems[node.nodeid]
 
 
+def pytest_itemcollected(item: pytest.Item) -> None:
+    item.config.stash.setdefault(_COLLECTED_KEY, []).append(item)
+
+
+def pytest_deselected(items: Sequence[pytest.Item]) -> None:
+    if items:
+        items[0].config.stash.setdefault(_DESELECTED_KEY, set()).update(i.nodeid for i in items)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # a check collected, then removed without being deselected (a conftest's or plugin's
+    # pytest_collection_modifyitems): its evidence was dropped; the controller judges it skipped
+    config = session.config
+    kept = {item.nodeid for item in session.items} | config.stash.get(_DESELECTED_KEY, set())
+    covered = {link for item in config.stash.get(_COLLECTED_KEY, []) if not isinstance(item, UncoveredItem)
+               for link in [checklist_id_of(item)] if link}
+    dropped = {item.nodeid: item_metadata(item) for item in config.stash.get(_COLLECTED_KEY, [])
+               if item.nodeid not in kept
+               and not (isinstance(item, UncoveredItem) and item.checklist_item.id in covered)}
+    config.stash[DROPPED_KEY] = dropped
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     problem = item.stash.get(_PROBLEM_KEY, None)
@@ -166,7 +232,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     state = item.config.stash[STATE_KEY]
     if (item.get_closest_marker("destructive") is not None and state.environment is not None
             and state.environment.production and not state.allow_destructive):
-        item.user_properties.append(("launch_refused", True))
+        item.stash[_REFUSED_KEY] = "destructive"
         pytest.skip(f"refused: destructive check against production environment {state.environment.name!r} "
                     f"(pass --launch-allow-destructive to run it)")
 
@@ -177,21 +243,31 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     state = item.config.stash[STATE_KEY]
     redactor = state.redactor
     evidence = item.stash.get(_EVIDENCE_KEY, None)
-    ours = (META, EVIDENCE, MESSAGE, INCONCLUSIVE)
-    props = [p for p in report.user_properties if not (isinstance(p, tuple) and p and p[0] in ours)]
+    channel = state.channel
+    # the plugin's facts: one property under this run's channel name (see results.py); a check's
+    # own properties stay as the check wrote them and are never read as the plugin's
+    facts: dict[str, Any] = {}
     if evidence is not None and evidence.values:
-        props.append((EVIDENCE, evidence.values))
+        facts[EVIDENCE] = evidence.values
     if report.longrepr is not None:
-        props.append((MESSAGE, report_message(report)))
+        facts[MESSAGE] = report_message(report)
     if report.when == "call" and report.failed and call.excinfo is not None and call.excinfo.errisinstance(ProbeError):
         # the probe got no usable answer: no evidence either way (for a rollback trigger: HOLD, not ROLLBACK)
-        props.append((INCONCLUSIVE, True))
+        facts[INCONCLUSIVE] = True
+    if report.when == "setup" and report.skipped and item.stash.get(_REFUSED_KEY, None) is not None:
+        facts[REFUSED] = True
+    signoff = item.stash.get(SIGNOFF_KEY, None)
+    if signoff is not None and report.when == "call":
+        facts[SIGNOFF] = signoff
+    props = [p for p in report.user_properties if not (isinstance(p, tuple) and p and p[0] == channel)]
     report.user_properties = [(p[0], redactor.data(p[1])) if isinstance(p, tuple) and len(p) == 2 else p
                               for p in props]
     if report.when == "setup":
         # the metadata comes from markers and does not change: the setup report carries it once
         # (the results document is redacted as a whole again)
-        report.user_properties.append((META, item_metadata(item)))
+        facts[META] = item_metadata(item)
+    if facts:
+        report.user_properties.append((channel, redactor.data(facts)))
     redact_report(report, redactor)
     return report
 
@@ -214,12 +290,16 @@ def launch_evidence(request: pytest.FixtureRequest) -> Evidence:
     return evidence
 
 
+@pytest.hookimpl(trylast=True)  # after the controller decided (or did not)
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    gate_without_decision(session)
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:
         # an xdist worker: every worker collects every check, so the controller learns the
         # metadata of a check whose own worker crashed before reporting it
-        workeroutput[META] = {item.nodeid: item_metadata(item) for item in session.items}
+        workeroutput[WORKER_META] = {item.nodeid: item_metadata(item) for item in session.items}
+        workeroutput[USAGE_PROBLEMS] = session.config.stash.get(_WAIVER_PROBLEMS_KEY, [])
+        workeroutput[DROPPED] = session.config.stash.get(DROPPED_KEY, {})
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -7,6 +7,7 @@ folds the setup/call/teardown reports of each check into one CheckResult.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -15,14 +16,43 @@ import pytest
 from pytest_launch.markers import CATEGORIES, PHASES, SEVERITIES
 from pytest_launch.model import CheckResult
 
-META = "launch_meta"
-EVIDENCE = "launch_evidence"
-SIGNOFF = "launch_signoff"
-MESSAGE = "launch_message"
-INCONCLUSIVE = "launch_inconclusive"  # the check raised ProbeError: no evidence was gathered
+# The plugin's own facts about a report travel in ONE user property whose name holds a per-run
+# random token (`channel_name`), made by the controller and handed to xdist workers: check code
+# can write any user property it likes (record_property, item.user_properties), but not ours.
+# Inside it, a dict with these keys:
+META = "meta"  # the check's metadata (from markers), on the setup report
+EVIDENCE = "evidence"  # launch_evidence.record(...)
+SIGNOFF = "signoff"  # a manual item's valid sign-off
+MESSAGE = "message"  # the redacted failure or skip message
+INCONCLUSIVE = "inconclusive"  # the check raised ProbeError: no evidence was gathered
+REFUSED = "refused"  # the plugin refused to run a destructive check against production
+WORKER_META = "launch_meta"  # workeroutput key: every collected check's metadata, per worker
+CHANNEL_INPUT = "launch_channel"  # workerinput key: the run's channel name
+DROPPED = "launch_dropped"  # workeroutput key: checks removed at collection without being deselected
+DROPPED_KEY = pytest.StashKey[dict[str, dict[str, Any]]]()  # the same, in a plain run
+USAGE_PROBLEMS = "launch_usage_problems"  # workeroutput key: mistakes found at collection (a usage error)
 MAX_MESSAGE = 4000
 _SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 _META_KEY = pytest.StashKey[dict[str, Any]]()
+
+
+def new_channel_name() -> str:
+    """A user-property name no check can know in advance: made once per run, in the controller."""
+    return f"launch:{secrets.token_hex(16)}"
+
+
+def plugin_facts(report: pytest.TestReport, channel: str) -> dict[str, Any]:
+    """The plugin's facts on a report (empty when it carries none)."""
+    for prop in report.user_properties:
+        if isinstance(prop, tuple) and len(prop) == 2 and prop[0] == channel and isinstance(prop[1], dict):
+            return prop[1]
+    return {}
+
+
+def checklist_id_of(node: pytest.Item) -> str | None:
+    """The checklist id a node's closest `checklist` marker names, or None."""
+    marker = node.get_closest_marker("checklist")
+    return str(marker.args[0]) if marker is not None and marker.args else None
 
 
 def item_metadata(node: pytest.Item) -> dict[str, Any]:
@@ -81,7 +111,8 @@ def truncate(text: str, limit: int = MAX_MESSAGE) -> str:
 class ResultCollector:
     """Accumulates one CheckResult per nodeid from the reports pytest (or xdist) delivers."""
 
-    def __init__(self) -> None:
+    def __init__(self, channel: str) -> None:
+        self.channel = channel
         self.results: dict[str, CheckResult] = {}
         # checks whose outcome pytest settled (a call report, or setup that failed/skipped):
         # a check interrupted during its call has only a passed setup report, and no result
@@ -91,7 +122,7 @@ class ResultCollector:
         self.described: set[str] = set()
 
     def add(self, report: pytest.TestReport) -> None:
-        props = dict(p for p in report.user_properties if isinstance(p, tuple) and len(p) == 2)
+        props = plugin_facts(report, self.channel)
         result = self.results.get(report.nodeid)
         if result is None:
             meta = props.get(META) or {}
@@ -117,6 +148,33 @@ class ResultCollector:
             result.message = truncate(str(props[MESSAGE])) if MESSAGE in props else report_message(report)
             if report.when not in ("call", "setup", "???") and outcome == "error":
                 result.message = f"error in {report.when}: {result.message}"
+
+    # -- evidence dropped before it became a check result (collection) -------------------------
+    def add_collection_skip(self, report: pytest.CollectReport) -> None:
+        """A module, class, package or conftest.py skipped at collection: every check it held
+        is missing evidence. One blocking `skipped` result names it and the reason."""
+        nodeid = report.nodeid or "."
+        if nodeid in self.results:
+            return
+        self.results[nodeid] = CheckResult(
+            nodeid=nodeid, outcome="skipped", kind="collection",
+            message=truncate(f"skipped at collection ({report_message(report) or 'no reason given'}): "
+                             f"the checks it holds were never collected, so there is no evidence for them"))
+        self.settled.add(nodeid)
+        self.described.add(nodeid)
+
+    def add_dropped(self, dropped: dict[str, dict[str, Any]]) -> None:
+        """Checks collected and then removed from the run without being deselected (a
+        pytest_collection_modifyitems hook dropped them): `skipped`, no evidence."""
+        for nodeid, meta in dropped.items():
+            if nodeid in self.results:
+                continue
+            self.results[nodeid] = CheckResult(
+                nodeid=nodeid, outcome="skipped", **meta,
+                message="removed from the run at collection without being deselected (a "
+                        "pytest_collection_modifyitems hook in a conftest.py or plugin dropped it): no evidence")
+            self.settled.add(nodeid)
+            self.described.add(nodeid)
 
     def finish(self, selected: list[str]) -> list[CheckResult]:
         """Every selected check's result, `missing` where none arrived, in selection order."""
@@ -144,7 +202,7 @@ _RANK = {"passed": 0, "refused": 1, "skipped": 2, "failed": 3, "error": 4, "miss
 
 
 def _outcome_of(report: pytest.TestReport, props: dict[str, Any]) -> str | None:
-    if props.get("launch_refused") and report.skipped:
+    if props.get(REFUSED) and report.skipped:
         return "refused"
     if hasattr(report, "wasxfail"):
         # an expected failure proves nothing; an unexpected pass passed

@@ -19,6 +19,7 @@ from pytest_launch.config.policy import Policy, load_policy
 from pytest_launch.model import ChecklistItem, Signoff, Waiver
 from pytest_launch.options import INI_PATHS
 from pytest_launch.redact import Redactor
+from pytest_launch.results import CHANNEL_INPUT, new_channel_name
 
 
 @dataclasses.dataclass
@@ -35,6 +36,7 @@ class LaunchState:
     json_path: Path | None
     stage: int | None
     allow_destructive: bool
+    channel: str  # the user-property name of the plugin's own facts this run (results.new_channel_name)
     input_files: tuple[Path, ...] = ()  # every file the run reads: no output may replace one
 
     @functools.cached_property
@@ -116,4 +118,8 @@ def load_state(config: pytest.Config) -> LaunchState:
         input_files=tuple(p for p in (checklist_path, policy_path, waivers_path, signoffs_path, config.inipath,
                                       *((environment.path, *environment.bases) if environment else ()))
                           if p is not None),
+        # an xdist worker writes under the name its controller made (a fresh one when it has none:
+        # then nothing it reports is read as the plugin's, and the run cannot be GO)
+        channel=(config.workerinput.get(CHANNEL_INPUT) or new_channel_name()) if hasattr(config, "workerinput")
+        else new_channel_name(),
     )

@@ -275,28 +275,76 @@ def refused(**kw) -> CheckResult:
     return check("restore", "refused", destructive=True, checklist="DAT-03", **kw)
 
 
-def test_a_refused_destructive_check_is_shown_as_not_run_and_does_not_block_by_default():
-    decision = decided([check("a"), refused()])
-    assert decision.verdict == "GO"
-    assert codes(decision) == ["refused"]
-    assert not decision.reasons[0].blocking
-    assert "NOT RUN" in decision.reasons[0].text
+@pytest.mark.parametrize("severity", ["blocker", "critical", None])
+def test_a_refused_blocking_destructive_check_has_no_evidence_and_blocks(severity):
+    decision = decided([check("a"), refused(severity=severity)])
+    assert decision.verdict == "NO_GO"
+    reason = next(r for r in decision.reasons if r.code == "refused")
+    assert reason.blocking and "NOT RUN" in reason.text
+    # it says how to get the evidence
+    assert "--launch-allow-destructive" in reason.text and 'accepts = ["refused"]' in reason.text
+    assert decision.headline.startswith("1 blocking destructive check not run")
     assert decision.summary["refused"] == 1
 
 
+def test_a_refused_non_blocking_destructive_check_is_a_risk_not_a_go():
+    decision = decided([check("a"), refused(severity="minor")])
+    assert decision.verdict == "GO_WITH_RISKS"
+    assert codes(decision) == ["nonblocking_failed"] and "NOT RUN" in decision.reasons[0].text
+
+
 @pytest.mark.parametrize("required", ["DAT-03", "test_x.py::test_restore"])
-def test_a_refused_destructive_check_that_the_policy_requires_is_missing_evidence(required):
-    decision = decided([check("a"), refused()], policy=Policy(require_destructive=[required]))
+def test_a_refused_destructive_check_that_the_policy_requires_blocks_whatever_its_severity(required):
+    decision = decided([check("a"), refused(severity="minor")], policy=Policy(require_destructive=[required]))
     assert decision.verdict == "NO_GO"
     assert decision.reasons[0].code == "refused" and decision.reasons[0].blocking
     assert "--launch-allow-destructive" in decision.reasons[0].text
 
 
-def test_a_waiver_on_a_required_refused_check_is_a_risk_not_a_go():
-    decision = decided([check("a"), refused()], waivers=[waiver("DAT-03")],
-                       policy=Policy(require_destructive=["DAT-03"]))
+@pytest.mark.parametrize("accepts", [[], ["failed"], ["failed", "error", "skipped"]])
+def test_a_waiver_accepts_a_refused_check_only_when_it_names_refused(accepts):
+    plain = dataclasses.replace(waiver("DAT-03"), accepts=accepts)
+    decision = decided([check("a"), refused()], waivers=[plain])
+    assert decision.verdict == "NO_GO"
+    assert decision.waivers[0].status == "unused" and decision.waived == {}
+
+
+def test_a_waiver_that_accepts_refused_makes_a_refused_blocker_a_risk_not_a_go():
+    accepting = dataclasses.replace(waiver("DAT-03"), accepts=["refused"])
+    decision = decided([check("a"), refused()], waivers=[accepting], policy=Policy(require_destructive=["DAT-03"]))
     assert decision.waivers[0].status == "used"
     assert decision.verdict == "GO_WITH_RISKS"
+    # ... and nothing else: the same waiver does not accept a failure
+    assert decided([check("b", "failed", checklist="DAT-03")], waivers=[accepting]).verdict == "NO_GO"
+
+
+# -- rollback triggers are never waivable ------------------------------------------------------
+
+@pytest.mark.parametrize("target", ["RB-01", "test_x.py::test_error_rate"])
+@pytest.mark.parametrize("stage", [25, None])
+def test_a_waiver_never_applies_to_a_rollback_trigger(target, stage):
+    trigger = check("error_rate", "failed", rollback_trigger=True, checklist="RB-01", message="error_rate=2.1%")
+    decision = decided([check("a"), trigger], waivers=[waiver(target)], run_info=run(stage=stage))
+    assert decision.verdict == ("ROLLBACK" if stage else "NO_GO")
+    assert decision.waived == {}
+    note = next(r for r in decision.reasons if r.code == "trigger_not_waived")
+    assert not note.blocking and "never waivable" in note.text and "test_error_rate" in note.text
+    assert decision.waivers[0].triggers_not_waived == ["test_x.py::test_error_rate"]
+
+
+def test_a_waiver_by_checklist_id_still_covers_the_items_ordinary_check_but_not_its_trigger():
+    load_test = check("load", "failed", checklist="RB-01")
+    trigger = check("error_rate", "failed", rollback_trigger=True, checklist="RB-01")
+    decision = decided([load_test, trigger], waivers=[waiver("RB-01")], run_info=run(stage=25))
+    assert decision.verdict == "ROLLBACK"
+    assert list(decision.waived) == ["test_x.py::test_load"]
+    assert decision.waivers[0].status == "used"
+
+
+def test_a_waiver_matching_only_a_passing_trigger_adds_no_note():
+    decision = decided([check("error_rate", rollback_trigger=True, checklist="RB-01")], waivers=[waiver("RB-01")],
+                       run_info=run(stage=25))
+    assert decision.verdict == "GO" and "trigger_not_waived" not in codes(decision)
 
 
 # -- properties -------------------------------------------------------------------------------
@@ -328,7 +376,8 @@ dates = st.dates(min_value=TODAY - dt.timedelta(days=5), max_value=TODAY + dt.ti
 waiver_targets = st.sampled_from(["t.py::test_0", "t.py::test_1"]) | st.sampled_from(
     ITEM_IDS[1:] + [f"t.py::test_{i}" for i in range(8)])
 waivers_st = st.lists(st.builds(Waiver, check=waiver_targets,
-                                reason=st.just("r"), owner=st.just("o"), approved_by=st.just("a"), expires=dates),
+                                reason=st.just("r"), owner=st.just("o"), approved_by=st.just("a"), expires=dates,
+                                accepts=st.sampled_from([[], [], ["refused"], ["failed"], ["failed", "refused"]])),
                       max_size=4)
 signoffs_st = st.lists(st.builds(Signoff, item=st.sampled_from(ITEM_IDS[1:] + ["X-1"]), by=st.just("b"), at=dates,
                                  evidence=st.just("https://e.example"), expires=st.none() | dates), max_size=3)
@@ -341,11 +390,16 @@ policies_st = st.builds(Policy, blocking_severities=st.sampled_from([["blocker",
                         require_destructive=st.sampled_from([[], ["DAT-03"], ["t.py::test_0"]]))
 
 
+def _accepts(w: Waiver, outcome: str) -> bool:
+    return outcome in (w.accepts or ["failed", "error", "skipped"])
+
+
 def _waived_ids(checks, waivers) -> set[str]:
-    """Independent of decide(): the checks a waiver active today matches."""
+    """Independent of decide(): the checks a waiver active today matches and accepts (never a
+    rollback trigger; a refused check only when the waiver names `refused`)."""
     active = [w for w in waivers if TODAY <= w.expires]
-    return {c.nodeid for c in checks if c.outcome in ("failed", "error", "skipped", "refused")
-            and any(w.check in (c.nodeid, c.checklist) for w in active)}
+    return {c.nodeid for c in checks if not c.rollback_trigger
+            and any(w.check in (c.nodeid, c.checklist) and _accepts(w, c.outcome) for w in active)}
 
 
 def _blocking(c: CheckResult, policy: Policy) -> bool:
@@ -362,14 +416,19 @@ def test_no_go_whenever_blocking_evidence_is_bad_or_missing(checks, waivers, sig
         for c in checks)
     incomplete = (not checks or run_info.collection_errors or run_info.interrupted or run_info.crashed_workers
                   or any(c.outcome == "missing" for c in checks))
-    required_refused = any(c.outcome == "refused" and {c.nodeid, c.checklist} & set(policy.require_destructive)
-                           and c.nodeid not in waived for c in checks)
-    if unwaived_bad_blocking or incomplete or required_refused:
+    # a destructive check not run has no evidence: it blocks like a skip unless a waiver accepts `refused`
+    refused_blocking = any(c.outcome == "refused" and c.nodeid not in waived
+                           and (_blocking(c, policy) or {c.nodeid, c.checklist} & set(policy.require_destructive))
+                           for c in checks)
+    if unwaived_bad_blocking or incomplete or refused_blocking:
         assert decision.verdict in ("NO_GO", "ROLLBACK")
     if decision.verdict in ("GO", "GO_WITH_RISKS"):
         assert decision.complete
-        assert all(c.outcome == "passed" or c.nodeid in waived or not _blocking(c, policy) or c.outcome == "refused"
-                   for c in checks)
+        assert all(c.outcome == "passed" or c.nodeid in waived or not _blocking(c, policy) for c in checks)
+    # a rollback trigger is never waived
+    assert not any(c.rollback_trigger for c in checks if c.nodeid in decision.waived)
+    if run_info.stage is not None and any(c.rollback_trigger and c.outcome == "failed" for c in checks):
+        assert decision.verdict == "ROLLBACK"
 
 
 @settings(max_examples=300, deadline=None)
@@ -377,7 +436,7 @@ def test_no_go_whenever_blocking_evidence_is_bad_or_missing(checks, waivers, sig
 def test_go_with_risks_never_without_a_risk_and_go_never_with_one(checks, waivers, signoffs, run_info, policy):
     decision = decide(checks, CHECKLIST, waivers, signoffs, run_info, policy, TODAY)
     waived = _waived_ids(checks, waivers)
-    nonblocking_bad = any(not _blocking(c, policy) and c.outcome in ("failed", "error", "skipped")
+    nonblocking_bad = any(not _blocking(c, policy) and c.outcome in ("failed", "error", "skipped", "refused")
                           and c.nodeid not in waived for c in checks)
     risk = bool(waived) or nonblocking_bad
     if decision.verdict == "GO_WITH_RISKS":

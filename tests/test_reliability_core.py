@@ -525,13 +525,16 @@ def test_a_destructive_check_never_runs_against_production_without_the_flag(pyte
     result = pytester.runpytest_subprocess(*args) if xdist else pytester.runpytest_inprocess(*args)
     for name in WROTE:
         assert not (pytester.path / name).exists(), f"{name}: a destructive check ran against production"
-    assert result.ret == 0
+    # a refused blocking check has no evidence: it blocks (the minor one is a risk)
+    assert result.ret == 1
     doc = read_report(pytester)
     assert check_by_name(doc, "::test_restore_backup")["outcome"] == "refused"
     assert check_by_name(doc, "::test_rate_limit_burst")["outcome"] == "refused"
     assert check_by_name(doc, "::test_read_only")["outcome"] == "passed"
-    assert doc["verdict"] == "GO"
-    assert sum(1 for r in doc["reasons"] if r["code"] == "refused" and "NOT RUN" in r["text"]) == 2
+    assert doc["verdict"] == "NO_GO"
+    assert [r["nodeid"] for r in doc["reasons"] if r["code"] == "refused" and r["blocking"]] == [
+        "test_checks.py::test_restore_backup"]
+    assert sum(1 for r in doc["reasons"] if "NOT RUN" in r["text"]) == 2
     assert "--launch-allow-destructive" in result.stdout.str()
 
 

@@ -35,7 +35,7 @@ from pytest_launch.redact import Redactor, map_strings
 def _waiver_dict(waiver: Waiver) -> dict[str, Any]:
     return {"check": waiver.check, "reason": waiver.reason, "owner": waiver.owner,
             "approved_by": waiver.approved_by, "expires": waiver.expires.isoformat(),
-            "created": waiver.created.isoformat() if waiver.created else None}
+            "created": waiver.created.isoformat() if waiver.created else None, "accepts": list(waiver.accepts)}
 
 
 def build_document(
@@ -79,7 +79,8 @@ def build_document(
             {**dataclasses.asdict(cov.item), "status": cov.status, "checks": cov.checks}
             for cov in decision.coverage
         ],
-        "waivers": [{**_waiver_dict(s.waiver), "status": s.status, "matched": s.matched} for s in decision.waivers],
+        "waivers": [{**_waiver_dict(s.waiver), "status": s.status, "matched": s.matched,
+                     "triggers_not_waived": s.triggers_not_waived} for s in decision.waivers],
         "signoffs": [
             {"item": s.signoff.item, "by": s.signoff.by, "at": s.signoff.at.isoformat(),
              "evidence": s.signoff.evidence,
@@ -119,7 +120,8 @@ def document_inputs(doc: dict[str, Any]) -> tuple[list[CheckResult], list[Checkl
     checklist = [ChecklistItem(**{k: v for k, v in i.items() if k in item_fields}) for i in doc["checklist"]]
     waivers = [Waiver(check=w["check"], reason=w["reason"], owner=w["owner"], approved_by=w["approved_by"],
                       expires=dt.date.fromisoformat(w["expires"]),
-                      created=dt.date.fromisoformat(w["created"]) if w.get("created") else None)
+                      created=dt.date.fromisoformat(w["created"]) if w.get("created") else None,
+                      accepts=list(w.get("accepts") or []))
                for w in doc["waivers"]]
     signoffs = [Signoff(item=s["item"], by=s["by"], at=dt.date.fromisoformat(s["at"]), evidence=s["evidence"],
                         expires=dt.date.fromisoformat(s["expires"]) if s.get("expires") else None)

@@ -1,0 +1,60 @@
+"""--launch-gate never exits 0 without a decision: modes that run no check are usage errors,
+the part of the plugin that decides cannot be switched off, and a gate run that ends without a
+decision for any other reason ends with pytest's "internal error" code, never 0 or 1."""
+
+from __future__ import annotations
+
+import pytest
+
+CONTROLLER_NAME = "launch-controller"  # the plugin object that decides and sets the gate's exit code
+
+# pytest modes that list, plan or describe instead of running checks: option dest -> flag
+NO_RUN_MODES: dict[str, str] = {
+    "collectonly": "--collect-only/--co",
+    "setuponly": "--setup-only",
+    "setupplan": "--setup-plan",
+    "showfixtures": "--fixtures",
+    "show_fixtures_per_test": "--fixtures-per-test",
+    "markers": "--markers",
+    "help": "--help",
+}  # (--version answers before any plugin is asked: it prints one line and exits 0)
+
+
+def refuse_gate_without_checks(config: pytest.Config) -> None:
+    """pytest.UsageError when --launch-gate comes with a mode in which no check runs."""
+    if not getattr(config.option, "launch_gate", False):
+        return
+    modes = [flag for dest, flag in NO_RUN_MODES.items() if getattr(config.option, dest, False)]
+    if modes:
+        raise pytest.UsageError(
+            f"--launch-gate with {', '.join(modes)}: no check runs in that mode, so there is no launch decision "
+            f"for the gate to report; drop {'it' if len(modes) == 1 else 'them'} or drop --launch-gate")
+
+
+def refuse_blocked_decision(config: pytest.Config) -> None:
+    """pytest.UsageError when a deciding run blocks the plugin object that decides (-p no:launch-controller,
+    on the command line or in PYTEST_ADDOPTS / addopts)."""
+    if config.pluginmanager.is_blocked(CONTROLLER_NAME):
+        raise pytest.UsageError(
+            f"-p no:{CONTROLLER_NAME}: this part of pytest-launch makes the launch decision and sets the gate's "
+            f"exit code; it cannot be disabled in a run that asks for a decision (--env, --launch-json or "
+            f"--launch-gate). To run checks without a decision, drop those options.")
+
+
+def gate_without_decision(session: pytest.Session) -> bool:
+    """True (after saying why) when --launch-gate is about to exit 0 or 1 with no decision made:
+    the exit status becomes 3 (the tool broke), never a verdict code."""
+    config = session.config
+    if not getattr(config.option, "launch_gate", False) or hasattr(config, "workerinput"):
+        return False
+    if int(session.exitstatus) not in (0, 1):
+        return False
+    controller = config.pluginmanager.get_plugin(CONTROLLER_NAME)
+    if controller is not None and getattr(controller, "document", None) is not None:
+        return False
+    message = "pytest-launch: --launch-gate, but no launch decision was made in this run: exit code 3, not a verdict"
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(message, red=True, bold=True)
+    session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+    return True

@@ -1,0 +1,25 @@
+"""A rollback trigger is never waivable: a waiver that can only ever match triggers is a mistake
+in the waivers file, found when the suite is collected (the whole suite, before -m/-k)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from pytest_launch.model import Waiver
+from pytest_launch.results import checklist_id_of
+
+
+def trigger_only_waivers(items: Sequence[pytest.Item], waivers: Sequence[Waiver], waivers_path: Path | str) -> list[str]:
+    """One message per waiver whose every matching collected check is a rollback trigger."""
+    problems: list[str] = []
+    for index, waiver in enumerate(waivers):
+        matched = [node for node in items if waiver.check in (node.nodeid, checklist_id_of(node))]
+        if matched and all(node.get_closest_marker("rollback_trigger") is not None for node in matched):
+            names = ", ".join(node.nodeid for node in matched[:5]) + (" ..." if len(matched) > 5 else "")
+            problems.append(
+                f"{waivers_path}: waiver[{index}] (check = {waiver.check!r}) names only rollback triggers ({names}): "
+                f"a rollback trigger is never waivable; remove the waiver, or name the check it is meant for")
+    return problems
