@@ -318,6 +318,17 @@ def test_a_waiver_that_accepts_refused_makes_a_refused_blocker_a_risk_not_a_go()
     assert decided([check("b", "failed", checklist="DAT-03")], waivers=[accepting]).verdict == "NO_GO"
 
 
+def test_a_module_skipped_at_collection_blocks_and_names_module_and_reason():
+    module = CheckResult(nodeid="test_db.py", outcome="skipped", kind="collection",
+                         message="skipped at collection (could not import 'psycopg'): no evidence")
+    decision = decided([check("a"), check("b"), check("c"), module])
+    assert decision.verdict == "NO_GO"
+    reason = decision.reasons[0]
+    assert reason.code == "skipped" and reason.blocking and reason.nodeid == "test_db.py"
+    assert "SKIPPED AT COLLECTION" in reason.text and "psycopg" in reason.text
+    assert "severity_defaulted" not in codes(decision)
+
+
 # -- rollback triggers are never waivable ------------------------------------------------------
 
 @pytest.mark.parametrize("target", ["RB-01", "test_x.py::test_error_rate"])
@@ -359,15 +370,17 @@ def check_results(draw):
     n = draw(st.integers(min_value=0, max_value=8))
     out = []
     for i in range(n):
-        kind = draw(st.sampled_from(["check", "check", "check", "manual", "uncovered"]))
+        kind = draw(st.sampled_from(["check", "check", "check", "manual", "uncovered", "collection"]))
         outcome = draw(st.sampled_from(OUTCOMES))
-        if kind != "check" and outcome not in ("passed", "failed"):
+        if kind in ("manual", "uncovered") and outcome not in ("passed", "failed"):
             outcome = "failed"
+        if kind == "collection":  # a module skipped at collection: what it held has no evidence
+            outcome = "skipped"
         out.append(CheckResult(
             nodeid=f"t.py::test_{i}", outcome=outcome, kind=kind,
-            severity=draw(st.sampled_from(SEVERITY_CHOICES)),
-            checklist=draw(st.sampled_from(ITEM_IDS)), owner=draw(st.sampled_from([None, "team"])),
-            rollback_trigger=draw(st.booleans()), destructive=outcome == "refused",
+            severity=None if kind == "collection" else draw(st.sampled_from(SEVERITY_CHOICES)),
+            checklist=None if kind == "collection" else draw(st.sampled_from(ITEM_IDS)), owner=draw(st.sampled_from([None, "team"])),
+            rollback_trigger=kind != "collection" and draw(st.booleans()), destructive=outcome == "refused",
             message=draw(st.sampled_from(["", "boom", "x" * 500]))))
     return out
 

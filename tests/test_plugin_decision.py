@@ -516,10 +516,14 @@ def test_listing_or_planning_checks_decides_nothing_and_keeps_the_previous_repor
     make_project(pytester, THREE.replace('assert False, "down"', "pass"), checklist=None)
     assert run(pytester).ret == 0
     before = report_path(pytester).read_bytes()
-    result = run(pytester, mode, "--launch-gate")
+    result = run(pytester, mode)
     assert result.ret == 0
     assert report_path(pytester).read_bytes() == before  # not clobbered by a run that checked nothing
     assert "launch decision" not in result.stdout.str()  # and no verdict claimed: --setup-plan "passes" all
+    # with the gate, a mode that runs no check is a usage error: the gate never exits 0 undecided
+    result = run(pytester, mode, "--launch-gate")
+    assert result.ret == 4
+    assert report_path(pytester).read_bytes() == before
 
 
 def test_pytest_exit_in_a_check_is_an_interrupted_run(pytester):
