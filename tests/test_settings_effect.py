@@ -140,7 +140,21 @@ SCENARIOS: dict[tuple[str, str], tuple[Any, Any, Any]] = {
         endpoints=[_endpoint(tb, "expiring")]))),
     ("tls", "ca_bundle"): ("testbed", None, lambda tb, v: len(_tls(tb, ca_bundle=str(tb.ca_bundle) if v else None)
                                                            .days_left_problems(endpoints=[_endpoint(tb, "good")]))),
+    ("http", "retries"): (0, 2, lambda tb, v: _outcome(lambda: _http(tb, base_url=_refused(tb), retries=v,
+                                                                     backoff_factor=0).get("/"))),
+    ("tls", "timeout"): (1, 2, lambda tb, v: _outcome(lambda: _tls(tb, timeout=v).probe(
+        _silent_endpoint(tb)))),
 }
+
+
+def _refused(nginx_testbed: Any) -> str:
+    return f"http://127.0.0.1:{nginx_testbed.closed_port}"
+
+
+def _silent_endpoint(nginx_testbed: Any) -> Any:
+    from pytest_launch.probes.tls import TlsEndpoint
+
+    return TlsEndpoint("localhost", nginx_testbed.silent_port, address="127.0.0.1")
 
 
 def _tls(nginx_testbed: Any, **settings: Any) -> Any:
@@ -157,7 +171,10 @@ def _endpoint(nginx_testbed: Any, case: str) -> Any:
 
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")  # verify = false, on purpose
 @pytest.mark.parametrize("table, key", list(SCENARIOS), ids=[f"{t}.{k}" for t, k in SCENARIOS])
-def test_changing_the_key_changes_the_result(nginx_testbed: Any, table: str, key: str) -> None:
+def test_changing_the_key_changes_the_result(nginx_testbed: Any, closed_port: int, silent_tcp_server: Any,
+                                            table: str, key: str) -> None:
+    nginx_testbed.closed_port = closed_port  # the scenarios' other real servers, on the same object
+    nginx_testbed.silent_port = silent_tcp_server.port
     first, second, observe = SCENARIOS[(table, key)]
     assert observe(nginx_testbed, first) != observe(nginx_testbed, second)
 
