@@ -76,14 +76,24 @@ def test_a_symlink_as_launch_json_is_refused_whatever_it_points_to(pytester, tar
         assert (pytester.path / target).read_text() == '{"schema_version": 1, "verdict": "GO"}'
 
 
+def full_device(folder) -> str:
+    """A private /dev/full (the same character device, 1:7) in the test's own folder: were the
+    code under test broken, it would replace this node and not the machine's /dev/full, which
+    every later process (CI included) relies on. Needs root, as CI runs."""
+    path = os.path.join(str(folder), "full")
+    os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+    return path
+
+
 def test_dev_full_as_launch_json_is_refused_and_stays_a_device(pytester):
     # run as root here: permission bits would not have stopped the rename over /dev/full
     make_project(pytester, SENTINEL_CHECK)
-    before = os.lstat("/dev/full")
-    result = run(pytester, "--launch-json=/dev/full")
-    assert_refused_before_the_run(pytester, result, "--launch-json: /dev/full: expected a regular file or a new path, "
+    device = full_device(pytester.path)
+    before = os.lstat(device)
+    result = run(pytester, f"--launch-json={device}")
+    assert_refused_before_the_run(pytester, result, f"--launch-json: {device}: expected a regular file or a new path, "
                                                     "found a character device")
-    after = os.lstat("/dev/full")
+    after = os.lstat(device)
     assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev and after.st_ino == before.st_ino
 
 
@@ -238,7 +248,8 @@ def test_launch_report_refuses_to_write_through_a_symlink_or_into_a_device(tmp_p
     assert main(["render", str(results), "-o", str(out)]) == 2
     assert "refused to replace a symlink" in capsys.readouterr().err
     assert (out / "go-no-go.html").is_symlink() and elsewhere.read_text() == "keep"
-    before = os.lstat("/dev/full")
-    assert main(["merge", str(results), "-o", "/dev/full"]) == 2
+    device = full_device(tmp_path)
+    before = os.lstat(device)
+    assert main(["merge", str(results), "-o", device]) == 2
     assert "refused to replace a character device" in capsys.readouterr().err
-    assert stat.S_ISCHR(os.lstat("/dev/full").st_mode) and os.lstat("/dev/full").st_ino == before.st_ino
+    assert stat.S_ISCHR(os.lstat(device).st_mode) and os.lstat(device).st_ino == before.st_ino
