@@ -18,6 +18,8 @@ import pytest
 from pytest_launch import __version__
 from pytest_launch.gate import NO_RUN_MODES  # modes that list or plan checks (--setup-plan even "passes" them)
 from pytest_launch.results import DROPPED, DROPPED_KEY, USAGE_PROBLEMS, WORKER_META, ResultCollector, item_metadata
+from pytest_launch.in_progress import Placeholder
+from pytest_launch.selection import Selection, may_stop_early, run_selection, stopped_early
 from pytest_launch.state import LaunchState
 
 
@@ -43,6 +45,9 @@ class LaunchController:
         self.items: dict[str, pytest.Item] = {}
         self.worker_metadata: dict[str, dict[str, Any]] = {}
         self.collector.describe = self.metadata_of
+        self.selection: Selection = run_selection(config)
+        self.stopped: str | None = None  # why a -x/--maxfail run stopped early
+        self.placeholder: Placeholder | None = None  # the report files the in-progress page replaced
 
     # -- facts about completeness --------------------------------------------------------
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -80,6 +85,39 @@ class LaunchController:
         item = self.items.get(nodeid)
         return item_metadata(item) if item is not None else self.worker_metadata.get(nodeid)
 
+    # -- the in-progress placeholder ----------------------------------------------------------
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> None:
+        # collection is over (a usage error there has already stopped the run); no check has run
+        if not self.state.active or any(getattr(self.config.option, n, False) for n in NO_RUN_MODES):
+            return
+        from pytest_launch.in_progress import record_unfinished, save_previous
+        from pytest_launch.session_outputs import placeholder_document, report_folder, write_outputs
+
+        state = self.state
+        since = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        doc = placeholder_document(self, since)
+        folder = None
+        if state.report_dir is not None:
+            folder = report_folder(state.report_dir, doc["environment"]["name"], self.selection.phases,
+                                   state.stage, bool(self.selection.partial))
+            record_unfinished(folder)
+            if may_stop_early(self.config) and not self.selection.partial:
+                self.placeholder = save_previous(folder)
+        try:
+            write_outputs(doc, folder, state.json_path, self.config, record_history=False)
+        except OSError:
+            pass  # the end of the run reports an unwritable folder, once
+
+    def release_placeholder(self, folder: Path | None) -> None:
+        """At the end: a run that wrote its placeholder over the canonical page but turned out
+        partial (stopped early) puts back what was there."""
+        if self.placeholder is not None and folder != self.placeholder.folder:
+            from pytest_launch.in_progress import restore_previous
+
+            restore_previous(self.placeholder)
+        self.placeholder = None
+
     # -- the decision ---------------------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -100,6 +138,7 @@ class LaunchController:
 
         self.collector.add_dropped(self.config.stash.get(DROPPED_KEY, {}))
 
+        self.stopped = stopped_early(self.config, session)
         if self.interrupted is None:
             reason = session.shouldfail or session.shouldstop
             if reason:
@@ -159,6 +198,10 @@ class LaunchController:
             "python_version": platform.python_version(),
             "plugin_version": __version__,
             **self.state.clock.run_fields(),
+            "scope_phases": list(self.selection.phases),
+            "environments": [self.state.environment.name] if self.state.environment is not None else [],
+            "release": self.state.environment.release if self.state.environment is not None else None,
+            "partial": list(self.selection.partial) + ([self.stopped] if self.stopped else []),
         }
 
 

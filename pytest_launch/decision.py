@@ -15,6 +15,7 @@ from typing import Any
 from pytest_launch.config.approvals import signoff_status, waiver_active
 from pytest_launch.config.policy import Policy
 from pytest_launch.model import (
+    ALL_ENVIRONMENTS,
     CheckResult,
     ChecklistItem,
     Decision,
@@ -25,6 +26,7 @@ from pytest_launch.model import (
     SignoffStatus,
     Waiver,
     WaiverStatus,
+    applies_to,
 )
 
 BAD_OUTCOMES = frozenset({"failed", "error", "skipped", "missing"})
@@ -48,12 +50,14 @@ def decide(
     today: dt.date,
 ) -> Decision:
     blocking = {c.nodeid: is_blocking(c, policy) for c in checks}
-    waiver_states, waived = _apply_waivers(checks, waivers, today)
+    waiver_states, waived = _apply_waivers(checks, waivers, today, run.environments or [])
     reasons: list[Reason] = []
 
     incomplete = incompleteness(run, checks)
     for text in incomplete:
         reasons.append(Reason("incomplete", True, f"incomplete evidence: {text}"))
+    scope = judge_scope(run, checklist, checks)
+    reasons += scope_reasons(run, scope)
 
     for check in checks:
         reason = _check_reason(check, blocking[check.nodeid], waived.get(check.nodeid), run, policy)
@@ -78,17 +82,27 @@ def decide(
             reasons.append(Reason("unused_waiver", False,
                                   f"waiver for {w.check} matched no failing check: it is unused "
                                   f"(owner {w.owner})", None, None, w.owner))
+        elif state.status == "other_environment":
+            reasons.append(Reason("unused_waiver", False,
+                                  f"waiver for {w.check} was given for {', '.join(w.environments) or 'no environment'}, "
+                                  f"not {'+'.join(run.environments or []) or 'this environment'}: it has no effect here "
+                                  f"(owner {w.owner})", None, None, w.owner))
 
     manual_ids = {i.id for i in checklist if i.mode == "manual"}
     known_ids = {i.id for i in checklist}
-    signoff_states = [SignoffStatus(s, signoff_status(s, today, manual_ids, known_ids)) for s in signoffs]
+    signoff_states = [SignoffStatus(s, signoff_status(s, today, manual_ids, known_ids, run.environments, run.release))
+                      for s in signoffs]
     for signoff_state in signoff_states:
         if signoff_state.status != "valid":
             s = signoff_state.signoff
             why = {"expired": f"expired on {s.expires.isoformat() if s.expires else '?'}",
                    "future": f"is dated in the future ({s.at.isoformat()})",
                    "unknown_item": "names an item that is not in the checklist",
-                   "not_manual": "names an automated item (only manual items take sign-offs)"}[signoff_state.status]
+                   "not_manual": "names an automated item (only manual items take sign-offs)",
+                   "other_environment": f"was given for {', '.join(s.environments) or 'no environment'}, not "
+                                        f"{'+'.join(run.environments or []) or 'this environment'}",
+                   "other_release": f"covers release {s.release}, not {run.release or 'an unknown release'}",
+                   }[signoff_state.status]
             reasons.append(Reason("invalid_signoff", False,
                                   f"sign-off of {s.item} by {s.by} {why}: it does not count", None, s.item))
 
@@ -96,44 +110,83 @@ def decide(
     reasons.sort(key=_reason_order)
     return Decision(
         verdict=verdict,
-        headline=_headline(verdict, reasons, checks),
+        headline=(f"in progress since {run.in_progress}, never finished" if run.in_progress
+                  else _headline(verdict, reasons, checks)),
         reasons=reasons,
         complete=not incomplete,
         blocking=blocking,
         waived=waived,
         waivers=waiver_states,
         signoffs=signoff_states,
-        coverage=_coverage(checklist, checks, waived),
+        coverage=_coverage(checklist, checks, waived, scope),
         summary=_summary(checks, blocking, waived),
+        scope=scope,
     )
+
+
+def judge_scope(run: RunInfo, checklist: Sequence[ChecklistItem], checks: Sequence[CheckResult]) -> dict[str, Any]:
+    """The scope of the decision: every checklist item of the phases the run selected.
+
+    `not_evaluated`: the in-scope items no result of this run speaks for. `complete`: the run
+    selected whole phases (not partial) and evaluated every in-scope item."""
+    evaluated = {c.checklist for c in checks if c.checklist}
+    if run.scope_phases is None:  # not recorded (a hand-made RunInfo): no scope to judge
+        return {"phases": None, "partial": list(run.partial), "in_scope": None, "not_evaluated": [],
+                "complete": not run.partial}
+    phases = list(run.scope_phases)
+    in_scope = [item.id for item in checklist if item.phase in phases]
+    not_evaluated = [item_id for item_id in in_scope if item_id not in evaluated]
+    return {"phases": phases, "partial": list(run.partial), "in_scope": len(in_scope),
+            "not_evaluated": not_evaluated, "complete": not run.partial and not not_evaluated}
+
+
+def scope_reasons(run: RunInfo, scope: dict[str, Any]) -> list[Reason]:
+    """A partial run is never GO; nor is a run that left in-scope items without a result."""
+    missing = scope["not_evaluated"]
+    count = _plural(len(missing), "in-scope item")
+    if run.partial:
+        return [Reason("partial", True, f"partial run: {'; '.join(run.partial)}; {count} not evaluated")]
+    if missing:
+        shown = ", ".join(missing[:12]) + (f", … (+{len(missing) - 12})" if len(missing) > 12 else "")
+        return [Reason("not_evaluated", True, f"{count} of the selected phases not evaluated "
+                       f"(no result in this run): {shown}")]
+    return []
 
 
 def incompleteness(run: RunInfo, checks: Sequence[CheckResult]) -> list[str]:
     """Why the run's evidence is incomplete; empty when it is complete."""
     problems: list[str] = []
-    if run.collection_errors:
-        problems.append(f"{run.collection_errors} collection error(s): some checks could not even be collected")
-    if run.interrupted:
-        problems.append(f"the run was interrupted ({run.interrupted})")
-    for worker in run.crashed_workers:
-        problems.append(f"worker {worker} crashed")
+    if run.in_progress:
+        return [f"the run in progress since {run.in_progress} never finished (killed, crashed or still "
+                f"running): no result of it can be trusted"]
+    problems += list(run.shard_problems)
+    if not run.sources:  # a merged run stores each input's problems in shard_problems
+        if run.collection_errors:
+            problems.append(f"{run.collection_errors} collection error(s): some checks could not even be collected")
+        if run.interrupted:
+            problems.append(f"the run was interrupted ({run.interrupted})")
+        for worker in run.crashed_workers:
+            problems.append(f"worker {worker} crashed")
     if not checks:
         problems.append("zero checks were selected: nothing was verified")
     missing = sum(1 for c in checks if c.outcome == "missing")
-    if missing:
+    if missing and not run.sources:
         problems.append(f"{missing} selected check(s) produced no result")
     return problems
 
 
-def _apply_waivers(checks: Sequence[CheckResult], waivers: Sequence[Waiver],
-                   today: dt.date) -> tuple[list[WaiverStatus], dict[str, Waiver]]:
-    """Which checks each waiver accepts. A waiver accepts the outcomes it names (`accepts`;
-    failed, error, skipped when it names none: a refused destructive check only when it names
-    `refused`), and never applies to a rollback trigger, in a stage run or outside one."""
+def _apply_waivers(checks: Sequence[CheckResult], waivers: Sequence[Waiver], today: dt.date,
+                   environments: list[str]) -> tuple[list[WaiverStatus], dict[str, Waiver]]:
+    """Which checks each waiver accepts: the outcomes it names (`accepts`; a measured failure only
+    when it names none), of the checks it names, in the environments it names, until it expires;
+    never a rollback trigger, in a stage run or outside one."""
     states: list[WaiverStatus] = []
     waived: dict[str, Waiver] = {}
     for waiver in waivers:
         matching = [c for c in checks if waiver.check in (c.nodeid, c.checklist)]
+        if not applies_to(waiver.environments, environments):
+            states.append(WaiverStatus(waiver, "other_environment", []))
+            continue
         triggers = [c.nodeid for c in matching if c.rollback_trigger and c.outcome != "passed"]
         matching = [c for c in matching if not c.rollback_trigger]
         if not waiver_active(waiver, today):
@@ -155,7 +208,8 @@ def _check_reason(check: CheckResult, blocking: bool, waiver: Waiver | None, run
     if check.outcome == "refused":
         if waiver is not None:  # a waiver that names `refused` in accepts: an accepted risk, never GO
             return _check("waived", False, f"WAIVED {where}: destructive check not run, accepted until "
-                          f"{waiver.expires.isoformat()} by {waiver.approved_by} ({waiver.reason}){detail}", check)
+                          f"{waiver.expires.isoformat()} by {waiver.approved_by}{_where_valid(waiver)} "
+                          f"({waiver.reason}){detail}", check)
         required = bool({check.nodeid, check.checklist} & set(policy.require_destructive))
         if blocking or required:
             # no evidence: it blocks like a skip, and says how to get the evidence
@@ -172,8 +226,10 @@ def _check_reason(check: CheckResult, blocking: bool, waiver: Waiver | None, run
     elif check.kind == "collection":
         word = "SKIPPED AT COLLECTION (no evidence for the checks it holds)"
     if waiver is not None:
-        return _check("waived", False, f"WAIVED {where}: {word.lower()}, accepted until {waiver.expires.isoformat()} "
-                      f"by {waiver.approved_by} ({waiver.reason}){detail}", check)
+        no_evidence = " (no evidence: this waiver accepts an " + check.outcome + ")" if check.outcome != "failed" else ""
+        return _check("waived", False, f"WAIVED {where}: {word.lower()}{no_evidence}, accepted until "
+                      f"{waiver.expires.isoformat()} by {waiver.approved_by}{_where_valid(waiver)} "
+                      f"({waiver.reason}){detail}", check)
     if check.rollback_trigger and run.stage is not None and check.outcome == "failed":
         return _check("rollback", True, f"ROLLBACK TRIGGER FIRED {where}{detail}", check)
     if not blocking:
@@ -185,6 +241,11 @@ def _check_reason(check: CheckResult, blocking: bool, waiver: Waiver | None, run
     else:
         code = check.outcome
     return _check(code, True, f"{word} {where}{detail}", check)
+
+
+def _where_valid(waiver: Waiver) -> str:
+    return " for every environment" if ALL_ENVIRONMENTS in waiver.environments else \
+        f" for {', '.join(waiver.environments)}"
 
 
 def _check(code: str, blocking: bool, text: str, check: CheckResult) -> Reason:
@@ -236,7 +297,7 @@ def _verdict(reasons: Sequence[Reason]) -> str:
     return "GO"
 
 
-_ORDER = ["rollback", "incomplete", "failed", "error", "missing", "skipped", "unsigned", "uncovered", "refused",
+_ORDER = ["rollback", "partial", "not_evaluated", "incomplete", "failed", "error", "missing", "skipped", "unsigned", "uncovered", "refused",
           "waived", "nonblocking_failed", "expired_waiver", "unused_waiver", "trigger_not_waived", "invalid_signoff", "severity_defaulted"]
 
 
@@ -250,9 +311,10 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
 
 def _headline(verdict: str, reasons: Sequence[Reason], checks: Sequence[CheckResult]) -> str:
     counts = Counter(r.code for r in reasons if r.blocking or r.code in RISK_CODES)
-    parts: list[str] = []
+    parts: list[str] = [r.text for r in reasons if r.code == "partial"]
     phrases = [
         ("rollback", "rollback trigger fired", "rollback triggers fired"),
+        ("not_evaluated", "scope not fully evaluated", "scope not fully evaluated"),
         ("incomplete", "sign of incomplete evidence", "signs of incomplete evidence"),
         ("failed", "blocking failure", "blocking failures"),
         ("error", "blocking error", "blocking errors"),
@@ -273,7 +335,7 @@ def _headline(verdict: str, reasons: Sequence[Reason], checks: Sequence[CheckRes
 
 
 def _coverage(checklist: Sequence[ChecklistItem], checks: Sequence[CheckResult],
-              waived: dict[str, Waiver]) -> list[ItemCoverage]:
+              waived: dict[str, Waiver], scope: dict[str, Any]) -> list[ItemCoverage]:
     by_item: dict[str, list[CheckResult]] = {}
     for check in checks:
         if check.checklist:
@@ -285,7 +347,7 @@ def _coverage(checklist: Sequence[ChecklistItem], checks: Sequence[CheckResult],
         if any(c.kind == "uncovered" for c in linked):
             status = "uncovered"
         elif not linked:
-            status = "not_selected"
+            status = "not_evaluated" if item.id in scope["not_evaluated"] else "not_selected"
         elif item.mode == "manual":
             status = "signed" if all(c.outcome == "passed" for c in linked) else (
                 "waived" if all(c.outcome == "passed" or c.nodeid in waived for c in linked) else "unsigned")

@@ -27,12 +27,26 @@ class LaunchEvidenceMissing(Exception):
 
 
 class ChecklistFile(pytest.File):
+    """The checklist file as a collector of its own items, parented to the session (it need not
+    lie under the collected paths)."""
+
+    uncovered: bool = True
+
     def collect(self) -> Iterator[pytest.Item]:
         state = self.config.stash[STATE_KEY]
         for item in state.checklist:
-            cls = ManualItem if item.mode == "manual" else UncoveredItem
-            node = cls.from_parent(self, name=item.id, checklist_item=item)
-            yield node
+            if item.mode == "manual":
+                yield ManualItem.from_parent(self, name=item.id, checklist_item=item)
+            elif self.uncovered:
+                yield UncoveredItem.from_parent(self, name=item.id, checklist_item=item)
+
+
+def checklist_items(session: pytest.Session, state: LaunchState, *, uncovered: bool) -> list[pytest.Item]:
+    """The checklist's manual items and (with `uncovered`) one item per automated item, for the
+    session's collection; the automated items that a collected check covers are dropped later."""
+    node = ChecklistFile.from_parent(session, path=state.checklist_path)
+    node.uncovered = uncovered
+    return list(node.collect())
 
 
 class _ChecklistNode(pytest.Item):
@@ -61,15 +75,20 @@ class ManualItem(_ChecklistNode):
     def runtest(self) -> None:
         state = self.config.stash[STATE_KEY]
         item = self.checklist_item
-        signoff = valid_signoff_for(item.id, state.signoffs, state.today, state.manual_ids, set(state.items_by_id))
+        env = state.environment
+        signoff = valid_signoff_for(item.id, state.signoffs, state.today, state.manual_ids, set(state.items_by_id),
+                                    [env.name] if env is not None else [], env.release if env is not None else None)
         if signoff is None:
             wanted = f" {item.description}" if item.description else " Evidence wanted: a link."
             raise LaunchEvidenceMissing(
-                f"no valid sign-off: add a [[signoff]] for {item.id} (by, at, evidence) to "
+                f"no valid sign-off for environment {env.name if env is not None else '(none)'}"
+                f"{' release ' + env.release if env is not None and env.release else ''}: add a [[signoff]] for "
+                f"{item.id} (by, at, evidence, environments) to "
                 f"{self.config.getini('launch_signoffs')}.{wanted}")
         self.stash[SIGNOFF_KEY] = {
             "signed_by": signoff.by, "signed_at": signoff.at.isoformat(), "evidence": signoff.evidence,
-            "expires": signoff.expires.isoformat() if signoff.expires else None}
+            "expires": signoff.expires.isoformat() if signoff.expires else None,
+            "environments": list(signoff.environments), "release": signoff.release}
 
 
 class UncoveredItem(_ChecklistNode):

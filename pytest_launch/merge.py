@@ -15,7 +15,8 @@ from typing import Any
 from pytest_launch.clock import JudgingDate, judging_date
 from pytest_launch.config.errors import ConfigError
 from pytest_launch.config.policy import Policy
-from pytest_launch.decision import decide
+from pytest_launch.decision import decide, incompleteness
+from pytest_launch.markers import PHASES
 from pytest_launch.model import CheckResult, ChecklistItem, RunInfo, Signoff, Waiver
 from pytest_launch.outputs.history import is_failing
 from pytest_launch.outputs.jsonfile import build_document, document_inputs
@@ -51,6 +52,34 @@ def _joined(values: Sequence[Any], separator: str = "; ") -> str:
     return separator.join(seen)
 
 
+def _scope_facts(runs: Sequence[RunInfo], labels: Sequence[str],
+                 checks: Sequence[Sequence[CheckResult]]) -> dict[str, Any]:
+    """The facts the decision needs from every input, carried into the merged run: each input's
+    own incompleteness (recomputed from what it stored: a shard with no checks is incomplete),
+    its partial selection, the union of the phases in scope, the environments and release.
+
+    Partial inputs stay partial in the merge: nothing stored proves that several partial shards
+    together covered every check of their phases, so such a merge is never GO."""
+    problems: list[str] = []
+    partial: list[str] = []
+    phases: list[str] = []
+    environments: list[str] = []
+    for run, label, shard_checks in zip(runs, labels, checks):
+        problems += [f"{label}: {text}" for text in incompleteness(run, shard_checks)]
+        partial += [f"{label}: {text}" for text in run.partial]
+        if run.scope_phases is None:
+            partial.append(f"{label}: its scope was not recorded")
+        else:
+            phases += [p for p in run.scope_phases if p not in phases]
+        if not run.environments:
+            problems.append(f"{label}: its environment was not recorded (no approval applies)")
+        environments += [e for e in (run.environments or []) if e not in environments]
+    releases = {r.release for r in runs}
+    return {"shard_problems": problems, "partial": partial,
+            "scope_phases": [p for p in PHASES if p in phases] + [p for p in phases if p not in PHASES],
+            "environments": environments, "release": releases.pop() if len(releases) == 1 else None}
+
+
 def _merge_runs(runs: Sequence[RunInfo], labels: Sequence[str], files: Sequence[str]) -> RunInfo:
     stages = {r.stage for r in runs}
     if len(stages) > 1:
@@ -70,6 +99,7 @@ def _merge_runs(runs: Sequence[RunInfo], labels: Sequence[str], files: Sequence[
     return RunInfo(
         started=started, finished=finished, duration_s=round(duration, 3),
         args=list(runs[0].args), markexpr=_joined([r.markexpr for r in runs], " | "),
+        keywordexpr=_joined([r.keywordexpr for r in runs], " | "),
         stage=runs[0].stage, selected=sum(r.selected for r in runs),
         collection_errors=sum(r.collection_errors for r in runs),
         interrupted="; ".join(interrupted) or None,
@@ -174,6 +204,8 @@ def merge_documents(docs: Sequence[dict[str, Any]], labels: Sequence[str],
             waivers.append(waiver)
     signoffs: list[Signoff] = _unique([s for i in inputs for s in i[3]])
     run = _merge_runs([i[4] for i in inputs], labels, files)
+    for key, value in _scope_facts([i[4] for i in inputs], labels, checks_per_input).items():
+        setattr(run, key, value)
     policy = _merge_policy([i[5] for i in inputs])
 
     clock = JudgingDate(today, dt.date.today()) if today is not None else judging_date()

@@ -20,7 +20,9 @@ OUTCOMES: tuple[str, ...] = ("passed", "failed", "error", "skipped", "refused", 
 
 # what a waiver can accept (`accepts = [...]`), and what it accepts when it names none
 WAIVER_ACCEPTS: tuple[str, ...] = ("failed", "error", "skipped", "refused")
-DEFAULT_WAIVER_ACCEPTS = frozenset({"failed", "error", "skipped"})
+# a waiver that names no outcome accepts a measured failure only: an error, a skip or a refused
+# destructive check is no evidence at all, and accepting it must be written out (issue 10)
+DEFAULT_WAIVER_ACCEPTS = frozenset({"failed"})
 
 VERDICTS: tuple[str, ...] = ("GO", "GO_WITH_RISKS", "NO_GO", "ROLLBACK")
 STAGE_WORDS: dict[str, str] = {"GO": "PROCEED", "GO_WITH_RISKS": "PROCEED", "NO_GO": "HOLD",
@@ -47,6 +49,11 @@ class ChecklistItem:
     references: list[str] = dataclasses.field(default_factory=list)
 
 
+# outcomes a waiver may accept: "failed" (measured and wrong) by default; the others mean no
+# evidence at all and must be written out (accepts = ["failed", "error"])
+ALL_ENVIRONMENTS = "*"
+
+
 @dataclasses.dataclass
 class Waiver:
     check: str  # a checklist id or a test node id
@@ -54,16 +61,19 @@ class Waiver:
     owner: str
     approved_by: str
     expires: dt.date
+    # the environments the approval was given for (required in the file; ["*"]: every one);
+    # an empty list applies nowhere
+    environments: list[str] = dataclasses.field(default_factory=list)
     created: dt.date | None = None
-    # the outcomes the waiver accepts; empty: failed, error, skipped. A destructive check not run
-    # (refused) is accepted only when named here: not running it is a separate decision
+    # the outcomes the waiver accepts; empty: failed only. An error, a skip or a destructive check
+    # not run (refused) is accepted only when named here: there is no evidence either way
     accepts: list[str] = dataclasses.field(default_factory=list)
 
     def validate(self) -> tuple[str, str] | None:
         unknown = [o for o in self.accepts if o not in WAIVER_ACCEPTS]
         if unknown:
             return (f"accepts: a list of {', '.join(WAIVER_ACCEPTS)}", repr(unknown[0]))
-        return _blank(self, ("check", "reason", "owner", "approved_by"))
+        return _blank(self, ("check", "reason", "owner", "approved_by")) or _environments(self)
 
     @property
     def accepted_outcomes(self) -> frozenset[str]:
@@ -75,11 +85,27 @@ class Signoff:
     item: str
     by: str
     at: dt.date
-    evidence: str
+    evidence: str  # an https:// or http:// link
     expires: dt.date | None = None
+    environments: list[str] = dataclasses.field(default_factory=list)  # as for a waiver
+    release: str | None = None  # valid only while the environment's release is this one
 
     def validate(self) -> tuple[str, str] | None:
-        return _blank(self, ("item", "by", "evidence"))
+        return _blank(self, ("item", "by", "evidence")) or _environments(self)
+
+
+def applies_to(environments: list[str], run_environments: list[str]) -> bool:
+    """An approval counts in a run when it names every environment the run judged (or "*")."""
+    if ALL_ENVIRONMENTS in environments:
+        return True
+    return bool(run_environments) and all(name in environments for name in run_environments)
+
+
+def _environments(record: Any) -> tuple[str, str] | None:
+    if record.environments and all(isinstance(e, str) and e.strip() for e in record.environments):
+        return None
+    return ('environments = ["prod", ...]: the environments the approval was given for ("*" for every one)',
+            repr(record.environments) if record.environments else "none")
 
 
 def _blank(record: Any, names: tuple[str, ...]) -> tuple[str, str] | None:
@@ -139,6 +165,21 @@ class RunInfo:
     real_today: str = ""  # the machine's date when it judged
     backdated: bool = False  # judged_on < real_today ($LAUNCH_TODAY moved back)
     forward_dated: bool = False
+    # the scope of the decision: the phases the run selected (every checklist item of these
+    # phases must be evaluated); None when not recorded (then decide() judges no scope)
+    scope_phases: list[str] | None = None
+    # why the selection is narrower than whole phases (-k, paths, --deselect, ...): a partial run
+    partial: list[str] = dataclasses.field(default_factory=list)
+    # set on the placeholder written when a run starts: "in progress since <time>"; a document
+    # that still says so was left by a run that never finished
+    in_progress: str | None = None
+    # the environment(s) judged (several after a merge) and their release: waivers and sign-offs
+    # count only where they were given; None: not recorded, no approval applies
+    environments: list[str] | None = None
+    release: str | None = None
+    # a merged run: why each input's own evidence was incomplete ("eu: zero checks were selected"),
+    # stored so that merging again judges the same facts
+    shard_problems: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -159,7 +200,7 @@ class Reason:
 @dataclasses.dataclass
 class WaiverStatus:
     waiver: Waiver
-    status: str  # "used" | "unused" | "expired"
+    status: str  # "used" | "unused" | "expired" | "other_environment"
     matched: list[str] = dataclasses.field(default_factory=list)
     # rollback triggers the waiver named (by node id or checklist id) and was not applied to
     triggers_not_waived: list[str] = dataclasses.field(default_factory=list)
@@ -168,13 +209,16 @@ class WaiverStatus:
 @dataclasses.dataclass
 class SignoffStatus:
     signoff: Signoff
-    status: str  # "valid" | "expired" | "future" | "unknown_item" | "not_manual"
+    # "valid" | "expired" | "future" | "unknown_item" | "not_manual" | "other_environment" | "other_release"
+    status: str
 
 
 @dataclasses.dataclass
 class ItemCoverage:
     item: ChecklistItem
-    status: str  # passed | failed | waived | missing | signed | unsigned | uncovered | not_selected
+    # passed | failed | waived | missing | signed | unsigned | uncovered | not_evaluated (in scope, no
+    # result in this run) | not_selected (its phase is outside the run's scope)
+    status: str
     checks: list[str] = dataclasses.field(default_factory=list)
 
 
@@ -190,3 +234,4 @@ class Decision:
     signoffs: list[SignoffStatus]
     coverage: list[ItemCoverage]
     summary: dict[str, int]
+    scope: dict[str, Any] = dataclasses.field(default_factory=dict)

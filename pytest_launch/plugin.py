@@ -25,8 +25,8 @@ from pytest_launch.gate import (
 from pytest_launch.items import (
     SIGNOFF_KEY,
     STATE_KEY,
-    ChecklistFile,
     UncoveredItem,
+    checklist_items,
     checklist_link,
     inherit_checklist_markers,
 )
@@ -56,6 +56,7 @@ from pytest_launch.results import (
     item_metadata,
     report_message,
 )
+from pytest_launch.selection import run_selection
 from pytest_launch.session_outputs import preflight_outputs
 from pytest_launch.state import load_state
 from pytest_launch.trigger_waivers import trigger_only_waivers
@@ -113,7 +114,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(message) from None
     if state.active and not hasattr(config, "workerinput") and not _nothing_runs(config):
         try:  # every output path is ours to write, before any check runs
-            preflight_outputs(state, list(state.input_files))
+            preflight_outputs(state, list(state.input_files), run_selection(config))
         except OutputPathError as exc:
             raise pytest.UsageError(f"{exc.message} (nothing was run; earlier reports are left as they were)") from None
     config.stash[STATE_KEY] = state
@@ -157,13 +158,6 @@ def pytest_configure_node(node: Any) -> None:
         node.workerinput[CHANNEL_INPUT] = state.channel
 
 
-def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    state = parent.config.stash.get(STATE_KEY, None)
-    if state is not None and state.checklist and file_path == state.checklist_path:
-        return ChecklistFile.from_parent(parent, path=file_path)
-    return None
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> Generator[None, Any, Any]:
     result = yield
@@ -181,10 +175,27 @@ def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: objec
     return result
 
 
+def _under_args(config: pytest.Config, path: Path) -> bool:
+    base = Path(config.invocation_params.dir)
+    for arg in config.args:
+        folder = Path(arg.split("::", 1)[0])
+        folder = (folder if folder.is_absolute() else base / folder).resolve()
+        if path.resolve() == folder or folder in path.resolve().parents:
+            return True
+    return False
+
+
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # tryfirst: the markers inherited from the checklist must exist before -m deselects
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    # tryfirst: the checklist's own items and the markers inherited from the checklist must exist
+    # before -m, -k and --deselect select
     state = config.stash[STATE_KEY]
+    if state.checklist and (state.active or _under_args(config, state.checklist_path)):
+        # the checklist is judged whatever the layout: its manual items and its automated items
+        # without a check are added to the session even when the checklist file lies outside the
+        # collected paths; when only some files were collected, nothing tells whether an
+        # automated item has a check elsewhere, so those items are not evaluated (partial run)
+        items[:0] = checklist_items(session, state, uncovered=not run_selection(config).paths_narrowed)
     problems = inherit_checklist_markers(items, state)
     waiver_problems = trigger_only_waivers(items, state.waivers, config.getini("launch_waivers"))
     if waiver_problems:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     import pytest
 
     from pytest_launch.controller import LaunchController
+    from pytest_launch.selection import Selection
     from pytest_launch.state import LaunchState
 
 
@@ -44,28 +45,51 @@ def decide_and_write(controller: LaunchController, session: pytest.Session) -> t
             extra["rollback_steps"] = steps
     environment = environment_dict(controller)
     doc = build_document(decision, checks, state.checklist, run, state.policy, environment, state.redactor, extra)
-    written = write_outputs(doc, state.report_dir, state.json_path, controller.config)
+    folder = None
+    if state.report_dir is not None:
+        folder = report_folder(state.report_dir, environment["name"], run.scope_phases or [], run.stage,
+                               bool(run.partial))
+    controller.release_placeholder(folder)
+    written = write_outputs(doc, folder, state.json_path, controller.config)
     return doc, written
 
 
-def report_folder(report_dir: Path, environment_name: str) -> Path:
-    """reports/<env>/, the environment name made safe as a folder name."""
+def placeholder_document(controller: LaunchController, since: str) -> dict[str, Any]:
+    """The NO_GO document a run writes where its report will go before any check runs: "in
+    progress since …, never finished" until the end of the run replaces it."""
+    state = controller.state
+    run = RunInfo(started=since, args=[state.redactor.text(a) for a in controller.config.invocation_params.args],
+                  markexpr=controller.config.option.markexpr or "", stage=state.stage, in_progress=since,
+                  partial=list(controller.selection.partial))
+    decision = decide([], state.checklist, state.waivers, state.signoffs, run, state.policy, state.today)
+    return build_document(decision, [], state.checklist, run, state.policy, environment_dict(controller),
+                          state.redactor)
+
+
+def report_folder(report_dir: Path, environment_name: str, phases: list[str] | None = None,
+                  stage: int | None = None, partial: bool = False) -> Path:
+    """reports/<env>/<phase>/ (reports/<env>/t_0/stage-<N>/ for a stage run, reports/<env>/partial/
+    for a partial run), the environment name made safe as a folder name."""
     from pytest_launch.outputs.history import history_path
+    from pytest_launch.selection import report_subfolder
 
-    return history_path(report_dir, environment_name).parent
+    return history_path(report_dir, environment_name).parent / report_subfolder(phases or [], stage, partial)
 
 
-def write_outputs(doc: dict[str, Any], report_dir: Path | None, json_path: Path | None,
-                  config: pytest.Config | None = None) -> list[Path]:
+def write_outputs(doc: dict[str, Any], folder: Path | None, json_path: Path | None,
+                  config: pytest.Config | None = None, *, record_history: bool = True) -> list[Path]:
     """Write the report folder (JSON first, then history and renderings, under the folder's
-    lock; a rendering that fails becomes an error page showing the JSON's verdict), then
-    --launch-json, which is written even when the folder could not be."""
+    lock; a rendering that fails becomes an error page showing the JSON's verdict) and the
+    environment's index page, then --launch-json, which is written even when the folder could
+    not be. record_history False: the in-progress placeholder (no run to record yet)."""
+    from pytest_launch.outputs.index_page import write_index
     from pytest_launch.outputs.render_all import write_report
 
     written: list[Path] = []
     try:
-        if report_dir is not None:
-            written.extend(write_report(doc, report_folder(report_dir, doc["environment"]["name"])))
+        if folder is not None:
+            written.extend(write_report(doc, folder, record_history=record_history, step_summary=record_history))
+            written.append(write_index(environment_folder(folder)))
     finally:
         if json_path is not None:  # after the folder: it carries the folder's history_problems
             write_document(json_path, doc)
@@ -73,12 +97,19 @@ def write_outputs(doc: dict[str, Any], report_dir: Path | None, json_path: Path 
     return written
 
 
-def preflight_outputs(state: LaunchState, inputs: list[Path]) -> None:
+def environment_folder(folder: Path) -> Path:
+    """reports/<env>/ from a report folder below it (<phase>/, partial/ or t_0/stage-<N>/)."""
+    return folder.parent.parent if folder.parent.name == "t_0" and folder.name.startswith("stage-") else folder.parent
+
+
+def preflight_outputs(state: LaunchState, inputs: list[Path], selection: Selection) -> None:
     """Before any check runs: every path this run will write is ours to write (usage error if not)."""
     from pytest_launch.outputs.paths import preflight_output_paths
 
     name = state.environment.name if state.environment is not None else "none"
-    folder = report_folder(state.report_dir, name) if state.report_dir is not None else None
+    folder = None
+    if state.report_dir is not None:
+        folder = report_folder(state.report_dir, name, selection.phases, state.stage, bool(selection.partial))
     preflight_output_paths(state.json_path, folder, inputs)
 
 

@@ -82,13 +82,19 @@ def make_project(pytester: pytest.Pytester, checks: str | dict[str, str] | None 
     return root
 
 
-def report_path(pytester: pytest.Pytester, env: str = "prod") -> Path:
-    return pytester.path / "reports" / env / "go-no-go.json"
+def report_path(pytester: pytest.Pytester, env: str = "prod", folder: str | None = None) -> Path:
+    """reports/<env>/<folder>/go-no-go.json; without `folder`, the one report the runs so far wrote
+    (the phase's page, a stage's page or partial/)."""
+    if folder is not None:
+        return pytester.path / "reports" / env / folder / "go-no-go.json"
+    found = sorted((pytester.path / "reports" / env).glob("**/go-no-go.json"))
+    assert len(found) <= 1, f"several reports, name the folder: {found}"
+    return found[0] if found else pytester.path / "reports" / env / "t_minus_7" / "go-no-go.json"
 
 
-def read_report(pytester: pytest.Pytester, env: str = "prod") -> dict[str, Any]:
+def read_report(pytester: pytest.Pytester, env: str = "prod", folder: str | None = None) -> dict[str, Any]:
     """The go-no-go.json the run wrote, validated against the shipped JSON Schema."""
-    doc = json.loads(report_path(pytester, env).read_text("utf-8"))
+    doc = json.loads(report_path(pytester, env, folder).read_text("utf-8"))
     validate_document(doc, "go-no-go.json")
     return doc
 

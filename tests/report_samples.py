@@ -338,7 +338,10 @@ def sample_document(
                 "crashed_workers": ["gw1"] if not complete else [], "host": "ci-runner-7",
                 "ci_url": "https://github.com/musicconnect/launch/actions/runs/1234",
                 "git_revision": "3f9c2a1d0b7e", "pytest_version": "9.0.3", "python_version": "3.11.7",
-                "plugin_version": "0.1.0", "sources": []},
+                "plugin_version": "0.1.0", "sources": [],
+                # the scope facts a run stores: every phase of the checklist sample, the environment
+                "scope_phases": sorted({c["phase"] for c in checks if c.get("phase")}), "partial": [],
+                "environments": [env], "release": None},
         "policy": {"blocking_severities": blocking_severities, "require_destructive": [], "strict": False},
         "checks": checks,
         "checklist": checklist,
@@ -346,6 +349,8 @@ def sample_document(
         "signoffs": signoffs,
         "summary": summary,
     }
+    for approval in (*waivers, *signoffs):
+        approval.setdefault("environments", [env])
     if rollback_steps is not None:
         doc["rollback_steps"] = rollback_steps
     return doc

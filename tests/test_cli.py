@@ -105,7 +105,7 @@ def test_merge_keeps_sources_and_recomputes_the_verdict_with_decide(tmp_path, to
     assert [c["nodeid"] for c in failing if c["blocking"]] == [f"{target['nodeid']} [us]"]
     assert any(c["nodeid"] == f"{target['nodeid']} [eu]" and c["outcome"] == "passed"
                for c in merged["checks"])
-    blocking = [r for r in merged["reasons"] if r["blocking"]]
+    blocking = [r for r in merged["reasons"] if r["blocking"] and r["nodeid"]]
     assert blocking and blocking[0]["nodeid"] == f"{target['nodeid']} [us]"
     manual = [c for c in merged["checks"] if c["kind"] == "manual"]
     assert len(manual) == len({c["nodeid"] for c in manual})  # checklist items kept once

@@ -31,6 +31,7 @@ def test_errors():
 # both expired long before the real today (2026-11-29 on the day this was written)
 EXPIRED_WAIVER = """
 [[waiver]]
+environments = ["*"]
 check = "SEC-01"
 reason = "renewal booked"
 owner = "security-lead"
@@ -39,6 +40,7 @@ expires = 2025-02-01
 """
 OLD_SIGNOFF = """
 [[signoff]]
+environments = ["*"]
 item = "MON-06"
 by = "jane.doe"
 at = 2025-01-10

@@ -41,7 +41,7 @@ def manual(outcome: str, item: str = "MON-06") -> CheckResult:
 
 def waiver(target: str, expires: dt.date = TOMORROW) -> Waiver:
     return Waiver(check=target, reason="pentest report due", owner="security-lead", approved_by="cto",
-                  expires=expires)
+                  expires=expires, environments=["*"], accepts=["failed", "error", "skipped", "refused"])
 
 
 def run(**kw) -> RunInfo:
@@ -219,7 +219,8 @@ def test_a_waived_unsigned_manual_item_is_a_risk():
 # -- sign-offs --------------------------------------------------------------------------------
 
 def signoff(item: str = "MON-06", at: dt.date = YESTERDAY, expires: dt.date | None = None) -> Signoff:
-    return Signoff(item=item, by="jane.doe", at=at, evidence="https://pagerduty.example/s/ABC", expires=expires)
+    return Signoff(item=item, by="jane.doe", at=at, evidence="https://pagerduty.example/s/ABC", expires=expires,
+                   environments=["*"])
 
 
 def test_a_signed_manual_item_is_go_and_its_sign_off_is_valid():

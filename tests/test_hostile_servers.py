@@ -155,7 +155,7 @@ def launch_run(pytester: pytest.Pytester, hostile_https: tuple[int, Path]) -> di
         ca_bundle = "{ca_bundle.as_posix()}"
         """), encoding="utf-8")
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", f"--env={env_file}")
-    folder = pytester.path / "reports" / ENV_NAME
+    folder = pytester.path / "reports" / ENV_NAME / "all"  # no -m: every phase
     assert (folder / "go-no-go.html").exists(), result.stdout.str()[-3000:]
     reports = {kind: (folder / f"go-no-go.{kind}").read_text("utf-8") for kind in ("json", "html", "md")}
     reports["terminal"] = result.stdout.str()

@@ -28,7 +28,7 @@ def _run(pytester, fires: bool):
     (pytester.path / "env.toml").write_text('[environment]\nname = "prod"\n')
     result = pytester.runpytest_inprocess("--env", "env.toml", "--launch-stage", "25", "--launch-gate",
                                           "-p", "no:cacheprovider")
-    doc = json.loads((pytester.path / "reports" / "prod" / "go-no-go.json").read_text())
+    doc = json.loads((pytester.path / "reports" / "prod" / "t_0" / "stage-25" / "go-no-go.json").read_text())
     return result, doc
 
 

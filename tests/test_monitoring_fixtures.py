@@ -46,7 +46,7 @@ def test_monitoring_fixtures_pass_and_fail_on_real_servers(pytester, prometheus_
     project = _project(pytester, prometheus_server, alertmanager_server)
     result = project.runpytest_inprocess("--env", "env.toml", "-p", "no:cacheprovider")
     outcomes = {r["nodeid"].split("::")[1]: r for r in json.loads(
-        (project.path / "reports" / "mon" / "go-no-go.json").read_text())["checks"]}
+        (project.path / "reports" / "mon" / "all" / "go-no-go.json").read_text())["checks"]}
     assert outcomes["test_alert_rule_for_high_error_rate"]["outcome"] == "passed"
     assert outcomes["test_app_targets_up"]["outcome"] == "passed"
     assert outcomes["test_alertmanager_receivers"]["outcome"] == "passed"

@@ -37,6 +37,7 @@ def test_cache():
 
 SIGNED = """
 [[signoff]]
+environments = ["prod"]
 item = "MON-06"
 by = "jane.doe"
 at = 2026-11-20
@@ -74,11 +75,11 @@ def test_everything_passed_and_signed_is_go_exit_0(pytester):
 
 def test_the_verdict_line_is_the_last_line_and_shows_the_json_verdict(pytester):
     make_project(pytester, PASSING.replace("pass\n", "assert False, 'cache cold'\n"), signoffs=SIGNED)
-    result = run(pytester, "-m", "t_minus_7 and not monitoring")
+    result = run(pytester, "-m", "t_minus_7")
     doc = read_report(pytester)
     line = verdict_line_of(result.stdout.str())
-    assert line == f"launch decision (prod, t_minus_7 and not monitoring): {doc['verdict']}: {doc['headline']}"
-    assert line.startswith("launch decision (prod, t_minus_7 and not monitoring): GO")
+    assert line == f"launch decision (prod, t_minus_7): {doc['verdict']}: {doc['headline']}"
+    assert line.startswith("launch decision (prod, t_minus_7): GO")
     assert doc["verdict"] == "GO_WITH_RISKS"
     assert "1 non-blocking failure" in doc["headline"]
     # the reasons come before the verdict line, each naming check, owner and message
@@ -120,6 +121,7 @@ def test_cache():
 def waiver(check: str = "SEC-01", expires: str = "2026-11-30") -> str:
     return f"""
 [[waiver]]
+environments = ["prod"]
 check = "{check}"
 reason = "Renewal scheduled 2026-11-27"
 owner = "security-lead"
@@ -288,7 +290,9 @@ def test_a_run_stopped_early_is_no_go_incomplete(pytester, flag):
     assert (never_ran["phase"], never_ran["severity"], never_ran["severity_defaulted"]) == \
         ("t_minus_7", "blocker", False)
     assert not any(r["code"] == "severity_defaulted" for r in doc["reasons"])
-    assert doc["reasons"][0]["code"] == "incomplete"
+    # stopped early: a partial run, written under partial/, with its incomplete evidence
+    assert [r["code"] for r in doc["reasons"][:2]] == ["partial", "incomplete"]
+    assert report_path(pytester).parent.name == "partial"
     assert "incomplete evidence" in result.stdout.str()
 
 
@@ -361,7 +365,7 @@ def test_an_unsigned_manual_item_is_a_collected_test_and_blocks(pytester):
     ('item = "MON-99"\nby = "jane"\nat = 2026-11-20\nevidence = "https://e.example/1"\n', "unknown_item"),
 ])
 def test_an_invalid_sign_off_does_not_count_and_is_reported(pytester, signoff, status):
-    make_project(pytester, PASSING, signoffs="[[signoff]]\n" + signoff)
+    make_project(pytester, PASSING, signoffs='[[signoff]]\nenvironments = ["prod"]\n' + signoff)
     result = run(pytester, "-m", "t_minus_7", "--launch-gate")
     assert result.ret == 1
     doc = read_report(pytester)
@@ -374,9 +378,11 @@ def test_an_invalid_sign_off_does_not_count_and_is_reported(pytester, signoff, s
 def test_manual_items_follow_the_mark_expression(pytester):
     make_project(pytester, PASSING)
     run(pytester, "-m", "t_minus_7 and security")
-    doc = read_report(pytester)
+    doc = read_report(pytester, folder="partial")
     assert [c["nodeid"] for c in doc["checks"]] == ["test_checks.py::test_tls"]
-    assert doc["verdict"] == "GO"
+    # only part of the phase was selected: a partial run, never GO
+    assert doc["verdict"] == "NO_GO" and doc["reasons"][0]["code"] == "partial"
+    assert doc["scope"]["not_evaluated"] == ["PERF-02", "MON-06"]
 
 
 def test_an_automated_item_that_no_check_covers_is_uncovered(pytester):

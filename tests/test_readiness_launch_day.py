@@ -7,7 +7,7 @@ simulated launch metrics of pytest_launch.demo.launch_metrics):
 - a stage run measures every go criterion and rollback trigger (PROCEED, or HOLD only for
   unsigned manual items); the fault `api_errors` (the API answers 500) fires the error-rate
   trigger: ROLLBACK, exit 20 under --launch-gate;
-- a T+1 run measures every success criterion and writes reports/demo/post-launch.md;
+- a T+1 run measures every success criterion and writes reports/demo/t_plus_1/post-launch.md;
 - every PromQL template of the example environments is valid PromQL (a real Prometheus answers
   "no data", never a query error).
 
@@ -118,7 +118,7 @@ def test_demo_t_plus_1_measures_criteria_and_writes_the_post_launch_report(pytes
     assert not [c for c in document["checks"] if c["kind"] == "uncovered"]
     not_measured = {k: c["message"] for k, c in success.items() if c["evidence"]["result"] != "PASS"}
     assert not not_measured
-    report = pytester.path / "reports" / "demo" / "post-launch.md"
+    report = pytester.path / "reports" / "demo" / "t_plus_1" / "post-launch.md"
     text = report.read_text()
     assert f"## Success criteria: {len(automated)} met, 0 missed" in text
     assert "SC-04 registrations &gt; 10 over 30s" in text
@@ -136,7 +136,8 @@ def test_demo_without_prometheus_cannot_pass_t_plus_1(pytester: pytest.Pytester,
     success = _metric_checks(document, "test_success_criterion")
     assert success and all(c["outcome"] == "error" for c in success.values())
     assert all("no [prometheus] table" in c["message"] for c in success.values())
-    text = (pytester.path / "reports" / "demo" / "post-launch.md").read_text()
+    # one file named: a partial run, its reports under partial/
+    text = (pytester.path / "reports" / "demo" / "partial" / "post-launch.md").read_text()
     assert f"0 met, {len(success)} missed" in text
 
 

@@ -120,7 +120,7 @@ def test_sigint_mid_run_writes_an_incomplete_no_go_report_over_the_earlier_one(p
     assert check_by_name(doc, "::test_3_never")["outcome"] == "missing"
     assert "launch decision (prod): NO" in output
     assert "Traceback" not in output
-    assert not list((pytester.path / "reports" / "prod").glob(".*.tmp"))
+    assert not list((pytester.path / "reports" / "prod").glob("**/.*.tmp"))
 
 
 def test_sigint_under_xdist_writes_an_incomplete_no_go_report(pytester, launch_today):
@@ -574,6 +574,6 @@ def test_an_unwritable_report_folder_is_one_clear_usage_error_before_the_run(pyt
                                           "--launch-report-dir=not-a-folder")
     assert result.ret == 4  # found before any check ran (issue 11 item 12), never 0 and not a verdict code
     output = result.stdout.str() + result.stderr.str()
-    assert "report folder (--launch-report-dir): not-a-folder/prod: expected a folder that can be created" in output
+    assert "report folder (--launch-report-dir): not-a-folder/prod/all: expected a folder that can be created" in output
     assert "Traceback" not in output and "INTERNALERROR" not in output
     assert not (pytester.path / "check-ran").exists()

@@ -39,6 +39,9 @@ class EnvironmentInfo(Table):
     production: bool = False
     description: str = ""
     extends: str | None = None
+    # the release deployed here (else [application] expected_version): a sign-off that names a
+    # release counts only while it is this one
+    release: str | None = None
 
 
 class Environment(Mapping[str, Any]):
@@ -81,6 +84,16 @@ class Environment(Mapping[str, Any]):
     @property
     def description(self) -> str:
         return self._tables["environment"].description
+
+    @property
+    def release(self) -> str | None:
+        """[environment] release, else [application] expected_version, else None."""
+        info = self._tables["environment"]
+        if info.release:
+            return str(info.release)
+        application = self._tables.get("application")
+        expected = getattr(application, "expected_version", None) if application is not None else None
+        return str(expected) if expected else None
 
     @property
     def where(self) -> str:

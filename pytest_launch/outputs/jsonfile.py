@@ -19,6 +19,7 @@ from pytest_launch import __version__
 from pytest_launch.config.errors import ConfigError
 from pytest_launch.config.policy import Policy
 from pytest_launch.model import (
+    ALL_ENVIRONMENTS,
     SCHEMA_VERSION,
     CheckResult,
     ChecklistItem,
@@ -35,7 +36,10 @@ from pytest_launch.redact import Redactor, map_strings
 def _waiver_dict(waiver: Waiver) -> dict[str, Any]:
     return {"check": waiver.check, "reason": waiver.reason, "owner": waiver.owner,
             "approved_by": waiver.approved_by, "expires": waiver.expires.isoformat(),
-            "created": waiver.created.isoformat() if waiver.created else None, "accepts": list(waiver.accepts)}
+            "created": waiver.created.isoformat() if waiver.created else None,
+            "environments": list(waiver.environments), "accepts": list(waiver.accepts),
+            "everywhere": ALL_ENVIRONMENTS in waiver.environments,
+            "accepts_no_evidence": sorted(o for o in waiver.accepted_outcomes if o != "failed")}
 
 
 def build_document(
@@ -50,8 +54,10 @@ def build_document(
 ) -> dict[str, Any]:
     """The results document for one decision; every string passes through the redactor."""
     run_dict = dataclasses.asdict(run)
-    run_dict["complete"] = decision.complete
-    run_dict["incomplete_reasons"] = [r.text for r in decision.reasons if r.code == "incomplete"]
+    # complete: the evidence is whole and covers the decision's whole scope
+    run_dict["complete"] = decision.complete and decision.scope.get("complete", True)
+    run_dict["incomplete_reasons"] = [r.text for r in decision.reasons
+                                      if r.code in ("partial", "not_evaluated", "incomplete")]
     doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "pytest-launch", "version": __version__},
@@ -84,10 +90,16 @@ def build_document(
         "signoffs": [
             {"item": s.signoff.item, "by": s.signoff.by, "at": s.signoff.at.isoformat(),
              "evidence": s.signoff.evidence,
-             "expires": s.signoff.expires.isoformat() if s.signoff.expires else None, "status": s.status}
+             "expires": s.signoff.expires.isoformat() if s.signoff.expires else None, "status": s.status,
+             "environments": list(s.signoff.environments), "release": s.signoff.release,
+             "everywhere": ALL_ENVIRONMENTS in s.signoff.environments,
+             # the release this sign-off covered in this run (None: it is not bound to one)
+             "covered_release": run.release if s.signoff.release is not None and s.status == "valid" else None}
             for s in decision.signoffs
         ],
         "summary": decision.summary,
+        "scope": {**decision.scope, "selection": {"markexpr": run.markexpr, "keyword": run.keywordexpr,
+                                                  "args": run_dict["args"], "stage": run.stage}},
     }
     if extra:
         doc.update(extra)
@@ -118,12 +130,14 @@ def document_inputs(doc: dict[str, Any]) -> tuple[list[CheckResult], list[Checkl
     checks = [CheckResult(**{k: v for k, v in c.items() if k in check_fields}) for c in doc["checks"]]
     item_fields = {f.name for f in dataclasses.fields(ChecklistItem)}
     checklist = [ChecklistItem(**{k: v for k, v in i.items() if k in item_fields}) for i in doc["checklist"]]
+    # approvals without their environments (an older document) apply nowhere: fail-safe
     waivers = [Waiver(check=w["check"], reason=w["reason"], owner=w["owner"], approved_by=w["approved_by"],
-                      expires=dt.date.fromisoformat(w["expires"]),
+                      expires=dt.date.fromisoformat(w["expires"]), environments=list(w.get("environments") or []),
                       created=dt.date.fromisoformat(w["created"]) if w.get("created") else None,
                       accepts=list(w.get("accepts") or []))
                for w in doc["waivers"]]
     signoffs = [Signoff(item=s["item"], by=s["by"], at=dt.date.fromisoformat(s["at"]), evidence=s["evidence"],
+                        environments=list(s.get("environments") or []), release=s.get("release"),
                         expires=dt.date.fromisoformat(s["expires"]) if s.get("expires") else None)
                 for s in doc["signoffs"]]
     run_fields = {f.name for f in dataclasses.fields(RunInfo)}

@@ -81,6 +81,10 @@ def render_markdown(doc: dict[str, Any], max_reasons: int = MAX_REASONS) -> str:
     if clock_note:
         lines.append("")
         lines.append(f"\u26a0\ufe0f **{md_escape(clock_note, 300)}**")
+    if run.get("partial"):
+        lines.append("")
+        lines.append(f"\u26a0\ufe0f **PARTIAL RUN, not a launch decision:** "
+                     f"{md_escape('; '.join(run['partial']), 300)}")
     if not run.get("complete", False):
         why = "; ".join(run.get("incomplete_reasons") or []) or "the run did not complete"
         lines.append("")

@@ -50,6 +50,8 @@ def verdict_line(doc: dict[str, Any]) -> str:
         scope += f", {doc['run']['markexpr']}"
     if doc["run"].get("keywordexpr"):
         scope += f", -k {doc['run']['keywordexpr']}"
+    if doc["run"].get("partial"):
+        scope += ", PARTIAL RUN"
     if doc["run"].get("stage") is not None:
         scope += f", stage {doc['run']['stage']}%"
         word = doc["display_verdict"]  # PROCEED / HOLD / ROLLBACK

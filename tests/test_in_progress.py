@@ -1,0 +1,146 @@
+"""A run that never finishes never leaves the previous GO in place (issue 11, item 7): before any
+check runs, the report the run will write is replaced by an "in progress since …, never
+finished" NO_GO page; the end of the run replaces it; the next run records the one that never
+finished in the history. Real processes: SIGTERM, SIGKILL and os._exit(0) inside a check."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from launch_project import TODAY, make_project
+
+CHECKS = """
+import os
+import time
+from pathlib import Path
+import pytest
+
+@pytest.mark.checklist("SEC-01")
+def test_tls():
+    mode = os.environ.get("HANG_MODE")
+    if mode:
+        Path("check-started").write_text(str(os.getpid()))
+        if mode == "exit":
+            os._exit(0)
+        time.sleep(120)
+
+@pytest.mark.checklist("PERF-02")
+def test_cache():
+    pass
+"""
+
+SIGNED = """
+[[signoff]]
+item = "MON-06"
+by = "jane.doe"
+at = 2026-11-20
+evidence = "https://pagerduty.example/schedules/ABC"
+environments = ["prod"]
+"""
+
+DEADLINE_S = 60.0
+
+
+@pytest.fixture(autouse=True)
+def launch_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAUNCH_TODAY", TODAY)
+    monkeypatch.delenv("HANG_MODE", raising=False)
+
+
+def start(root: Path, *args: str, mode: str | None = None) -> subprocess.Popen:
+    env = dict(os.environ)
+    if mode:
+        env["HANG_MODE"] = mode
+    return subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--env=prod",
+                             "--launch-gate", "-m", "t_minus_7", *args],
+                            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_for(condition, what: str) -> None:
+    deadline = time.monotonic() + DEADLINE_S
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def page(root: Path, folder: str = "t_minus_7") -> dict:
+    return json.loads((root / "reports" / "prod" / folder / "go-no-go.json").read_text())
+
+
+def history(root: Path, folder: str = "t_minus_7") -> list[dict]:
+    path = root / "reports" / "prod" / folder / "history.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL", "os._exit(0)"])
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["plain", "xdist"])
+def test_a_killed_run_leaves_an_in_progress_no_go_not_the_previous_go(pytester, how, workers):
+    make_project(pytester, CHECKS, signoffs=SIGNED)
+    root = pytester.path
+    assert start(root, *workers).wait(timeout=DEADLINE_S) == 0
+    assert page(root)["verdict"] == "GO"
+
+    process = start(root, *workers, mode="exit" if how == "os._exit(0)" else "hang")
+    marker = root / "check-started"
+    wait_for(marker.exists, "the check to start")
+    if how == "os._exit(0)":
+        process.wait(timeout=DEADLINE_S)
+        if workers:  # the worker died: xdist may replace it and go on; stop the whole run
+            process.send_signal(signal.SIGKILL)
+    else:
+        # the whole process group of the run (the controller and, under xdist, its workers)
+        target = int(marker.read_text()) if workers else process.pid
+        os.kill(target, getattr(signal, how))
+        process.send_signal(getattr(signal, how))
+    process.wait(timeout=DEADLINE_S)
+
+    doc = page(root)
+    if not workers or how != "os._exit(0)":
+        assert doc["verdict"] == "NO_GO", doc["headline"]
+        assert doc["run"]["in_progress"] and "never finished" in doc["headline"]
+        html = (root / "reports" / "prod" / "t_minus_7" / "go-no-go.html").read_text()
+        assert "IN PROGRESS since" in html and 'data-verdict="NO_GO"' in html
+        assert "never finished" in (root / "reports" / "prod" / "index.html").read_text()
+    else:  # xdist survived the worker's os._exit; killed afterwards or finished with a crashed worker
+        assert doc["verdict"] == "NO_GO"
+    # a run that never finished has no history line yet; one that finished (xdist replaced the
+    # worker that called os._exit) recorded its NO_GO
+    assert [h["verdict"] for h in history(root)] == (["GO"] if doc["run"].get("in_progress") else ["GO", "NO_GO"])
+
+    # the next run records the one that never finished, then replaces the page with its own
+    marker.unlink()
+    assert start(root, *workers).wait(timeout=DEADLINE_S) == 0
+    assert page(root)["verdict"] == "GO"
+    verdicts = [h["verdict"] for h in history(root)]
+    assert verdicts == ["GO", "NO_GO", "GO"]
+
+
+def test_a_killed_partial_run_leaves_its_placeholder_in_partial_only(pytester):
+    make_project(pytester, CHECKS, signoffs=SIGNED)
+    root = pytester.path
+    assert start(root).wait(timeout=DEADLINE_S) == 0
+    before = (root / "reports" / "prod" / "t_minus_7" / "go-no-go.json").read_bytes()
+    process = start(root, "-k", "tls", mode="hang")
+    wait_for((root / "check-started").exists, "the check to start")
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=DEADLINE_S)
+    assert (root / "reports" / "prod" / "t_minus_7" / "go-no-go.json").read_bytes() == before
+    partial = page(root, "partial")
+    assert partial["verdict"] == "NO_GO" and partial["run"]["in_progress"]
+
+
+def test_the_end_of_the_run_replaces_the_placeholder(pytester):
+    make_project(pytester, CHECKS, signoffs=SIGNED)
+    out = pytester.path / "result.json"
+    assert start(pytester.path, f"--launch-json={out}").wait(timeout=DEADLINE_S) == 0
+    for doc in (page(pytester.path), json.loads(out.read_text())):
+        assert doc["verdict"] == "GO" and doc["run"]["in_progress"] is None
+    assert [h["verdict"] for h in history(pytester.path)] == ["GO"]
