@@ -11,8 +11,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from pytest_launch.probes.errors import ProbeError
+from pytest_launch.probes.errors import ProbeError, conclude
+from pytest_launch.probes.fanout import fan_out
 from pytest_launch.suite_checks import setting, table
+
+
+# Relay (Sentry's ingest) answers its liveness here: 200 {"is_healthy": true}
+SENTRY_LIVENESS_PATH = "/api/relay/healthcheck/live/"
 
 
 def _health_problem(result: Any, app: Any) -> str | None:
@@ -97,17 +102,47 @@ def test_health_endpoint(launch_env: Any, launch_http: Any, launch_evidence: Any
 # ------------------------------------------------------------------------------------ DAY-03
 @pytest.mark.checklist("DAY-03")
 def test_deployed_version(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
+    """The version endpoint of the base URL and of every `[load_balancer] backends` instance
+    reports `expected_version`: one answer through the balancer is one instance, and a rollout
+    that stopped half-way leaves the others on the previous release."""
     app = table(launch_env, "application")
     path = setting(launch_env, "application", "version_path")
     expected = setting(launch_env, "application", "expected_version")
-    result = launch_http.get(path)
-    assert result.status == 200, f"{result.url}: answered {result.status}, expected 200"
-    try:
-        deployed = result.json().get(app.version_field)
-    except (ValueError, AttributeError):
-        deployed = result.text.strip()[:80]
-    launch_evidence.record(deployed_version=deployed, expected_version=expected)
-    assert str(deployed) == expected, f"{result.url}: version {deployed!r} is deployed, {expected!r} expected"
+    backends = table(launch_env, "load_balancer").backends
+    targets = [path, *dict.fromkeys(_instance_url(backend, path) for backend in backends)]
+    deployed: dict[str, str] = {}
+    problems: list[str] = []
+    unanswered: list[ProbeError] = []
+    for outcome in fan_out(launch_http.get, targets):
+        if not outcome.ok:
+            unanswered.append(_as_probe_error(outcome))
+            continue
+        result = outcome.result()
+        if result.status != 200:
+            problems.append(f"{result.url}: answered {result.status}, expected 200")
+            continue
+        try:
+            version = result.json().get(app.version_field)
+        except (ValueError, AttributeError):
+            version = result.text.strip()[:80]
+        deployed[result.url] = str(version)
+        if str(version) != expected:
+            problems.append(f"{result.url}: version {version!r} is deployed, {expected!r} expected")
+    launch_evidence.record(deployed_versions=deployed, expected_version=expected)
+    conclude(unanswered, problems, "version endpoints")
+    assert not problems, "\n".join(problems)
+
+
+def _instance_url(backend: str, path: str) -> str:
+    """The version endpoint of one backend: its health URL's scheme and host with `path`."""
+    parts = urlsplit(backend)
+    return f"{parts.scheme}://{parts.netloc}/{path.lstrip('/')}"
+
+
+def _as_probe_error(outcome: Any) -> ProbeError:
+    if isinstance(outcome.error, ProbeError):
+        return outcome.error
+    raise outcome.error
 
 
 # ------------------------------------------------------------------------------------ DAY-13
@@ -149,16 +184,24 @@ def test_feature_flag_service(launch_env: Any, launch_http: Any, launch_evidence
 
 @pytest.mark.checklist("APP-04")
 def test_error_tracking_configured(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
-    """A well-formed Sentry DSN (https://KEY@HOST/PROJECT) whose host answers."""
+    """A well-formed Sentry DSN (https://KEY@HOST/PROJECT) whose host is a live Sentry ingest:
+    Relay's liveness endpoint answers 200 with is_healthy true. Any host answers its home page;
+    a 404 or a page that is not Relay's answer means errors sent there are lost."""
     dsn = setting(launch_env, "providers", "error_tracking_dsn")
     parts = urlsplit(dsn)
     project = parts.path.strip("/")
     assert parts.scheme in ("http", "https") and parts.username and parts.hostname and project.isdigit(), (
         "[providers] error_tracking_dsn is not a Sentry DSN of the form https://PUBLIC_KEY@HOST/PROJECT_ID")
     host = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    result = launch_http.get(host + "/", accept_5xx=True, follow_redirects=False)
-    launch_evidence.record(ingest_host=host, project=project, status=result.status)
-    assert result.status < 500, f"error tracking ingest host {host} answered {result.status}"
+    result = launch_http.get(host + SENTRY_LIVENESS_PATH, accept_5xx=True, follow_redirects=False)
+    try:
+        healthy = result.json().get("is_healthy") is True
+    except (ValueError, AttributeError):
+        healthy = False
+    launch_evidence.record(ingest_host=host, project=project, status=result.status, is_healthy=healthy)
+    assert result.status == 200 and healthy, (
+        f"error tracking ingest host {host} is not a live Sentry ingest: {SENTRY_LIVENESS_PATH} answered "
+        f"{result.status}" + ("" if result.status != 200 else " without is_healthy: true"))
 
 
 @pytest.mark.checklist("APP-05")

@@ -104,12 +104,13 @@ class CatalogApp:
 
     def __init__(self, catalog: dict[str, Any], *, admin_token: str, https: bool = True,
                  faults: Iterable[str] = (), rate_limit: int = 20, rate_window_s: float = 1.0,
-                 instance: str = "app-a") -> None:
+                 instance: str = "app-a", version: str = APP_VERSION) -> None:
         self.catalog = catalog
         self.admin_token = admin_token
         self.https = https
         self.faults = frozenset(faults)
         self.instance = instance
+        self.version = version
         self.limiter = FixedWindowLimiter(rate_limit, rate_window_s)
         self.alerts_received: list[dict[str, Any]] = []
         self._alerts_lock = threading.Lock()
@@ -228,7 +229,7 @@ class CatalogApp:
                            "checks": {"catalog": "ok", "books": len(self.catalog.get("books", []))}})
 
     def on_version(self, request: Request) -> Response:
-        return self._json({"version": APP_VERSION, "commit": APP_COMMIT})
+        return self._json({"version": self.version, "commit": APP_COMMIT})
 
     def on_metrics(self, request: Request) -> Response:
         return Response(generate_latest(self.registry), mimetype=CONTENT_TYPE_LATEST.split(";")[0],

@@ -21,7 +21,7 @@ Alertmanager binaries):
   environment simply does not configure them, and their checks skip as "not configured".
 
 `faults` (names from app.APP_FAULTS, kube.KUBE_FAULTS, storage.STORAGE_FAULTS, DNS_FAULTS,
-UNREACHABLE_FAULTS, no_answer.NO_ANSWER_FAULTS)
+UNREACHABLE_FAULTS, DEPLOY_FAULTS, no_answer.NO_ANSWER_FAULTS)
 break one behaviour each: the readiness suite's own tests use them for a broken production.
 """
 
@@ -41,7 +41,7 @@ from pytest_launch.demo import app as demo_app
 from pytest_launch.demo import dns_server, kube, storage
 from pytest_launch.demo.no_answer import NO_ANSWER_FAULTS, NoAnswerServer
 from pytest_launch.demo.processes import refusing_socket
-from pytest_launch.demo.servers import DemoWSGIServer, redirect_app, server_tls_context
+from pytest_launch.demo.servers import DemoWSGIServer, redirect_app, sentry_ingest_app, server_tls_context
 
 DATA = Path(__file__).parent / "data"
 CATALOG = DATA / "catalog.json"
@@ -53,8 +53,12 @@ MONITORING_FAULTS = frozenset({"no_prometheus", "no_alertmanager", "payment_fail
                                "alert_receiver_500", "alert_routed_elsewhere"})
 # providers whose configured URL points at a port that refuses connections
 UNREACHABLE_FAULTS = frozenset({"email_unreachable", "error_tracking_unreachable"})
+# stale_instance: app-b (the balancer's second backend) still runs the previous release (DAY-03);
+# error_tracking_not_sentry: the DSN names a host that answers, but is no Sentry ingest (APP-04)
+DEPLOY_FAULTS = frozenset({"stale_instance", "error_tracking_not_sentry"})
+PREVIOUS_VERSION = "1.3.9"
 ALL_FAULTS = (demo_app.APP_FAULTS | kube.KUBE_FAULTS | storage.STORAGE_FAULTS | DNS_FAULTS
-              | MONITORING_FAULTS | UNREACHABLE_FAULTS | NO_ANSWER_FAULTS | {"expired_certificate", "backend_down"})
+              | MONITORING_FAULTS | UNREACHABLE_FAULTS | DEPLOY_FAULTS | NO_ANSWER_FAULTS | {"expired_certificate", "backend_down"})
 
 # Secrets reach the environment file through ${VAR}, like production secrets do.
 SECRET_VARIABLES = ("DEMO_KUBE_TOKEN", "DEMO_SENTRY_DSN")
@@ -260,7 +264,9 @@ def _start(workdir: Path, faults: frozenset[str], stoppers: list[Any], with_moni
     server_a = DemoWSGIServer(app_a, tls=tls, server_header=server_header).start()
     stoppers.append(server_a.stop)
     b_faults = app_faults | ({"health_down"} if "backend_down" in faults else set())
-    app_b = demo_app.CatalogApp(catalog, admin_token=admin_token, faults=b_faults, instance="app-b")
+    b_version = PREVIOUS_VERSION if "stale_instance" in faults else demo_app.APP_VERSION
+    app_b = demo_app.CatalogApp(catalog, admin_token=admin_token, faults=b_faults, instance="app-b",
+                                version=b_version)
     server_b = DemoWSGIServer(app_b, tls=tls, server_header=server_header).start()
     stoppers.append(server_b.stop)
     base_url = f"https://127.0.0.1:{server_a.port}"
@@ -295,7 +301,13 @@ def _start(workdir: Path, faults: frozenset[str], stoppers: list[Any], with_moni
     refused = refusing_socket()
     stoppers.append(refused.close)
     refused_port = refused.getsockname()[1]
-    sentry_port = refused_port if "error_tracking_unreachable" in faults else server_a.port
+    sentry = DemoWSGIServer(sentry_ingest_app(), tls=tls, server_header="relay").start()
+    stoppers.append(sentry.stop)
+    sentry_port = sentry.port
+    if "error_tracking_not_sentry" in faults:
+        sentry_port = server_a.port  # the app itself: it answers, but not as a Sentry ingest
+    if "error_tracking_unreachable" in faults:
+        sentry_port = refused_port
 
     kube_token = secrets.token_urlsafe(24)
     kube_server = DemoWSGIServer(kube.KubeReplayApp(kube_token, faults & kube.KUBE_FAULTS), tls=tls,

@@ -106,6 +106,21 @@ def redirect_app(https_base: str) -> Any:
     return app
 
 
+def sentry_ingest_app() -> Any:
+    """A stand-in for a Sentry ingest host (Relay): its liveness endpoint answers as Relay's does
+    (GET /api/relay/healthcheck/live/ -> 200 {"is_healthy": true}); every other path 404."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        if request.path == "/api/relay/healthcheck/live/":
+            response = Response('{"is_healthy": true}', mimetype="application/json")
+        else:
+            response = Response('{"detail": "not found"}', status=404, mimetype="application/json")
+        return response(environ, start_response)
+
+    return app
+
+
 def port_open(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5):
