@@ -37,6 +37,8 @@ def _health_problem(result: Any, app: Any) -> str | None:
 def _journey_problems(launch_http: Any, journey: Any, evidence: Any) -> list[str]:
     problems = []
     steps = []
+    if not journey.steps:  # a journey of no steps would pass having asked nothing
+        return [f"journey {journey.name!r} has no steps: it proves nothing"]
     for number, step in enumerate(journey.steps, 1):
         label = f"journey {journey.name!r} step {number} ({step.method} {step.path})"
         try:

@@ -245,7 +245,11 @@ def test_tls_chain_complete(launch_tls: Any, launch_evidence: Any) -> None:
 # ------------------------------------------------------------------------------------ INF-05
 @pytest.mark.checklist("INF-05")
 def test_dns_expected_records(launch_dns: Any) -> None:
+    """The expected records are served, with TTLs within [dns] ttl_min..ttl_max when either is set
+    (a TTL too long delays a DNS rollback for hours)."""
     problems = launch_dns.expected_problems()
+    if launch_dns.settings.ttl_min is not None or launch_dns.settings.ttl_max is not None:
+        problems += launch_dns.ttl_problems()
     assert not problems, "\n".join(problems)
 
 

@@ -43,7 +43,7 @@ def _sli_problems(prometheus: Any, evidence: Any) -> list[str]:
     window = prometheus.settings.default_window
     problems = []
     for name, template in queries.items():
-        result = prometheus.query(fill_template(template, window), min_samples=1)
+        result = prometheus.query(fill_template(template, window), min_samples=prometheus.settings.min_samples)
         evidence.record(**{f"sli {name}": result.evidence()})
         if result.no_answer is not None:  # no answer from Prometheus: no evidence, the check errors
             raise result.no_answer
