@@ -334,6 +334,89 @@ def _api_at(probe_name: str, where: str, **changes: Any) -> Any:
     return variant
 
 
+# ---- [rollout] and [success]: the stage machinery (pytest_launch.rollout, stage_checks) on the demo's Prometheus
+GO, TRIGGER = "request_rate >= 0 over 5s", "error_rate > 50% over 5s"
+
+
+def _rollout(**changes: Any) -> Any:
+    """A small [rollout] plan over the demo's Prometheus (5 s windows at a 1 s step), with changes."""
+    def variant(env: Any) -> Any:
+        from pytest_launch.rollout import RolloutSettings
+
+        values = {"stages": [5, 25], "go_criteria": [GO], "rollback_triggers": [TRIGGER], "min_samples": 2,
+                  "default_window": "5s", "step": "1s", "metrics": {}}
+        values.update(changes)
+        changed = with_keys(env, "environment")
+        changed._tables["rollout"] = RolloutSettings(**values)
+        return changed
+    return variant
+
+
+def _criterion(**changes: Any) -> Any:
+    from pytest_launch.rollout import Criterion
+
+    return _rollout(go_criteria=[Criterion(**{"expr": GO, **changes})])
+
+
+def _stage_override(**changes: Any) -> Any:
+    from pytest_launch.rollout import StageSettings
+
+    return _rollout(stage={"25": StageSettings(**changes)})
+
+
+def _judged(env: Any, plan: Any, metrics: dict[str, str]) -> list[Any]:
+    from pytest_launch.fixtures import build_probe
+    from pytest_launch.rollout import evaluate_check, judge_check
+    from pytest_launch.stage_checks import StageItem, _id, _marks
+
+    env.demo.monitoring_ready()
+    probe = build_probe("prometheus", env)
+    judged = []
+    for check in plan.checks:
+        result = evaluate_check(check, plan, probe, metrics)
+        verdict = judge_check(check, result, plan.stage)
+        item = StageItem(plan.stage, check, plan)
+        judged.append((check.key, verdict.ok, verdict.inconclusive, result.query, result.window,
+                       result.sample_count > 2, _id(item), sorted(str((m.name, m.args)) for m in _marks(item))))
+    return judged
+
+
+def _stage_25(env: Any) -> list[Any]:
+    """Each check of stage 25: where written, passed, inconclusive, its query and window, whether
+    it had more than 2 samples, its pytest id and marks (checklist link, severity, owner)."""
+    from pytest_launch.rollout import metric_queries, stage_plan
+
+    from pytest_launch.config.errors import ConfigError
+
+    rollout = env.table("rollout")
+    try:
+        plan = stage_plan(rollout, 25, "effects.toml", getattr(env.table("prometheus"), "step", None) or "15s")
+    except ConfigError as error:  # what --launch-stage 25 says when the plan has no such stage
+        return [f"ConfigError: {error.message}"]
+    return _judged(env, plan, metric_queries(rollout, env.table("prometheus")))
+
+
+def _success(**changes: Any) -> Any:
+    def variant(env: Any) -> Any:
+        from pytest_launch.postlaunch import SuccessSettings
+
+        values = {"criteria": [GO], "window": "5s", "step": "1s", "min_samples": 2, "metrics": {}}
+        values.update(changes)
+        changed = with_keys(env, "environment")
+        changed._tables["success"] = SuccessSettings(**values)
+        return changed
+    return variant
+
+
+def _success_checks(env: Any) -> list[Any]:
+    from pytest_launch.postlaunch import success_plan
+    from pytest_launch.rollout import metric_queries
+
+    success = env.table("success")
+    metrics = {**metric_queries(None, env.table("prometheus")), **success.metrics}
+    return _judged(env, success_plan(success, "effects.toml"), metrics)
+
+
 CHECK_SCENARIOS: dict[tuple[str, str], Scenario] = {
     # [application]
     ("application", "health_path"): Scenario(APP + "test_health_endpoint", {"health_path": "/health"},
@@ -544,6 +627,42 @@ CHECK_SCENARIOS: dict[tuple[str, str], Scenario] = {
                                        _grafana(url=lambda e: e.table("http").base_url),
                                        observe=lambda o: (o.outcome, "certificate" in o.message.lower()),
                                        a_passes=False),  # the demo's app is no Grafana: a 404, after the handshake
+    # [rollout] (stage 25 of a small plan), its criteria tables and stage overrides
+    ("rollout", "stages"): Scenario(_stage_25, _rollout(), _rollout(stages=[5, 50])),
+    ("rollout", "go_criteria"): Scenario(_stage_25, _rollout(), _rollout(go_criteria=["request_rate < 0 over 5s"])),
+    ("rollout", "rollback_triggers"): Scenario(_stage_25, _rollout(),
+                                               _rollout(rollback_triggers=["error_rate >= 0% over 5s"])),
+    ("rollout", "min_samples"): Scenario(_stage_25, _rollout(), _rollout(min_samples=1000)),
+    ("rollout", "default_window"): Scenario(_stage_25, _rollout(go_criteria=["request_rate >= 0"]),
+                                            _rollout(go_criteria=["request_rate >= 0"], default_window="4s")),
+    ("rollout", "step"): Scenario(_stage_25, _rollout(), _rollout(step="10s")),
+    ("rollout", "metrics"): Scenario(_stage_25, _rollout(), _rollout(metrics={"request_rate": "vector(-1)"})),
+    ("rollout", "stage"): Scenario(_stage_25, _rollout(), _stage_override(min_samples=1000)),
+    ("rollout.stage", "go_criteria"): Scenario(_stage_25, _stage_override(go_criteria=[GO]),
+                                               _stage_override(go_criteria=["request_rate < 0 over 5s"])),
+    ("rollout.stage", "rollback_triggers"): Scenario(_stage_25, _stage_override(rollback_triggers=[TRIGGER]),
+                                                     _stage_override(rollback_triggers=["error_rate >= 0% over 5s"])),
+    ("rollout.stage", "min_samples"): Scenario(_stage_25, _stage_override(min_samples=2),
+                                               _stage_override(min_samples=1000)),
+    ("rollout.go_criteria", "expr"): Scenario(_stage_25, _criterion(), _criterion(expr="request_rate < 0 over 5s")),
+    # the criterion's metadata: the generated check's pytest id and marks (what the decision reads)
+    ("rollout.go_criteria", "name"): Scenario(_stage_25, _criterion(name="traffic"), _criterion(name="requests")),
+    ("rollout.go_criteria", "owner"): Scenario(_stage_25, _criterion(owner="sre"), _criterion(owner="payments")),
+    ("rollout.go_criteria", "checklist"): Scenario(_stage_25, _criterion(checklist="DAY-14"),
+                                                   _criterion(checklist="DAY-15")),
+    ("rollout.go_criteria", "severity"): Scenario(_stage_25, _criterion(severity="blocker"),
+                                                  _criterion(severity="minor")),
+    ("rollout.go_criteria", "category"): Scenario(_stage_25, _criterion(category="performance"),
+                                                  _criterion(category="business")),
+    ("prometheus", "step"): Scenario(_stage_25, _rollout(step=None),
+                                     lambda e: with_keys(_rollout(step=None)(e), "prometheus", step="10s")),
+    # [success] (T+1 criteria)
+    ("success", "criteria"): Scenario(_success_checks, _success(), _success(criteria=["request_rate < 0 over 5s"])),
+    ("success", "window"): Scenario(_success_checks, _success(criteria=["request_rate >= 0"]),
+                                    _success(criteria=["request_rate >= 0"], window="4s")),
+    ("success", "step"): Scenario(_success_checks, _success(), _success(step="10s")),
+    ("success", "min_samples"): Scenario(_success_checks, _success(), _success(min_samples=1000)),
+    ("success", "metrics"): Scenario(_success_checks, _success(), _success(metrics={"request_rate": "vector(-1)"})),
 }
 
 
@@ -641,7 +760,6 @@ CANNOT_CHANGE_AN_OUTCOME: dict[tuple[str, str], str] = {
 # scenario lands; a key added to a table without a scenario fails the walk below by name.
 NO_SCENARIO_YET: dict[tuple[str, str], str] = {
     ("alertmanager", "delivery_timeout_s"): "the wait for a notification: needs a slow receiver",
-    ("prometheus", "step"): "the default step of [rollout] range queries (stage evaluation)",
     **{("aws", key): "botocore's own timeouts and retries: needs a silent S3 stand-in"
        for key in ("connect_timeout", "read_timeout", "max_attempts")},
     **{("http", key): "needs a slow server scenario (as [tls] timeout has)" for key in ("timeout", "backoff_factor")},
@@ -649,15 +767,6 @@ NO_SCENARIO_YET: dict[tuple[str, str], str] = {
        for key in ("urls", "cache_status_headers", "require_hit")},
     **{("database", key): "the demo has no PostgreSQL: needs the test bed's primary and replica"
        for key in ("dsn", "expected_replicas", "replicas", "max_lag_seconds", "max_lag_bytes", "connect_timeout")},
-    **{("rollout", key): "stage evaluation (--launch-stage), not a check function: needs a stage scenario"
-       for key in ("stages", "go_criteria", "rollback_triggers", "min_samples", "default_window", "step",
-                   "metrics", "stage")},
-    **{("rollout.go_criteria", key): "stage evaluation: needs a stage scenario"
-       for key in ("expr", "name", "owner", "checklist", "severity", "category")},
-    **{("rollout.stage", key): "stage evaluation: needs a stage scenario"
-       for key in ("go_criteria", "rollback_triggers", "min_samples")},
-    **{("success", key): "T+1 evaluation (success criteria), not a check function: needs a success scenario"
-       for key in ("criteria", "window", "step", "min_samples", "metrics")},
 }
 
 # keys proven by the pytester test above (test_alertmanager_require_cluster_and_min_peers_decide_mon03)
