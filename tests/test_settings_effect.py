@@ -443,6 +443,26 @@ def _cdn(**changes: Any) -> Any:
     return variant
 
 
+def _database(**changes: Any) -> Any:
+    """[database] on the test bed's PostgreSQL primary and its streaming replica (the demo has none)."""
+    def variant(env: Any) -> Any:
+        from pytest_launch.suite_settings import DatabaseSettings
+
+        pair = env.postgres_pair
+        values = {"dsn": pair.dsn(), "expected_replicas": 1, "replicas": [pair.replica_name]}
+        values.update({k: v(env) if callable(v) else v for k, v in changes.items()})
+        changed = with_keys(env, "environment")
+        changed._tables["database"] = DatabaseSettings(**values)
+        return changed
+    return variant
+
+
+def _connect_seconds(env: Any) -> bool:
+    """Whether INF-02 gave up on a silent server only after more than 2.5 s (libpq's shortest
+    connect timeout is 2 s)."""
+    return _elapsed_s(lambda: run_check(env, INFRA + "test_database_replication")) > 2.5
+
+
 CHECK_SCENARIOS: dict[tuple[str, str], Scenario] = {
     # [application]
     ("application", "health_path"): Scenario(APP + "test_health_endpoint", {"health_path": "/health"},
@@ -699,6 +719,20 @@ CHECK_SCENARIOS: dict[tuple[str, str], Scenario] = {
     ("cdn", "require_hit"): Scenario(INFRA + "test_cdn_configuration",
                                      _cdn(urls=lambda e: [e.cdn_testbed.url("bypass", "/?t=effect-a")], require_hit=False),
                                      _cdn(urls=lambda e: [e.cdn_testbed.url("bypass", "/?t=effect-b")], require_hit=True)),
+    # [database] (the test bed's primary and replica; the lag keys while the replica applies 2 s late)
+    ("database", "dsn"): Scenario(INFRA + "test_database_replication", _database(),
+                                  _database(dsn=lambda e: e.postgres_pair.dsn(password="not-the-password"))),
+    ("database", "expected_replicas"): Scenario(INFRA + "test_database_replication", _database(),
+                                                _database(expected_replicas=2)),
+    ("database", "replicas"): Scenario(INFRA + "test_database_replication", _database(),
+                                       _database(replicas=["replica-b"])),
+    ("database", "max_lag_seconds"): Scenario(INFRA + "test_read_replicas_lag", _database(max_lag_seconds=60),
+                                              _database(max_lag_seconds=0.5)),
+    ("database", "max_lag_bytes"): Scenario(INFRA + "test_read_replicas_lag", _database(max_lag_seconds=60),
+                                            _database(max_lag_seconds=60, max_lag_bytes=1)),
+    ("database", "connect_timeout"): Scenario(_connect_seconds, _database(
+        dsn=lambda e: f"host=127.0.0.1 port={e.silent_port} dbname=postgres user=x", connect_timeout=2), _database(
+        dsn=lambda e: f"host=127.0.0.1 port={e.silent_port} dbname=postgres user=x", connect_timeout=3)),
 }
 
 
@@ -757,6 +791,10 @@ def test_changing_the_key_changes_what_the_check_does(request: pytest.FixtureReq
     scenario = CHECK_SCENARIOS[(table, key)]
     if table == "cdn":
         demo_environment.cdn_testbed = request.getfixturevalue("cdn_testbed")
+    if table == "database":
+        lagging = key in ("max_lag_seconds", "max_lag_bytes")
+        demo_environment.postgres_pair = request.getfixturevalue("postgres_apply_delayed" if lagging else "postgres_pair")
+        demo_environment.silent_port = request.getfixturevalue("silent_tcp_server").port
     for change in (scenario.a, scenario.b):
         if not callable(change):
             _TABLE_OF[id(change)] = table.split(".")[0]
@@ -800,8 +838,6 @@ CANNOT_CHANGE_AN_OUTCOME: dict[tuple[str, str], str] = {
 NO_SCENARIO_YET: dict[tuple[str, str], str] = {
     **{("aws", key): "botocore's own timeouts and retries: needs a silent S3 stand-in"
        for key in ("connect_timeout", "read_timeout", "max_attempts")},
-    **{("database", key): "the demo has no PostgreSQL: needs the test bed's primary and replica"
-       for key in ("dsn", "expected_replicas", "replicas", "max_lag_seconds", "max_lag_bytes", "connect_timeout")},
 }
 
 # keys proven by the pytester test above (test_alertmanager_require_cluster_and_min_peers_decide_mon03)
