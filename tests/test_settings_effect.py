@@ -799,6 +799,7 @@ def demo_environment(tmp_path_factory: pytest.TempPathFactory) -> Any:
     from pytest_launch.demo.environment import start_demo
     from pytest_launch.demo.no_answer import NoAnswerServer
     from pytest_launch.demo.servers import DemoWSGIServer
+    from testbed.support import wait_until
 
     demo = start_demo(tmp_path_factory.mktemp("demo"))
     saved = {name: os.environ.get(name) for name in demo.environ()}
@@ -810,6 +811,9 @@ def demo_environment(tmp_path_factory: pytest.TempPathFactory) -> Any:
         assert environment.table("prometheus") is not None and environment.table("alertmanager") is not None, (
             "the demo runs without Prometheus or Alertmanager: install their binaries")
         environment.demo = demo
+        # the SLI queries need two scrapes of both instances: wait until they answer (not a fixed sleep)
+        wait_until(lambda: run_check(environment, MON + "test_sli_queries_return_data").outcome == "passed",
+                   timeout=30, what="the demo's Prometheus to hold two scrapes")
         servfail = NoAnswerServer("dns")  # a DNS server answering SERVFAIL to everything
         environment.servfail_port = servfail.port
         api = DemoWSGIServer(_token_api, tls=None, server_header="api").start()
@@ -912,3 +916,41 @@ def test_every_key_has_a_scenario_or_says_why_not() -> None:
     assert not stale, f"scenarios or list entries for keys that no longer exist: {stale}"
     both = sorted(proven & listed)
     assert not both, f"keys both proven and listed as unproven (remove them from the list): {both}"
+
+
+# ------------------------------------------------------------------ the check-by-check review: each fix fails (or skips) with its own message
+# What the review found a check passing on, against the real check and the demo: the outcome and
+# the words of its own message. (DAY-03 and APP-04: demo faults stale_instance and
+# error_tracking_not_sentry, tests/test_readiness_suite.py.)
+REVIEW_CASES: dict[str, tuple[str, Any, str, str]] = {
+    "journey without steps": (APP + "test_critical_user_journeys", _journey(steps=[]), "failed",
+                              "journey 'browse the catalog' has no steps: it proves nothing"),
+    "smoke journey without steps": (APP + "test_launch_day_smoke_tests", _journey(steps=[]), "failed",
+                                    "has no steps: it proves nothing"),
+    "no cookie on the cookie pages": (SEC + "test_cookies_secure", {"cookie_paths": ["/health"]}, "skipped",
+                                      "no evidence: no page of [security] cookie_paths set a cookie"),
+    "no dashboard listed": (MON + "test_grafana_dashboards", _grafana(dashboards=[]), "skipped",
+                            "not configured: [grafana] dashboards is empty"),
+    "a TTL longer than ttl_max": (INFRA + "test_dns_expected_records", {"ttl_max": 1}, "failed", "outside [60, 1]"),
+    "an SLI with fewer series than min_samples": (MON + "test_sli_queries_return_data", {"min_samples": 2},
+                                                  "failed", "fewer than the 2 asked for"),
+    "a backend on the previous release": (APP + "test_deployed_version", {"expected_version": "1.3.9"}, "failed",
+                                          "version '1.4.0' is deployed, '1.3.9' expected"),
+    "a DSN host that is not a Sentry ingest": (APP + "test_error_tracking_configured", _derived(
+        "providers", "error_tracking_dsn", lambda e: f"https://k3y@{e.table('http').base_url[8:]}/4507"), "failed",
+        "is not a live Sentry ingest: /api/relay/healthcheck/live/ answered 404"),
+}
+_REVIEW_TABLES = {"no cookie on the cookie pages": "security", "a TTL longer than ttl_max": "dns",
+                  "an SLI with fewer series than min_samples": "prometheus",
+                  "a backend on the previous release": "application"}
+
+
+@pytest.mark.parametrize("case", list(REVIEW_CASES))
+def test_what_the_review_found_fails_with_its_own_message(demo_environment: Any, case: str) -> None:
+    check, change, outcome, words = REVIEW_CASES[case]
+    variant = change(demo_environment) if callable(change) else with_keys(demo_environment, _REVIEW_TABLES[case],
+                                                                            **change)
+    healthy = _grafana()(demo_environment) if "dashboard" in case else demo_environment  # the demo has no Grafana
+    assert run_check(healthy, check).outcome == "passed"
+    found = run_check(variant, check)
+    assert found.outcome == outcome and words in found.message, f"{case}: {found}"
