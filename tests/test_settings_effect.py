@@ -1,10 +1,21 @@
 """Issue 12 part 5: every setting has an effect.
 
-Every key of every table (walked from the settings dataclasses, so a key added tomorrow is
-covered without editing this file) must be read by a readiness check or a probe somewhere other
-than its own dataclass and validation; a key nothing reads fails here by name: remove it, or
-wire it to the check its documentation promises. Behaviour scenarios against real servers prove
-the effect of the keys this review found unwired or unbounded."""
+Two walks over every key of every table (from the settings dataclasses, nested tables too, so a
+key added tomorrow is covered without editing this file):
+
+- a name walk (AST): every key is read somewhere outside its own dataclass. Weak on its own: a
+  key named like another key passes (it let `[prometheus] min_samples` and `[dns] ttl_min`
+  through while no check read them);
+- the effect walk: every key has a scenario in which changing its value changes what a real
+  check or probe does (outcome, message or evidence): `SCENARIOS` (probes against the nginx test
+  bed), `CHECK_SCENARIOS` (the real readiness check, run in this process by tests/check_harness.py
+  against one embedded demo, the test bed's CDN and PostgreSQL, a token-checking stand-in) and
+  one pytester run. A key without a scenario fails `test_every_key_has_a_scenario_or_says_why_not`
+  by name, unless an explicit list says why (the plugin's own keys; keys that cannot change an
+  outcome here).
+
+Last, the check-by-check review: what it found a check passing on fails (or skips) that check
+with its own message (`REVIEW_CASES`)."""
 
 from __future__ import annotations
 
