@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pytest_launch.config.errors import ConfigError
+from pytest_launch.core.errors import ConfigError
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -41,8 +41,8 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from pytest_launch.merge import merge_documents, source_labels
     from pytest_launch.outputs.jsonfile import read_document, write_document
+    from pytest_launch.outputs.merge import merge_documents, source_labels
 
     paths = [Path(p) for p in args.results]
     docs = [read_document(p) for p in paths]
@@ -60,8 +60,8 @@ def _merge(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from pytest_launch.merge import diff_documents
     from pytest_launch.outputs.jsonfile import read_document
+    from pytest_launch.outputs.merge import diff_documents
 
     difference = diff_documents(read_document(Path(args.old)), read_document(Path(args.new)))
     if args.json:

@@ -15,7 +15,7 @@ Secrets (tokens, DSNs with keys, database passwords) only through ${VAR}.
     [catalog]       the JSON data, its schema, search probes         (DAT-02, DAT-06, RB-03)
     [restore]       scratch location of the restore drill            (DAT-03)
     [secrets_rotation]  Secrets Manager secret ids and maximum age   (SEC-06)
-    (T+1 thresholds live in [success] criteria, each naming its checklist id: pytest_launch.postlaunch)
+    (T+1 thresholds live in [success] criteria, each naming its checklist id: pytest_launch.outputs.postlaunch)
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 from urllib.parse import urlsplit
 
-from pytest_launch.config.schema import Table
+from pytest_launch.core.settings import Table
 from pytest_launch.probes.deadline import timeout_problem
 from pytest_launch.probes.errors import mask_secrets
 

@@ -3,7 +3,7 @@
 
 The book-catalog service keeps its data as JSON: the data must validate against its JSON Schema
 and the referential rules (pytest_launch.catalog); backups are copies of that JSON in S3, plain
-or compressed (pytest_launch.backup_restore reads them).
+or compressed (pytest_launch.probes.restore reads them).
 The restore drill writes only under [restore] scratch_prefix and never touches the backups or
 the live data; it is marked destructive (it writes).
 """
@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 
-from pytest_launch.backup_restore import (
+from pytest_launch.catalog import catalog_problems
+from pytest_launch.probes.errors import ProbeError
+from pytest_launch.probes.restore import (
     RestoreError,
     count_differences,
     decompress,
@@ -24,8 +26,6 @@ from pytest_launch.backup_restore import (
     record_counts,
     schema_violations,
 )
-from pytest_launch.catalog import catalog_problems
-from pytest_launch.probes.errors import ProbeError
 from pytest_launch.suite_checks import load_catalog, load_schema, table
 
 

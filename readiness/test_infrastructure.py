@@ -125,7 +125,7 @@ def _replication(launch_env: Any) -> tuple[Any, str, list[Any]]:
         import psycopg  # noqa: F401
     except ImportError:
         pytest.skip("not configured: psycopg is not installed (pip install 'pytest-launch[test]' or psycopg[binary])")
-    from pytest_launch.suite_database import read_replication
+    from pytest_launch.probes.postgres import read_replication
 
     target, replicas = read_replication(database.dsn, database.connect_timeout, launch_env.secrets)
     return database, target, replicas
@@ -134,7 +134,7 @@ def _replication(launch_env: Any) -> tuple[Any, str, list[Any]]:
 @pytest.mark.checklist("INF-02")
 def test_database_replication(launch_env: Any, launch_evidence: Any) -> None:
     """pg_stat_replication on the primary lists every expected replica as streaming."""
-    from pytest_launch.suite_database import replication_problems
+    from pytest_launch.probes.postgres import replication_problems
 
     database, target, replicas = _replication(launch_env)
     launch_evidence.record(primary=target,
@@ -149,7 +149,7 @@ def test_database_replication(launch_env: Any, launch_evidence: Any) -> None:
 @pytest.mark.checklist("DAT-04")
 def test_read_replicas_lag(launch_env: Any, launch_evidence: Any) -> None:
     """Every replica's replay lag is within [database] max_lag_seconds and max_lag_bytes."""
-    from pytest_launch.suite_database import lag_problems
+    from pytest_launch.probes.postgres import lag_problems
 
     database, target, replicas = _replication(launch_env)
     launch_evidence.record(primary=target, replicas={r.name: r.evidence() for r in replicas},

@@ -2,7 +2,7 @@
 
 The T+1 performance items and the success criteria are measured from Prometheus by the
 environment's [success] criteria, each naming its checklist id (readiness/test_success_criteria.py,
-pytest_launch.postlaunch); the backup verification (OPS-04) is in test_data.py.
+pytest_launch.outputs.postlaunch); the backup verification (OPS-04) is in test_data.py.
 """
 
 from __future__ import annotations

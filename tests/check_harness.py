@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from pytest_launch.evidence import Evidence
-from pytest_launch.fixtures import LaunchProbes, build_probe
+from pytest_launch.core.evidence import Evidence
+from pytest_launch.plugin.fixtures import LaunchProbes, build_probe
 from pytest_launch.probes.errors import ProbeError
 
 READINESS = Path(__file__).parent.parent / "readiness"

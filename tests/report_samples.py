@@ -5,7 +5,7 @@ pytest_launch/outputs/results.schema.json, shaped like a MusicConnect T-7 run ag
 checklist items from the seed checklist, checks linked to them (parametrized over hosts when
 there are more checks than items), failures with measured-vs-threshold evidence, a waiver, a
 sign-off, reasons blocking-first. The verdict follows the product's rules closely enough to
-look right; the real verdict always comes from pytest_launch.decision.decide().
+look right; the real verdict always comes from pytest_launch.core.decision.decide().
 
 Run as a script to write one: `python tests/report_samples.py 5000 /tmp/go-no-go.json`.
 """

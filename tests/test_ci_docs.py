@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pytest_launch.cli import build_parser
-from pytest_launch.markers import PHASES
+from pytest_launch.core.vocabulary import PHASES
 
 yaml = pytest.importorskip("yaml")
 

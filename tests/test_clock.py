@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from launch_project import make_project
+
 from pytest_launch.outputs.jsonfile import validate_document
 
 CHECKS = """
@@ -161,7 +161,7 @@ def test_a_run_that_decides_nothing_ignores_the_clock_in_ci(pytester, monkeypatc
 
 
 def test_merge_records_the_judging_date(pytester, monkeypatch, tmp_path: Path):
-    from pytest_launch.merge import merge_documents
+    from pytest_launch.outputs.merge import merge_documents
 
     _project(pytester)
     _run(pytester, monkeypatch, today="2025-01-15", ci=False)

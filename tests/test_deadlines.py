@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from pytest_launch.config.environment import load_environment
-from pytest_launch.config.errors import ConfigError
+from pytest_launch.core.errors import ConfigError
 from pytest_launch.probes.alertmanager import AlertmanagerProbe, AlertmanagerSettings
 from pytest_launch.probes.deadline import MAX_RETRIES, MAX_TIMEOUT_S, overall_deadline
 from pytest_launch.probes.errors import NoAnswer

@@ -1,4 +1,4 @@
-"""Unit and property tests of the one decision function, pytest_launch.decision.decide (PRODUCT §4).
+"""Unit and property tests of the one decision function, pytest_launch.core.decision.decide (PRODUCT §4).
 
 decide() is pure: these tests build CheckResults, checklist items, waivers, sign-offs and a
 RunInfo by hand and read the Decision it returns.
@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytest_launch.config.policy import Policy
-from pytest_launch.decision import decide
-from pytest_launch.model import CheckResult, ChecklistItem, RunInfo, Signoff, Waiver
+from pytest_launch.core.decision import decide
+from pytest_launch.core.model import ChecklistItem, CheckResult, RunInfo, Signoff, Waiver
 
 TODAY = dt.date(2026, 11, 25)
 TOMORROW = TODAY + dt.timedelta(days=1)

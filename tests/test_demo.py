@@ -173,7 +173,7 @@ def test_generated_environment_layer_loads(demo: DemoEnvironment, tmp_path: Path
 
 def test_generated_layer_needs_its_secrets(demo: DemoEnvironment, tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    from pytest_launch.config.errors import ConfigError
+    from pytest_launch.core.errors import ConfigError
 
     path = demo.write_environment(tmp_path / "demo.generated.toml", BASE)
     for name, value in demo.environ().items():

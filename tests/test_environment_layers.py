@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pytest_launch.config.environment import load_environment
-from pytest_launch.config.errors import ConfigError
+from pytest_launch.core.errors import ConfigError
 
 
 def test_a_base_file_is_layered_under_the_environment(tmp_path: Path) -> None:

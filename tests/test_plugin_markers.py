@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import pytest
-
 from launch_project import TODAY, check_by_name, make_project, read_report
-from pytest_launch.markers import CATEGORIES, PHASES, SEVERITIES
+
+from pytest_launch.core.vocabulary import CATEGORIES, PHASES, SEVERITIES
 
 pytestmark = pytest.mark.usefixtures("launch_today")
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from pytest_launch.config.errors import ConfigError
-from pytest_launch.config.schema import build
-from pytest_launch.postlaunch import SuccessSettings, render_post_launch, success_plan, write_post_launch
 from testbed.support import wait_until
+
+from pytest_launch.core.errors import ConfigError
+from pytest_launch.core.settings import build
+from pytest_launch.outputs.postlaunch import SuccessSettings, render_post_launch, success_plan, write_post_launch
 
 
 def success_check(expression, outcome, result, measured, threshold, owner="sre-team"):
@@ -138,10 +138,10 @@ def test_t_plus_1_run_measures_criteria_and_renders_the_report(pytester, prometh
             timeout=20, what="first-day traffic")
         pytester.makefile(".toml", env=ENV.format(url=prometheus_server.url))
         pytester.makepyfile(test_success_criteria=(
-            "from pytest_launch.stage_checks import assert_stage_check\n\n"
+            "from pytest_launch.plugin.stage_checks import assert_stage_check\n\n"
             "def test_success_criterion(launch_success_verdict):\n"
             "    assert_stage_check(launch_success_verdict)\n"))
-        result = pytester.runpytest_subprocess("-p", "pytest_launch.stage_checks", "--env", "env.toml", "-m",
+        result = pytester.runpytest_subprocess("-p", "pytest_launch.plugin.stage_checks", "--env", "env.toml", "-m",
                                                "t_plus_1", "--launch-json", "out.json", "-p", "no:cacheprovider")
     finally:
         exporter.stop_traffic("pl-day")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from testbed.support import wait_until
 
-from pytest_launch.config.errors import ConfigError
-from pytest_launch.config.schema import build
+from pytest_launch.core.errors import ConfigError
+from pytest_launch.core.settings import build
 from pytest_launch.probes.alertmanager import (
     SYNTHETIC_ALERTNAME,
     AlertmanagerProbe,
@@ -15,7 +16,6 @@ from pytest_launch.probes.alertmanager import (
     parse_notification_counters,
 )
 from pytest_launch.probes.errors import NoAnswer, ProbeError
-from testbed.support import wait_until
 
 
 @pytest.fixture

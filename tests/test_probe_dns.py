@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_launch.config.errors import ConfigError
-from pytest_launch.config.schema import build
+from pytest_launch.core.errors import ConfigError
+from pytest_launch.core.settings import build
 from pytest_launch.probes.dns import DnsProbe, DnsSettings, dmarc_problems, spf_problems
 from pytest_launch.probes.errors import ProbeError
 

@@ -94,7 +94,7 @@ def project(pytester, nginx_testbed, bind9_testbed, moto_s3, aws_credentials):
 
 
 def run(pytester, env: str, *args: str):
-    return pytester.runpytest_inprocess("-p", "no:cacheprovider", "-p", "pytest_launch.fixtures",
+    return pytester.runpytest_inprocess("-p", "no:cacheprovider", "-p", "pytest_launch.plugin.fixtures",
                                         f"--env={pytester.path / env}", "-p", "no:randomly",
                                         f"--launch-report-dir={pytester.path / 'reports'}", *args)
 

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from pytest_launch import __version__
-from pytest_launch.config.errors import ConfigError
-from pytest_launch.config.schema import build
+from pytest_launch.core.errors import ConfigError
+from pytest_launch.core.settings import build
 from pytest_launch.probes.errors import ProbeError, mask_secrets
 from pytest_launch.probes.http import Cookie, HttpProbe, HttpSettings
 

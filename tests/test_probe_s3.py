@@ -7,8 +7,8 @@ import hashlib
 
 import pytest
 
-from pytest_launch.config.errors import ConfigError
-from pytest_launch.config.schema import build
+from pytest_launch.core.errors import ConfigError
+from pytest_launch.core.settings import build
 from pytest_launch.probes.aws import AwsSettings, BackupSettings, S3Probe
 from pytest_launch.probes.errors import ProbeError
 

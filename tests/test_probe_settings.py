@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pytest_launch.config.environment import load_environment
-from pytest_launch.config.errors import ConfigError
+from pytest_launch.core.errors import ConfigError
 from pytest_launch.probes import known_probes, probe_class
 from pytest_launch.probes.aws import AwsSettings, BackupSettings
 from pytest_launch.probes.dns import DnsSettings

@@ -21,7 +21,7 @@ import pytest
 from testbed.postgres import MONITOR_ROLE, NOSY_ROLE, REPLICA_NAME, PostgresPair
 
 from pytest_launch.config.environment import load_environment
-from pytest_launch.evidence import Evidence
+from pytest_launch.core.evidence import Evidence
 from pytest_launch.probes.errors import NoAnswer
 
 ROOT = Path(__file__).parent.parent

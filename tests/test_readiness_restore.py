@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from pytest_launch.backup_restore import RestoreError, decompress, json_pointer, parse_json
 from pytest_launch.catalog import DEMO_CATALOG, DEMO_SCHEMA
+from pytest_launch.probes.restore import RestoreError, decompress, json_pointer, parse_json
 
 ROOT = Path(__file__).parent.parent
 READINESS = ROOT / "readiness"

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from readiness_runs import READINESS, ROOT, checklist_items, run_suite
 
 CHECK_FILES = ["test_infrastructure.py", "test_security.py", "test_application.py", "test_data.py",
@@ -193,7 +192,7 @@ def test_example_environments_load(name: str, monkeypatch: pytest.MonkeyPatch) -
 
 def test_example_environment_names_its_missing_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     from pytest_launch.config.environment import load_environment
-    from pytest_launch.config.errors import ConfigError
+    from pytest_launch.core.errors import ConfigError
 
     for variable in ("SENTRY_DSN", "KUBE_TOKEN_EU_WEST_1", "CATALOG_PRIMARY_DSN", "GRAFANA_TOKEN", "PROM_TOKEN"):
         monkeypatch.delenv(variable, raising=False)
@@ -231,8 +230,8 @@ def test_grafana_check_against_replayed_api(served: list[str], passes: bool, tmp
     import importlib.util
 
     from pytest_launch.config.environment import load_environment
+    from pytest_launch.core.evidence import Evidence
     from pytest_launch.demo.servers import DemoWSGIServer
-    from pytest_launch.evidence import Evidence
 
     server = DemoWSGIServer(_grafana_app("grafana-secret-token", served)).start()
     try:

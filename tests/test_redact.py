@@ -12,7 +12,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from pytest_launch.redact import FRAGMENT_SECRETS_FROM, MASK, MIN_FRAGMENT, Redactor, secret_parts
+from pytest_launch.core.redact import FRAGMENT_SECRETS_FROM, MASK, MIN_FRAGMENT, Redactor, secret_parts
 
 
 @pytest.mark.parametrize("text, secret", [

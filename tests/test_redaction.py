@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from launch_project import PROD, TODAY, check_by_name, make_project, read_report
-from pytest_launch.redact import MASK, Redactor
+
+from pytest_launch.core.redact import MASK, Redactor
 
 SECRET = "s3cr3t-Value-9f8e7d"
 URL_PASSWORD = "hunter2-db-pass"
@@ -244,7 +244,7 @@ def test_never_runs(x):
 
 def leaked_forms(text: str, secret: str) -> list[str]:
     """MIN_FRAGMENT-long pieces of any common form of `secret` (any case) readable in `text`."""
-    from pytest_launch.redact import MIN_FRAGMENT, secret_forms
+    from pytest_launch.core.redact import MIN_FRAGMENT, secret_forms
 
     low = text.lower()
     found = []

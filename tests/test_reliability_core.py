@@ -17,17 +17,17 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from launch_project import PROD, TODAY, check_by_name, make_project, read_report, report_path, verdict_line_of
+from testbed.support import wait_until
+
 from pytest_launch.config import tables
 from pytest_launch.config.approvals import load_signoffs, load_waivers
 from pytest_launch.config.checklist import load_checklist
 from pytest_launch.config.environment import load_environment
-from pytest_launch.config.errors import ConfigError
 from pytest_launch.config.policy import load_policy
+from pytest_launch.core.errors import ConfigError
 from pytest_launch.outputs import atomic
 from pytest_launch.outputs.jsonfile import validate_document
-from testbed.support import wait_until
 
 
 @pytest.fixture
@@ -141,7 +141,7 @@ def _earlier_report(tmp_path: Path) -> tuple[dict, dict, Path]:
     old, new = sample_document(20), sample_document(40)
     old["headline"], new["headline"] = "the earlier run", "the new run"
     validate_document(old)
-    from pytest_launch.session_outputs import write_outputs
+    from pytest_launch.plugin.finish import write_outputs
 
     write_outputs(old, None, tmp_path / "go-no-go.json")
     return old, new, tmp_path / "go-no-go.json"
@@ -151,7 +151,7 @@ def _earlier_report(tmp_path: Path) -> tuple[dict, dict, Path]:
                                         ("fsync", KeyboardInterrupt()),
                                         ("chmod", SystemExit(1))])
 def test_a_write_that_dies_leaves_the_earlier_report_whole(tmp_path, monkeypatch, where, exc):
-    from pytest_launch.session_outputs import write_outputs
+    from pytest_launch.plugin.finish import write_outputs
 
     old, new, path = _earlier_report(tmp_path)
     before = path.read_bytes()
@@ -173,7 +173,7 @@ def test_a_write_that_dies_leaves_the_earlier_report_whole(tmp_path, monkeypatch
 def test_the_report_is_never_visible_half_written(tmp_path, monkeypatch):
     """Whenever the target path exists, it holds a whole document: the rename is the only
     moment the new content becomes visible."""
-    from pytest_launch.session_outputs import write_outputs
+    from pytest_launch.plugin.finish import write_outputs
 
     old, new, path = _earlier_report(tmp_path)
     seen: list[str] = []

@@ -8,9 +8,9 @@ the criterion ``over 60s`` stands in for "error rate > 5 % over 2m" against "< 0
 from __future__ import annotations
 
 import pytest
+from testbed.support import wait_until
 
-from pytest_launch.config.schema import build
-from pytest_launch.rollout import (
+from pytest_launch.core.rollout import (
     HOLD,
     PROCEED,
     ROLLBACK,
@@ -23,8 +23,8 @@ from pytest_launch.rollout import (
     judge_check,
     stage_plan,
 )
-from pytest_launch.thresholds import ERROR, FAIL, NO_DATA, PASS, ThresholdResult
-from testbed.support import wait_until
+from pytest_launch.core.settings import build
+from pytest_launch.core.thresholds import ERROR, FAIL, NO_DATA, PASS, ThresholdResult
 
 METRICS = {
     "error_rate": 'sum(rate(app_requests_total{code="500",{labels}}[{window}])) '
@@ -287,7 +287,7 @@ def test_settings_and_plan():
     fifty = stage_plan(s, 50)
     assert fifty.min_samples == 30 and fifty.go[0].name == "tight errors" and fifty.go[0].owner == "sre"
     assert fifty.triggers[0].expression == "error_rate > 5% over 2m"
-    from pytest_launch.config.errors import ConfigError
+    from pytest_launch.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="one of the planned stages"):
         stage_plan(s, 30)

@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytest_launch.config.policy import Policy
-from pytest_launch.decision import decide
-from pytest_launch.markers import PHASES as PHASE_TABLE
-from pytest_launch.model import CheckResult, ChecklistItem, RunInfo, Signoff, Waiver
-from pytest_launch.selection import phases_of_markexpr
+from pytest_launch.core.decision import decide
+from pytest_launch.core.model import ChecklistItem, CheckResult, RunInfo, Signoff, Waiver
+from pytest_launch.core.vocabulary import PHASES as PHASE_TABLE
+from pytest_launch.plugin.selection import phases_of_markexpr
 
 TODAY = dt.date(2026, 11, 25)
 PHASES = tuple(PHASE_TABLE)

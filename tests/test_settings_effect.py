@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from check_harness import CheckOutcome, run_check, with_keys
+
 from pytest_launch.config import tables
 from pytest_launch.config.reference import _nested
 
@@ -277,7 +277,7 @@ def _rotated_only(env: Any) -> Any:
 
 def _older_backup_checksums(env: Any) -> Any:
     """The checksums S3Probe finds recorded with an older (plain, metadata-checksummed) demo backup."""
-    from pytest_launch.fixtures import build_probe
+    from pytest_launch.plugin.fixtures import build_probe
 
     s3 = build_probe("s3", env)
     backups = env.table("backups")
@@ -341,7 +341,7 @@ def _grafana(**changes: Any) -> Any:
 def _api_ready(probe_name: str, **changes: Any) -> Any:
     """Whether the [probe_name] probe (Prometheus, Alertmanager) finds its server ready, with changes."""
     def call(env: Any) -> Any:
-        from pytest_launch.fixtures import build_probe
+        from pytest_launch.plugin.fixtures import build_probe
 
         return build_probe(probe_name, env).ready()
     return call
@@ -358,14 +358,14 @@ def _api_at(probe_name: str, where: str, **changes: Any) -> Any:
     return variant
 
 
-# ---- [rollout] and [success]: the stage machinery (pytest_launch.rollout, stage_checks) on the demo's Prometheus
+# ---- [rollout] and [success]: the stage machinery (pytest_launch.core.rollout, stage_checks) on the demo's Prometheus
 GO, TRIGGER = "request_rate >= 0 over 5s", "error_rate > 50% over 5s"
 
 
 def _rollout(**changes: Any) -> Any:
     """A small [rollout] plan over the demo's Prometheus (5 s windows at a 1 s step), with changes."""
     def variant(env: Any) -> Any:
-        from pytest_launch.rollout import RolloutSettings
+        from pytest_launch.core.rollout import RolloutSettings
 
         values = {"stages": [5, 25], "go_criteria": [GO], "rollback_triggers": [TRIGGER], "min_samples": 2,
                   "default_window": "5s", "step": "1s", "metrics": {}}
@@ -377,21 +377,21 @@ def _rollout(**changes: Any) -> Any:
 
 
 def _criterion(**changes: Any) -> Any:
-    from pytest_launch.rollout import Criterion
+    from pytest_launch.core.rollout import Criterion
 
     return _rollout(go_criteria=[Criterion(**{"expr": GO, **changes})])
 
 
 def _stage_override(**changes: Any) -> Any:
-    from pytest_launch.rollout import StageSettings
+    from pytest_launch.core.rollout import StageSettings
 
     return _rollout(stage={"25": StageSettings(**changes)})
 
 
 def _judged(env: Any, plan: Any, metrics: dict[str, str]) -> list[Any]:
-    from pytest_launch.fixtures import build_probe
-    from pytest_launch.rollout import evaluate_check, judge_check
-    from pytest_launch.stage_checks import StageItem, _id, _marks
+    from pytest_launch.core.rollout import evaluate_check, judge_check
+    from pytest_launch.plugin.fixtures import build_probe
+    from pytest_launch.plugin.stage_checks import StageItem, _id, _marks
 
     env.demo.monitoring_ready()
     probe = build_probe("prometheus", env)
@@ -408,9 +408,8 @@ def _judged(env: Any, plan: Any, metrics: dict[str, str]) -> list[Any]:
 def _stage_25(env: Any) -> list[Any]:
     """Each check of stage 25: where written, passed, inconclusive, its query and window, whether
     it had more than 2 samples, its pytest id and marks (checklist link, severity, owner)."""
-    from pytest_launch.rollout import metric_queries, stage_plan
-
-    from pytest_launch.config.errors import ConfigError
+    from pytest_launch.core.errors import ConfigError
+    from pytest_launch.core.rollout import metric_queries, stage_plan
 
     rollout = env.table("rollout")
     try:
@@ -422,7 +421,7 @@ def _stage_25(env: Any) -> list[Any]:
 
 def _success(**changes: Any) -> Any:
     def variant(env: Any) -> Any:
-        from pytest_launch.postlaunch import SuccessSettings
+        from pytest_launch.outputs.postlaunch import SuccessSettings
 
         values = {"criteria": [GO], "window": "5s", "step": "1s", "min_samples": 2, "metrics": {}}
         values.update(changes)
@@ -433,8 +432,8 @@ def _success(**changes: Any) -> Any:
 
 
 def _success_checks(env: Any) -> list[Any]:
-    from pytest_launch.postlaunch import success_plan
-    from pytest_launch.rollout import metric_queries
+    from pytest_launch.core.rollout import metric_queries
+    from pytest_launch.outputs.postlaunch import success_plan
 
     success = env.table("success")
     metrics = {**metric_queries(None, env.table("prometheus")), **success.metrics}

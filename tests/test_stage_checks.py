@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from testbed.support import wait_until
 
 LAUNCH_DAY = (Path(__file__).parents[1] / "readiness" / "test_launch_day.py").read_text()
@@ -50,7 +49,7 @@ def run_stage(pytester: pytest.Pytester, url: str, go: list[str], rollback: list
     env = ENV.format(url=url, go=json.dumps(go), rollback=json.dumps(rollback))
     pytester.makefile(".toml", env=env)
     pytester.makepyfile(test_launch_day=LAUNCH_DAY)
-    result = pytester.runpytest_subprocess("-p", "pytest_launch.stage_checks", "--env", "env.toml",
+    result = pytester.runpytest_subprocess("-p", "pytest_launch.plugin.stage_checks", "--env", "env.toml",
                                            "--launch-json", "out.json", "--launch-gate", "-p", "no:cacheprovider",
                                            *extra)
     doc = json.loads((pytester.path / "out.json").read_text())
@@ -125,6 +124,6 @@ def test_without_a_stage_the_stage_checks_are_listed_and_block(pytester, stage_s
 def test_without_rollout_and_stage_nothing_is_collected(pytester):
     pytester.makefile(".toml", env='[environment]\nname = "no-rollout"\n')
     pytester.makepyfile(test_launch_day=LAUNCH_DAY)
-    result = pytester.runpytest_subprocess("-p", "pytest_launch.stage_checks", "--env", "env.toml",
+    result = pytester.runpytest_subprocess("-p", "pytest_launch.plugin.stage_checks", "--env", "env.toml",
                                            "-p", "no:cacheprovider", "--collect-only", "-q")
     result.stdout.fnmatch_lines(["*1 deselected*"])

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_launch.config.errors import ConfigError
-from pytest_launch.thresholds import (
+from pytest_launch.core.errors import ConfigError
+from pytest_launch.core.thresholds import (
     AGGREGATIONS,
     ERROR,
     FAIL,

@@ -21,10 +21,10 @@ import re
 from pathlib import Path
 from typing import TypeVar
 
-from pytest_launch.config.errors import ConfigError, describe
-from pytest_launch.config.schema import build, only_tables
 from pytest_launch.config.toml import read_toml
-from pytest_launch.model import Signoff, Waiver, applies_to
+from pytest_launch.core.errors import ConfigError, describe
+from pytest_launch.core.model import Signoff, Waiver, applies_to
+from pytest_launch.core.settings import build, only_tables
 
 T = TypeVar("T")
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pytest_launch.config.errors import ConfigError, describe, did_you_mean
-from pytest_launch.config.schema import build, only_tables
 from pytest_launch.config.toml import read_toml
-from pytest_launch.markers import CATEGORIES, PHASES, SEVERITIES
-from pytest_launch.model import ChecklistItem
+from pytest_launch.core.errors import ConfigError, describe, did_you_mean
+from pytest_launch.core.model import ChecklistItem
+from pytest_launch.core.settings import build, only_tables
+from pytest_launch.core.vocabulary import CATEGORIES, PHASES, SEVERITIES
 
 
 def load_checklist(path: Path | None) -> list[ChecklistItem]:

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from pytest_launch.config import tables
-from pytest_launch.config.errors import ConfigError
-from pytest_launch.config.schema import Table, build, only_tables
 from pytest_launch.config.toml import read_toml
+from pytest_launch.core.errors import ConfigError
+from pytest_launch.core.settings import Table, build, only_tables
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # keys whose values are credentials: they must come through ${VAR}, never be written in the file

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from pytest_launch.config.schema import Table, build, only_tables
 from pytest_launch.config.toml import read_toml
-from pytest_launch.markers import DEFAULT_BLOCKING_SEVERITIES, SEVERITIES
+from pytest_launch.core.settings import Table, build, only_tables
+from pytest_launch.core.vocabulary import DEFAULT_BLOCKING_SEVERITIES, SEVERITIES
 
 
 @dataclasses.dataclass

@@ -22,8 +22,8 @@ TABLES: dict[str, str] = {
     "prometheus": "pytest_launch.probes.prometheus:PrometheusSettings",
     "alertmanager": "pytest_launch.probes.alertmanager:AlertmanagerSettings",
     # rollout and thresholds (issue 6)
-    "rollout": "pytest_launch.rollout:RolloutSettings",
-    "success": "pytest_launch.postlaunch:SuccessSettings",
+    "rollout": "pytest_launch.core.rollout:RolloutSettings",
+    "success": "pytest_launch.outputs.postlaunch:SuccessSettings",
     # readiness-suite tables (issue 4) are added below this line
     "application": "pytest_launch.suite_settings:ApplicationSettings",
     "security": "pytest_launch.suite_settings:SecuritySettings",

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pytest_launch.config.errors import ConfigError
+from pytest_launch.core.errors import ConfigError
 
 # deeper than any launch file needs; far below where a recursive validator would hit the
 # interpreter's recursion limit

@@ -23,9 +23,9 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from pytest_launch.clock import document_clock_note
+from pytest_launch.core.clock import document_clock_note
+from pytest_launch.core.vocabulary import CATEGORIES, PHASES, SEVERITIES
 from pytest_launch.outputs.history import is_failing
-from pytest_launch.markers import CATEGORIES, PHASES, SEVERITIES
 
 VERDICT_CLASS = {"GO": "go", "GO_WITH_RISKS": "risks", "NO_GO": "nogo", "ROLLBACK": "rollback"}
 

@@ -16,21 +16,21 @@ from pathlib import Path
 from typing import Any
 
 from pytest_launch import __version__
-from pytest_launch.config.errors import ConfigError
 from pytest_launch.config.policy import Policy
-from pytest_launch.model import (
+from pytest_launch.core.errors import ConfigError
+from pytest_launch.core.model import (
     ALL_ENVIRONMENTS,
     SCHEMA_VERSION,
-    CheckResult,
     ChecklistItem,
+    CheckResult,
     Decision,
     RunInfo,
     Signoff,
     Waiver,
     display_verdict,
 )
+from pytest_launch.core.redact import Redactor, map_strings
 from pytest_launch.outputs.atomic import write_text_atomic
-from pytest_launch.redact import Redactor, map_strings
 
 
 def _waiver_dict(waiver: Waiver) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pytest_launch.clock import document_clock_note
+from pytest_launch.core.clock import document_clock_note
 from pytest_launch.outputs.html import evidence_pairs
 
 ICONS = {"GO": "\U0001f7e2", "GO_WITH_RISKS": "\U0001f7e1", "NO_GO": "\U0001f534", "ROLLBACK": "\u23ea"}

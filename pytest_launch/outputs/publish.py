@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from urllib.parse import urlparse
 
-from pytest_launch.config.errors import ConfigError
+from pytest_launch.core.errors import ConfigError
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",

@@ -27,7 +27,7 @@ from pytest_launch.outputs.history import HISTORY_FILE, append_history, history_
 from pytest_launch.outputs.html import render_html
 from pytest_launch.outputs.jsonfile import write_document
 from pytest_launch.outputs.markdown import md_escape, render_markdown, write_step_summary
-from pytest_launch.postlaunch import POST_LAUNCH_FILE, is_success_check, render_post_launch
+from pytest_launch.outputs.postlaunch import POST_LAUNCH_FILE, is_success_check, render_post_launch
 
 JSON_FILE = "go-no-go.json"
 HTML_FILE = "go-no-go.html"

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_launch.clock import document_clock_note
+from pytest_launch.core.clock import document_clock_note
 
 MAX_REASONS = 25
 _COLOURS = {"GO": {"green": True}, "GO_WITH_RISKS": {"yellow": True}, "NO_GO": {"red": True},

@@ -1,5 +1,5 @@
 """Probes: plain-Python clients that measure one kind of target and raise ProbeError when they
-cannot. Usable outside pytest; `pytest_launch.fixtures` builds them from the environment.
+cannot. Usable outside pytest; `pytest_launch.plugin.fixtures` builds them from the environment.
 
 The registry maps a probe's name to "module:Class" and is imported lazily, like
 pytest-testinfra's backends, so that using one probe never imports the others' libraries.

@@ -11,12 +11,11 @@ from urllib.parse import urlsplit
 
 import requests
 
-from pytest_launch.config.errors import ConfigError
-from pytest_launch.config.schema import Table
+from pytest_launch.core.errors import ConfigError
+from pytest_launch.core.settings import Table
 from pytest_launch.probes.deadline import request_within, timeout_problem
 from pytest_launch.probes.errors import NoAnswer, mask_secrets
 from pytest_launch.probes.http import USER_AGENT, describe_request_error
-
 
 
 @dataclasses.dataclass

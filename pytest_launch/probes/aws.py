@@ -32,7 +32,7 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from pytest_launch.config.schema import Table
+from pytest_launch.core.settings import Table
 from pytest_launch.probes.deadline import MAX_RETRIES, first_problem, retries_problem, timeout_problem
 from pytest_launch.probes.errors import NoAnswer, ProbeError
 

@@ -33,13 +33,13 @@ import dns.message
 import dns.name
 import dns.nameserver
 import dns.query
+import dns.rcode
 import dns.rdata
 import dns.rdataclass
-import dns.rcode
 import dns.rdatatype
 import dns.resolver
 
-from pytest_launch.config.schema import Table
+from pytest_launch.core.settings import Table
 from pytest_launch.probes.addresses import split_host_port
 from pytest_launch.probes.deadline import timeout_problem
 from pytest_launch.probes.errors import NoAnswer, ProbeError, WrongAnswer, conclude

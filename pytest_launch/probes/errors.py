@@ -6,7 +6,7 @@ import functools
 import re
 from collections.abc import Iterable
 
-from pytest_launch.redact import Redactor
+from pytest_launch.core.redact import Redactor
 
 _USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@")
 _MASK = "***"

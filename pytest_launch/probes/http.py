@@ -28,7 +28,7 @@ from requests.structures import CaseInsensitiveDict
 from urllib3.util.retry import Retry
 
 from pytest_launch import __version__
-from pytest_launch.config.schema import Table
+from pytest_launch.core.settings import Table
 from pytest_launch.probes.deadline import (
     DeadlineExceeded,
     first_problem,

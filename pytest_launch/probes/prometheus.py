@@ -11,7 +11,7 @@
     expected_jobs = ["api"]         # scrape jobs whose targets must all be up
     expected_alerts = ["HighErrorRate"]  # alert rules that must exist
 
-    [prometheus.queries]            # metric name -> PromQL template (see pytest_launch.thresholds)
+    [prometheus.queries]            # metric name -> PromQL template (see pytest_launch.core.thresholds)
     error_rate = 'sum(rate(http_requests_total{code=~"5..",{labels}}[{window}])) / sum(rate(http_requests_total{{labels}}[{window}]))'
 
 Queries never raise for a server problem: they give a `QueryResult` whose status is "ok",
@@ -29,9 +29,9 @@ from typing import Any, Literal
 
 import requests
 
-from pytest_launch.probes.errors import NoAnswer, ProbeError, mask_secrets
+from pytest_launch.core.thresholds import value_text
 from pytest_launch.probes.api_client import ApiClient, ApiSettings
-from pytest_launch.thresholds import value_text
+from pytest_launch.probes.errors import NoAnswer, ProbeError, mask_secrets
 
 _EVIDENCE_SERIES = 20  # at most this many series are copied into evidence
 

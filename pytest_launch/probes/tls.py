@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtensionOID, NameOID
 
-from pytest_launch.config.schema import Table
+from pytest_launch.core.settings import Table
 from pytest_launch.probes.addresses import split_host_port
 from pytest_launch.probes.deadline import timeout_problem
 from pytest_launch.probes.errors import NoAnswer, ProbeError, conclude

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_launch.clock import JudgingDate, judging_date
-from pytest_launch.config.errors import ConfigError
 from pytest_launch.config.policy import Policy
-from pytest_launch.decision import decide, incompleteness
-from pytest_launch.markers import PHASES
-from pytest_launch.model import CheckResult, ChecklistItem, RunInfo, Signoff, Waiver
+from pytest_launch.core.clock import JudgingDate, judging_date
+from pytest_launch.core.decision import decide, incompleteness
+from pytest_launch.core.errors import ConfigError
+from pytest_launch.core.model import ChecklistItem, CheckResult, RunInfo, Signoff, Waiver
+from pytest_launch.core.vocabulary import PHASES
 from pytest_launch.outputs.history import is_failing
 from pytest_launch.outputs.jsonfile import build_document, document_inputs
 

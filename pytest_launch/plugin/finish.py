@@ -6,16 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_launch.decision import decide
-from pytest_launch.model import RunInfo
+from pytest_launch.core.decision import decide
+from pytest_launch.core.model import RunInfo
 from pytest_launch.outputs.jsonfile import build_document, write_document
 
 if TYPE_CHECKING:
     import pytest
 
-    from pytest_launch.controller import LaunchController
-    from pytest_launch.selection import Selection
-    from pytest_launch.state import LaunchState
+    from pytest_launch.plugin.controller import LaunchController
+    from pytest_launch.plugin.selection import Selection
+    from pytest_launch.plugin.state import LaunchState
 
 
 def environment_dict(controller: LaunchController) -> dict[str, Any]:
@@ -71,7 +71,7 @@ def report_folder(report_dir: Path, environment_name: str, phases: list[str] | N
     """reports/<env>/<phase>/ (reports/<env>/t_0/stage-<N>/ for a stage run, reports/<env>/partial/
     for a partial run), the environment name made safe as a folder name."""
     from pytest_launch.outputs.history import history_path
-    from pytest_launch.selection import report_subfolder
+    from pytest_launch.plugin.selection import report_subfolder
 
     return history_path(report_dir, environment_name).parent / report_subfolder(phases or [], stage, partial)
 
@@ -115,7 +115,7 @@ def preflight_outputs(state: LaunchState, inputs: list[Path], selection: Selecti
 
 def _rollback_steps() -> list[str]:
     try:
-        from pytest_launch.rollout import ROLLBACK_STEPS
+        from pytest_launch.core.rollout import ROLLBACK_STEPS
     except ImportError:
         return []
     return list(ROLLBACK_STEPS)

@@ -13,7 +13,7 @@ import types
 import typing
 from typing import Any, TypeVar, Union
 
-from pytest_launch.config.errors import ConfigError, describe, did_you_mean
+from pytest_launch.core.errors import ConfigError, describe, did_you_mean
 
 T = TypeVar("T")
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from _pytest.mark.expression import Expression
 
-from pytest_launch.markers import PHASES
+from pytest_launch.core.vocabulary import PHASES
 
 # more non-phase terms than this in -m: not enumerated, the run counts as partial (fail-safe)
 _MAX_TERMS = 12

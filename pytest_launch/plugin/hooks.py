@@ -10,19 +10,12 @@ from typing import Any
 
 import pytest
 
-from pytest_launch import markers
 from pytest_launch.config.environment import Environment
-from pytest_launch.config.errors import ConfigError
-from pytest_launch.controller import LaunchController
-from pytest_launch.evidence import Evidence
-from pytest_launch.gate import (
-    CONTROLLER_NAME,
-    NO_RUN_MODES,
-    gate_without_decision,
-    refuse_blocked_decision,
-    refuse_gate_without_checks,
-)
-from pytest_launch.items import (
+from pytest_launch.core import vocabulary as markers
+from pytest_launch.core.errors import ConfigError
+from pytest_launch.core.evidence import Evidence
+from pytest_launch.outputs.paths import OutputPathError
+from pytest_launch.plugin.collection import (
     SIGNOFF_KEY,
     STATE_KEY,
     UncoveredItem,
@@ -30,17 +23,24 @@ from pytest_launch.items import (
     checklist_link,
     inherit_checklist_markers,
 )
-from pytest_launch.options import add_env_alias, add_options
-from pytest_launch.outputs.paths import OutputPathError
-from pytest_launch.probes.errors import ProbeError
-from pytest_launch.pytest_redaction import (
+from pytest_launch.plugin.controller import LaunchController
+from pytest_launch.plugin.finish import preflight_outputs
+from pytest_launch.plugin.gate import (
+    CONTROLLER_NAME,
+    NO_RUN_MODES,
+    gate_without_decision,
+    refuse_blocked_decision,
+    refuse_gate_without_checks,
+)
+from pytest_launch.plugin.options import add_env_alias, add_options
+from pytest_launch.plugin.redaction import (
     LogRedactor,
     PytestRedactor,
     mask_debug_log,
     redact_report,
     refuse_blocked_redactors,
 )
-from pytest_launch.results import (
+from pytest_launch.plugin.reports import (
     CHANNEL_INPUT,
     DROPPED,
     DROPPED_KEY,
@@ -56,13 +56,13 @@ from pytest_launch.results import (
     item_metadata,
     report_message,
 )
-from pytest_launch.selection import run_selection
-from pytest_launch.session_outputs import preflight_outputs
-from pytest_launch.state import load_state
-from pytest_launch.trigger_waivers import trigger_only_waivers
+from pytest_launch.plugin.selection import run_selection
+from pytest_launch.plugin.state import load_state
+from pytest_launch.plugin.trigger_waivers import trigger_only_waivers
+from pytest_launch.probes.errors import ProbeError
 
 # the probe fixtures (launch_http, launch_tls, ...) and the launch-day stage checks
-pytest_plugins = ["pytest_launch.fixtures", "pytest_launch.stage_checks"]
+pytest_plugins = ["pytest_launch.plugin.fixtures", "pytest_launch.plugin.stage_checks"]
 
 _EVIDENCE_KEY = pytest.StashKey[Evidence]()
 _PROBLEM_KEY = pytest.StashKey[str]()
@@ -129,13 +129,13 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(LaunchController(config, state), CONTROLLER_NAME)
     if getattr(config.option, "allure_report_dir", None):
         try:
-            from pytest_launch.outputs import allure_labels
+            from pytest_launch.plugin import allure as allure_labels
         except ImportError:  # the reports module is optional at this stage
             pass
         else:
             config.pluginmanager.register(allure_labels, "launch-allure-labels")
         if state.redactor.secrets:
-            from pytest_launch.outputs.allure_redaction import AllureRedactor
+            from pytest_launch.plugin.allure_redaction import AllureRedactor
 
             config.pluginmanager.register(AllureRedactor(state.redactor), "launch-allure-redactor")
 

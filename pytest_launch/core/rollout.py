@@ -24,7 +24,7 @@
     go_criteria = ["error_rate < 0.5% over 10m"]
 
 The stage gate itself is decided by pytest-launch's one decision function over ordinary
-checks (see `pytest_launch.stage_checks`); this module holds the plan, the pure stage
+checks (see `pytest_launch.plugin.stage_checks`); this module holds the plan, the pure stage
 evaluation used by those checks and by scripts, and the rollback procedure.
 
 Outcomes: ROLLBACK when any rollback trigger fires (FAIL); HOLD when any go criterion is not
@@ -39,9 +39,9 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from pytest_launch.config.errors import ConfigError
-from pytest_launch.config.schema import Table
-from pytest_launch.thresholds import (
+from pytest_launch.core.errors import ConfigError
+from pytest_launch.core.settings import Table
+from pytest_launch.core.thresholds import (
     ERROR,
     FAIL,
     NO_DATA,

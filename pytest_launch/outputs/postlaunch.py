@@ -17,7 +17,7 @@
     availability = 'avg_over_time(up{job="api"}[{window}])'
     registrations = 'sum(increase(user_registrations_total{{labels}}[{window}]))'
 
-`pytest -m t_plus_1 --env=prod` runs one check per criterion (pytest_launch.stage_checks), which
+`pytest -m t_plus_1 --env=prod` runs one check per criterion (pytest_launch.plugin.stage_checks), which
 also writes post-launch.md at the end of the run; `render_post_launch(results_doc, history)`
 turns that run's results document (go-no-go.json)
 and the environment's history into post-launch.md: launch metrics, criteria met and missed,
@@ -32,9 +32,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pytest_launch.config.schema import Table
+from pytest_launch.core.rollout import Criterion, StagePlan, _checks, _is_duration, expression_problem
+from pytest_launch.core.settings import Table
 from pytest_launch.outputs.atomic import write_text_atomic
-from pytest_launch.rollout import Criterion, StagePlan, _checks, _is_duration, expression_problem
 
 POST_LAUNCH_FILE = "post-launch.md"
 

@@ -14,10 +14,10 @@ from typing import Any
 
 from pytest_launch.config.approvals import signoff_status, waiver_active
 from pytest_launch.config.policy import Policy
-from pytest_launch.model import (
+from pytest_launch.core.model import (
     ALL_ENVIRONMENTS,
-    CheckResult,
     ChecklistItem,
+    CheckResult,
     Decision,
     ItemCoverage,
     Reason,

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from pytest_launch.markers import CATEGORIES, PHASES, SEVERITIES
-from pytest_launch.model import CheckResult
+from pytest_launch.core.model import CheckResult
+from pytest_launch.core.vocabulary import CATEGORIES, PHASES, SEVERITIES
 
 # The plugin's own facts about a report travel in ONE user property whose name holds a per-run
 # random token (`channel_name`), made by the controller and handed to xdist workers: check code

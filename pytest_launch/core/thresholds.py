@@ -56,7 +56,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from pytest_launch.config.errors import ConfigError
+from pytest_launch.core.errors import ConfigError
 
 
 def value_text(value: float) -> str:

@@ -12,7 +12,7 @@ from typing import Any, TextIO
 
 import pytest
 
-from pytest_launch.redact import Redactor
+from pytest_launch.core.redact import Redactor
 
 
 def redact_report(report: pytest.TestReport | pytest.CollectReport, redactor: Redactor) -> None:

@@ -31,8 +31,16 @@ from typing import Any
 
 import pytest
 
-from pytest_launch.config.errors import ConfigError
-from pytest_launch.rollout import CheckVerdict, StageCheck, StagePlan, evaluate_check, judge_check, metric_queries, stage_plan
+from pytest_launch.core.errors import ConfigError
+from pytest_launch.core.rollout import (
+    CheckVerdict,
+    StageCheck,
+    StagePlan,
+    evaluate_check,
+    judge_check,
+    metric_queries,
+    stage_plan,
+)
 
 PARAM = "launch_stage_check"
 SUCCESS_PARAM = "launch_success_check"
@@ -51,7 +59,7 @@ class StageItem:
 
 def _environment(config: pytest.Config) -> Any | None:
     try:
-        from pytest_launch.items import STATE_KEY
+        from pytest_launch.plugin.collection import STATE_KEY
     except ImportError:  # pragma: no cover - the core plugin is not there
         return None
     state = config.stash.get(STATE_KEY, None)
@@ -151,7 +159,7 @@ def success_items(config: pytest.Config) -> list[StageItem]:
     success = env.table("success") if env is not None else None
     if success is None:
         return []
-    from pytest_launch.postlaunch import success_plan
+    from pytest_launch.outputs.postlaunch import success_plan
 
     plan = success_plan(success, str(env.path))
     return [StageItem(100, check, plan) for check in plan.go]

@@ -25,7 +25,7 @@ import allure_commons
 import pytest
 from allure_commons.logger import AllureFileLogger
 
-from pytest_launch.redact import Redactor
+from pytest_launch.core.redact import Redactor
 
 _MAX_DEPTH = 20
 

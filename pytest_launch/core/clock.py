@@ -12,7 +12,7 @@ import datetime as dt
 import os
 from collections.abc import Mapping
 
-from pytest_launch.config.errors import ConfigError
+from pytest_launch.core.errors import ConfigError
 
 TODAY_VARIABLE = "LAUNCH_TODAY"  # YYYY-MM-DD: rehearse a run as of another day
 ALLOW_BACKDATE_OPTION = "--launch-allow-backdate"

@@ -4,22 +4,22 @@ sign-offs and policy. Any bad file stops the run here with a usage error."""
 from __future__ import annotations
 
 import dataclasses
-import functools
 import datetime as dt
+import functools
 from pathlib import Path
 
 import pytest
 
-from pytest_launch.clock import JudgingDate, judging_date, refuse_backdate_in_ci
 from pytest_launch.config.approvals import load_signoffs, load_waivers
 from pytest_launch.config.checklist import load_checklist
 from pytest_launch.config.environment import Environment, load_environment, resolve_path
-from pytest_launch.config.errors import ConfigError, did_you_mean
 from pytest_launch.config.policy import Policy, load_policy
-from pytest_launch.model import ChecklistItem, Signoff, Waiver
-from pytest_launch.options import INI_PATHS
-from pytest_launch.redact import Redactor
-from pytest_launch.results import CHANNEL_INPUT, new_channel_name
+from pytest_launch.core.clock import JudgingDate, judging_date, refuse_backdate_in_ci
+from pytest_launch.core.errors import ConfigError, did_you_mean
+from pytest_launch.core.model import ChecklistItem, Signoff, Waiver
+from pytest_launch.core.redact import Redactor
+from pytest_launch.plugin.options import INI_PATHS
+from pytest_launch.plugin.reports import CHANNEL_INPUT, new_channel_name
 
 
 @dataclasses.dataclass

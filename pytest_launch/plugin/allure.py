@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from pytest_launch.markers import kind_of
+from pytest_launch.core.vocabulary import kind_of
 
 ALLURE_LABEL_MARK = "allure_label"  # allure_pytest.utils.ALLURE_LABEL_MARK
 DEFAULT_SEVERITY = "blocker"  # a check without severity counts as blocking (fail-safe)
@@ -63,7 +63,7 @@ def _already_labelled(item: pytest.Item) -> set[str]:
 
 def _checklist_titles(config: pytest.Config) -> dict[str, str]:
     try:
-        from pytest_launch.items import STATE_KEY
+        from pytest_launch.plugin.collection import STATE_KEY
     except ImportError:
         return {}
     state = config.stash.get(STATE_KEY, None)

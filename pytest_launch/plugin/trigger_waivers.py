@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_launch.model import Waiver
-from pytest_launch.results import checklist_id_of
+from pytest_launch.core.model import Waiver
+from pytest_launch.plugin.reports import checklist_id_of
 
 
 def trigger_only_waivers(items: Sequence[pytest.Item], waivers: Sequence[Waiver], waivers_path: Path | str) -> list[str]:

@@ -16,11 +16,18 @@ from typing import Any
 import pytest
 
 from pytest_launch import __version__
-from pytest_launch.gate import NO_RUN_MODES  # modes that list or plan checks (--setup-plan even "passes" them)
-from pytest_launch.results import DROPPED, DROPPED_KEY, USAGE_PROBLEMS, WORKER_META, ResultCollector, item_metadata
-from pytest_launch.in_progress import Placeholder
-from pytest_launch.selection import Selection, may_stop_early, run_selection, stopped_early
-from pytest_launch.state import LaunchState
+from pytest_launch.outputs.in_progress import Placeholder
+from pytest_launch.plugin.gate import NO_RUN_MODES  # modes that list or plan checks (--setup-plan even "passes" them)
+from pytest_launch.plugin.reports import (
+    DROPPED,
+    DROPPED_KEY,
+    USAGE_PROBLEMS,
+    WORKER_META,
+    ResultCollector,
+    item_metadata,
+)
+from pytest_launch.plugin.selection import Selection, may_stop_early, run_selection, stopped_early
+from pytest_launch.plugin.state import LaunchState
 
 
 class LaunchController:
@@ -91,8 +98,8 @@ class LaunchController:
         # collection is over (a usage error there has already stopped the run); no check has run
         if not self.state.active or any(getattr(self.config.option, n, False) for n in NO_RUN_MODES):
             return
-        from pytest_launch.in_progress import record_unfinished, save_previous
-        from pytest_launch.session_outputs import placeholder_document, report_folder, write_outputs
+        from pytest_launch.outputs.in_progress import record_unfinished, save_previous
+        from pytest_launch.plugin.finish import placeholder_document, report_folder, write_outputs
 
         state = self.state
         since = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -113,7 +120,7 @@ class LaunchController:
         """At the end: a run that wrote its placeholder over the canonical page but turned out
         partial (stopped early) puts back what was there."""
         if self.placeholder is not None and folder != self.placeholder.folder:
-            from pytest_launch.in_progress import restore_previous
+            from pytest_launch.outputs.in_progress import restore_previous
 
             restore_previous(self.placeholder)
         self.placeholder = None
@@ -134,7 +141,7 @@ class LaunchController:
             return  # a usage error was already explained; the previous report stays as it was
         if any(getattr(self.config.option, name, False) for name in NO_RUN_MODES):
             return  # nothing was checked: no decision, and the previous report stays as it was
-        from pytest_launch.session_outputs import decide_and_write
+        from pytest_launch.plugin.finish import decide_and_write
 
         self.collector.add_dropped(self.config.stash.get(DROPPED_KEY, {}))
 
