@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -161,6 +162,12 @@ def test_plain_http_redirects_to_https(launch_env: Any, launch_http: Any, launch
     launch_evidence.record(status=result.status, location=location)
     assert result.status in (301, 302, 307, 308), f"{url}: answered {result.status}, expected a redirect to HTTPS"
     assert location.startswith("https://"), f"{url}: redirects to {location!r}, not to an https:// URL"
+    # the same site over HTTPS: the plain-HTTP host's or [http] base_url's host (a redirect to a
+    # parked or stale domain is HTTPS too, and sends every plain-HTTP visitor away)
+    ours = {urlsplit(url).hostname, urlsplit(table(launch_env, "http").base_url or "").hostname} - {None}
+    target = urlsplit(location).hostname
+    assert target in ours, (f"{url}: redirects to another host {target!r} ({location}), not to the site "
+                            f"({', '.join(sorted(ours))})")
 
 
 # ------------------------------------------------------------------------------------ SEC-11

@@ -50,6 +50,9 @@ FAULT_EXPECTATIONS: dict[str, tuple[str, str]] = {
     "error_tracking_unreachable": ("test_application.py::test_error_tracking_configured", "connection refused"),
     # one instance behind the balancer still on the previous release: DAY-03 asks every backend
     "stale_instance": ("test_application.py::test_deployed_version", "version '1.3.9' is deployed, '1.4.0' expected"),
+    # plain HTTP redirects to HTTPS, but on a parked domain: SEC-10 names the other host
+    "redirect_elsewhere": ("test_security.py::test_plain_http_redirects_to_https",
+                           "redirects to another host 'parked.launch.test'"),
 }
 
 # faults that break the same thing differently (the one on-call receiver, the one newest backup):

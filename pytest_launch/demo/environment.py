@@ -55,7 +55,8 @@ MONITORING_FAULTS = frozenset({"no_prometheus", "no_alertmanager", "payment_fail
 UNREACHABLE_FAULTS = frozenset({"email_unreachable", "error_tracking_unreachable"})
 # stale_instance: app-b (the balancer's second backend) still runs the previous release (DAY-03);
 # error_tracking_not_sentry: the DSN names a host that answers, but is no Sentry ingest (APP-04)
-DEPLOY_FAULTS = frozenset({"stale_instance", "error_tracking_not_sentry"})
+# redirect_elsewhere: plain HTTP redirects to HTTPS on another host (a parked domain) (SEC-10)
+DEPLOY_FAULTS = frozenset({"stale_instance", "error_tracking_not_sentry", "redirect_elsewhere"})
 PREVIOUS_VERSION = "1.3.9"
 ALL_FAULTS = (demo_app.APP_FAULTS | kube.KUBE_FAULTS | storage.STORAGE_FAULTS | DNS_FAULTS
               | MONITORING_FAULTS | UNREACHABLE_FAULTS | DEPLOY_FAULTS | NO_ANSWER_FAULTS | {"expired_certificate", "backend_down"})
@@ -270,7 +271,8 @@ def _start(workdir: Path, faults: frozenset[str], stoppers: list[Any], with_moni
     server_b = DemoWSGIServer(app_b, tls=tls, server_header=server_header).start()
     stoppers.append(server_b.stop)
     base_url = f"https://127.0.0.1:{server_a.port}"
-    redirector = DemoWSGIServer(redirect_app(base_url), tls=None, server_header="catalog").start()
+    redirect_base = "https://parked.launch.test" if "redirect_elsewhere" in faults else base_url
+    redirector = DemoWSGIServer(redirect_app(redirect_base), tls=None, server_header="catalog").start()
     stoppers.append(redirector.stop)
 
     monitoring = None
