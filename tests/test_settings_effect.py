@@ -505,7 +505,7 @@ def _silent_s3(**changes: Any) -> Any:
 
 
 def _s3_listing(env: Any) -> Any:
-    from pytest_launch.fixtures import build_probe
+    from pytest_launch.plugin.fixtures import build_probe
 
     return _outcome(lambda: build_probe("s3", env).newest_object())
 
