@@ -469,6 +469,41 @@ def test_many(n, launch_evidence):
     assert verdict_line_of(result.stdout.str()) == "launch decision (prod, t_minus_7): GO: all 9 checks passed"
 
 
+@pytest.mark.parametrize("xdist_off", [["-p", "no:xdist"], ["-n", "0"]], ids=["no-xdist", "n0"])
+def test_without_xdist_the_run_decides_and_counts_every_selected_check(pytester, xdist_off):
+    # pytest-xdist's hooks are optional: with the plugin blocked (-p no:xdist) they are unknown
+    # to pytest, and the run must still decide (it ended in INTERNALERROR: unknown hook)
+    make_project(pytester, PASSING, signoffs=SIGNED)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--env=prod", *xdist_off, "-m", "t_minus_7",
+                                           "--launch-gate")
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    assert result.ret == 0
+    doc = read_report(pytester)
+    assert doc["verdict"] == "GO" and doc["run"]["complete"] is True
+    assert doc["summary"]["total"] == 3
+    assert verdict_line_of(result.stdout.str()) == "launch decision (prod, t_minus_7): GO: all 3 checks passed"
+
+
+def test_without_xdist_a_check_stopped_by_x_is_missing_and_no_go(pytester):
+    # the selected checks come from the collected items when no xdist session runs: a check that
+    # never ran is missing, never absent from the count
+    make_project(pytester, """
+        import pytest
+        pytestmark = [pytest.mark.t_minus_7, pytest.mark.blocker]
+
+        @pytest.mark.parametrize("n", range(5))
+        def test_many(n):
+            assert n != 0
+    """, checklist=None)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:xdist", "--env=prod", "-x",
+                                           "--launch-gate")
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    assert result.ret == 1
+    doc = read_report(pytester)
+    assert doc["verdict"] == "NO_GO" and doc["run"]["complete"] is False
+    assert doc["summary"]["total"] == 5 and doc["summary"]["missing"] == 4
+
+
 def test_a_crashed_worker_gives_an_error_for_its_check_and_no_go(pytester):
     make_project(pytester, """
         import os

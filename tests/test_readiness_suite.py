@@ -103,6 +103,20 @@ def test_suite_passes_against_the_healthy_demo(pytester: pytest.Pytester) -> Non
     assert document["environment"]["name"] == "demo"
 
 
+def test_suite_decides_without_xdist(pytester: pytest.Pytester) -> None:
+    # `pytest -p no:xdist readiness -m t_minus_7 --env=demo`: xdist's hooks are unknown to pytest
+    # then, and the run ended in INTERNALERROR (unknown hook 'pytest_testnodedown') before deciding
+    result, document = run_suite(pytester, "-p", "no:xdist", str(READINESS), "-m", "t_minus_7", "--env=demo")
+    output = result.stdout.str() + result.stderr.str()
+    assert "INTERNALERROR" not in output, output[-3000:]
+    assert document["run"]["complete"] is True
+    assert document["summary"]["total"] == len(document["checks"]) >= 30
+    # decided: the phase's manual items have no sign-off in the demo, so NO_GO, on the terminal too
+    assert document["verdict"] == "NO_GO"
+    assert any(r["code"] == "unsigned" for r in document["reasons"]), document["reasons"]
+    assert "launch decision (demo, t_minus_7): NO_GO" in output
+
+
 def test_suite_fails_against_a_broken_demo(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTEST_LAUNCH_DEMO_FAULTS", ",".join(FAULT_EXPECTATIONS))
     files = [str(READINESS / name) for name in CHECK_FILES]

@@ -68,6 +68,7 @@ class LaunchController:
             self.selected = [item.nodeid for item in session.items]
             self.items = {item.nodeid: item for item in session.items}
 
+    @pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: absent under -p no:xdist
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         if self.selected is None:
             self.selected = list(ids)
@@ -80,6 +81,7 @@ class LaunchController:
         value = excinfo.value
         self.interrupted = "KeyboardInterrupt" if type(value) is KeyboardInterrupt else f"{excinfo.typename}: {value}"
 
+    @pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: absent under -p no:xdist
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         output = getattr(node, "workeroutput", None) or {}
         self.worker_metadata.update(output.get(WORKER_META, {}))
@@ -213,8 +215,9 @@ class LaunchController:
 
 
 def _xdist_active(config: pytest.Config) -> bool:
-    return bool(getattr(config.option, "numprocesses", None) or getattr(config.option, "dist", "no") != "no"
-                or getattr(config.option, "tx", None))
+    """True on an xdist controller: pytest-xdist registers its distributing session ("dsession")
+    only when it distributes (not under -p no:xdist, -n 0 or when xdist is not installed)."""
+    return config.pluginmanager.hasplugin("dsession")
 
 
 def gate_exit_code(verdict: str, pytest_status: int, strict: bool) -> int:
