@@ -23,7 +23,7 @@ TABLES: dict[str, str] = {
     "alertmanager": "pytest_launch.probes.alertmanager:AlertmanagerSettings",
     # rollout and thresholds (issue 6)
     "rollout": "pytest_launch.core.rollout:RolloutSettings",
-    "success": "pytest_launch.outputs.postlaunch:SuccessSettings",
+    "success": "pytest_launch.core.rollout:SuccessSettings",
     # readiness-suite tables (issue 4) are added below this line
     "application": "pytest_launch.suite_settings:ApplicationSettings",
     "security": "pytest_launch.suite_settings:SecuritySettings",

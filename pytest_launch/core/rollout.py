@@ -126,7 +126,7 @@ class RolloutSettings(Table):
         if any(not 0 < s <= 100 for s in self.stages) or list(self.stages) != sorted(set(self.stages)):
             return ("stages to be increasing percentages from 1 to 100", repr(self.stages))
         for name, value in (("default_window", self.default_window), ("step", self.step)):
-            if value is not None and not _is_duration(value):
+            if value is not None and not is_duration(value):
                 return (f"{name} to be a duration such as 15s, 10m, 2h, 1d", repr(value))
         if self.min_samples < 1:
             return ("min_samples to be 1 or more", str(self.min_samples))
@@ -153,7 +153,7 @@ class RolloutSettings(Table):
         return lists
 
 
-def _is_duration(text: str) -> bool:
+def is_duration(text: str) -> bool:
     return len(text) >= 2 and text[:-1].isdigit() and int(text[:-1]) > 0 and text[-1] in "smhd"
 
 
@@ -221,15 +221,15 @@ def stage_plan(settings: RolloutSettings, stage: int, file: str = "<environment>
             min_samples = override.min_samples
     return StagePlan(
         stage=stage,
-        go=tuple(_checks("go", go_key, go_entries, file)),
-        triggers=tuple(_checks("rollback", trig_key, trig_entries, file)),
+        go=tuple(plan_checks("go", go_key, go_entries, file)),
+        triggers=tuple(plan_checks("rollback", trig_key, trig_entries, file)),
         min_samples=min_samples,
         default_window=settings.default_window,
         step=settings.step or default_step,
     )
 
 
-def _checks(kind: Literal["go", "rollback", "success"], key: str, entries: Sequence[str | Criterion],
+def plan_checks(kind: Literal["go", "rollback", "success"], key: str, entries: Sequence[str | Criterion],
             file: str, table: str = "rollout") -> list[StageCheck]:
     out = []
     for index, entry in enumerate(entries):
@@ -248,6 +248,35 @@ def metric_queries(rollout: RolloutSettings | None, prometheus: Any | None) -> d
     if rollout is not None:
         queries.update(rollout.metrics)
     return queries
+
+
+# --------------------------------------------------------------------------- T+1 success
+
+
+@dataclasses.dataclass
+class SuccessSettings(Table):
+    """[success]: what the first day must show."""
+
+    criteria: list[str | Criterion] = dataclasses.field(default_factory=list)
+    window: str = "24h"
+    step: str = "5m"
+    min_samples: int = 1
+    metrics: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def validate(self) -> tuple[str, str] | None:
+        for name, value in (("window", self.window), ("step", self.step)):
+            if not is_duration(value):
+                return (f"{name} to be a duration such as 5m, 24h, 1d", repr(value))
+        if self.min_samples < 1:
+            return ("min_samples to be 1 or more", str(self.min_samples))
+        return expression_problem(self.criteria, "success.criteria")
+
+
+def success_plan(settings: SuccessSettings, file: str = "<environment>") -> StagePlan:
+    """The success criteria as a plan of checks (stage 100: the full launch)."""
+    checks = plan_checks("success", "criteria", settings.criteria, file, table="success")
+    return StagePlan(stage=100, go=tuple(checks), triggers=(), min_samples=settings.min_samples,
+                     default_window=settings.window, step=settings.step)
 
 
 # --------------------------------------------------------------------------- evaluation

@@ -41,6 +41,7 @@ from pytest_launch.demo import app as demo_app
 from pytest_launch.demo import dns_server, kube, storage
 from pytest_launch.demo.no_answer import NO_ANSWER_FAULTS, NoAnswerServer
 from pytest_launch.demo.processes import refusing_socket
+from pytest_launch.outputs.atomic import write_text_atomic
 from pytest_launch.demo.servers import DemoWSGIServer, redirect_app, sentry_ingest_app, server_tls_context
 
 DATA = Path(__file__).parent / "data"
@@ -191,8 +192,6 @@ class DemoEnvironment:
         return self.base_url
 
     def write_environment(self, path: Path, base: Path) -> Path:
-        from pytest_launch.outputs.atomic import write_text_atomic
-
         path.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomic(path, self.environment_layer(base))
         return path

@@ -32,45 +32,19 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pytest_launch.core.rollout import Criterion, StagePlan, _checks, _is_duration, expression_problem
-from pytest_launch.core.settings import Table
+from pytest_launch.core.rollout import SuccessSettings, success_plan
 from pytest_launch.outputs.atomic import write_text_atomic
+from pytest_launch.outputs.markdown import md_escape
+
+__all__ = ["SuccessSettings", "success_plan", "render_post_launch", "write_post_launch"]
 
 POST_LAUNCH_FILE = "post-launch.md"
-
-
-@dataclasses.dataclass
-class SuccessSettings(Table):
-    """[success]: what the first day must show."""
-
-    criteria: list[str | Criterion] = dataclasses.field(default_factory=list)
-    window: str = "24h"
-    step: str = "5m"
-    min_samples: int = 1
-    metrics: dict[str, str] = dataclasses.field(default_factory=dict)
-
-    def validate(self) -> tuple[str, str] | None:
-        for name, value in (("window", self.window), ("step", self.step)):
-            if not _is_duration(value):
-                return (f"{name} to be a duration such as 5m, 24h, 1d", repr(value))
-        if self.min_samples < 1:
-            return ("min_samples to be 1 or more", str(self.min_samples))
-        return expression_problem(self.criteria, "success.criteria")
-
-
-def success_plan(settings: SuccessSettings, file: str = "<environment>") -> StagePlan:
-    """The success criteria as a plan of checks (stage 100: the full launch)."""
-    checks = _checks("success", "criteria", settings.criteria, file, table="success")
-    return StagePlan(stage=100, go=tuple(checks), triggers=(), min_samples=settings.min_samples,
-                     default_window=settings.window, step=settings.step)
 
 
 # --------------------------------------------------------------------------- the report
 
 
 def _esc(value: Any, limit: int = 200) -> str:
-    from pytest_launch.outputs.markdown import md_escape
-
     return md_escape(value, limit)
 
 

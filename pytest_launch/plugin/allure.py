@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from pytest_launch.core.vocabulary import kind_of
+from pytest_launch.plugin.state import STATE_KEY
 
 ALLURE_LABEL_MARK = "allure_label"  # allure_pytest.utils.ALLURE_LABEL_MARK
 DEFAULT_SEVERITY = "blocker"  # a check without severity counts as blocking (fail-safe)
@@ -62,10 +63,6 @@ def _already_labelled(item: pytest.Item) -> set[str]:
 
 
 def _checklist_titles(config: pytest.Config) -> dict[str, str]:
-    try:
-        from pytest_launch.plugin.collection import STATE_KEY
-    except ImportError:
-        return {}
     state = config.stash.get(STATE_KEY, None)
     if state is None:
         return {}

@@ -16,9 +16,8 @@ from pytest_launch.config.approvals import valid_signoff_for
 from pytest_launch.core.errors import did_you_mean
 from pytest_launch.core.model import ChecklistItem
 from pytest_launch.core.vocabulary import CATEGORIES, PHASES, SEVERITIES
-from pytest_launch.plugin.state import LaunchState
+from pytest_launch.plugin.state import STATE_KEY, LaunchState
 
-STATE_KEY = pytest.StashKey[LaunchState]()
 SIGNOFF_KEY = pytest.StashKey[dict[str, Any]]()  # a manual item's valid sign-off, for its report
 
 

@@ -16,7 +16,10 @@ from typing import Any
 import pytest
 
 from pytest_launch import __version__
-from pytest_launch.outputs.in_progress import Placeholder
+from pytest_launch.core.model import RunInfo
+from pytest_launch.outputs.in_progress import Placeholder, record_unfinished, restore_previous, save_previous
+from pytest_launch.outputs.terminal import write_reasons, write_verdict_line
+from pytest_launch.plugin.finish import RunFacts, decide_document, placeholder_document, report_folder, write_outputs
 from pytest_launch.plugin.gate import NO_RUN_MODES  # modes that list or plan checks (--setup-plan even "passes" them)
 from pytest_launch.plugin.reports import (
     DROPPED,
@@ -100,12 +103,9 @@ class LaunchController:
         # collection is over (a usage error there has already stopped the run); no check has run
         if not self.state.active or any(getattr(self.config.option, n, False) for n in NO_RUN_MODES):
             return
-        from pytest_launch.outputs.in_progress import record_unfinished, save_previous
-        from pytest_launch.plugin.finish import placeholder_document, report_folder, write_outputs
-
         state = self.state
         since = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        doc = placeholder_document(self, since)
+        doc = placeholder_document(state, self.config, self.selection, since)
         folder = None
         if state.report_dir is not None:
             folder = report_folder(state.report_dir, doc["environment"]["name"], self.selection.phases,
@@ -122,8 +122,6 @@ class LaunchController:
         """At the end: a run that wrote its placeholder over the canonical page but turned out
         partial (stopped early) puts back what was there."""
         if self.placeholder is not None and folder != self.placeholder.folder:
-            from pytest_launch.outputs.in_progress import restore_previous
-
             restore_previous(self.placeholder)
         self.placeholder = None
 
@@ -143,8 +141,6 @@ class LaunchController:
             return  # a usage error was already explained; the previous report stays as it was
         if any(getattr(self.config.option, name, False) for name in NO_RUN_MODES):
             return  # nothing was checked: no decision, and the previous report stays as it was
-        from pytest_launch.plugin.finish import decide_and_write
-
         self.collector.add_dropped(self.config.stash.get(DROPPED_KEY, {}))
 
         self.stopped = stopped_early(self.config, session)
@@ -155,7 +151,7 @@ class LaunchController:
             elif exitstatus == pytest.ExitCode.INTERRUPTED:
                 self.interrupted = "the run was interrupted"
         try:
-            self.document, self.written = decide_and_write(self, session)
+            self.document, self.written = self.decide_and_write(session)
         except OSError as exc:  # unwritable report folder, disk full: one clear line, "the tool broke"
             where = f": {exc.filename}" if exc.filename else ""
             reporter = self.config.pluginmanager.get_plugin("terminalreporter")
@@ -174,8 +170,6 @@ class LaunchController:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.document is None:
             return
-        from pytest_launch.outputs.terminal import write_reasons
-
         write_reasons(terminalreporter, self.document, self.written)
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
@@ -183,9 +177,15 @@ class LaunchController:
             return
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
-            from pytest_launch.outputs.terminal import write_verdict_line
-
             write_verdict_line(reporter, self.document)
+
+    def decide_and_write(self, session: pytest.Session) -> tuple[dict[str, Any], list[Path]]:
+        """The run's results document, and the files written from it."""
+        checks = self.collector.finish(self.selected if self.selected is not None else [])
+        doc, folder = decide_document(RunFacts(self.state, checks, RunInfo(**self.run_info(session))))
+        self.release_placeholder(folder)
+        written = write_outputs(doc, folder, self.state.json_path, self.config)
+        return doc, written
 
     def run_info(self, session: pytest.Session) -> dict[str, Any]:
         return {

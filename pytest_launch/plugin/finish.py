@@ -3,66 +3,73 @@ every output from the one results document."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import pytest
+
+from pytest_launch.config.environment import Environment
 from pytest_launch.core.decision import decide
-from pytest_launch.core.model import RunInfo
+from pytest_launch.core.model import CheckResult, RunInfo
+from pytest_launch.core.rollout import ROLLBACK_STEPS
+from pytest_launch.outputs.history import history_path
+from pytest_launch.outputs.index_page import write_index
 from pytest_launch.outputs.jsonfile import build_document, write_document
-
-if TYPE_CHECKING:
-    import pytest
-
-    from pytest_launch.plugin.controller import LaunchController
-    from pytest_launch.plugin.selection import Selection
-    from pytest_launch.plugin.state import LaunchState
+from pytest_launch.outputs.paths import preflight_output_paths
+from pytest_launch.outputs.render_all import write_report
+from pytest_launch.plugin.selection import Selection, report_subfolder
+from pytest_launch.plugin.state import LaunchState
 
 
-def environment_dict(controller: LaunchController) -> dict[str, Any]:
-    env = controller.state.environment
+@dataclasses.dataclass
+class RunFacts:
+    """What the end of a run knows, handed over by the controller: the loaded inputs, every
+    check's result (missing ones already filled in) and the run's description."""
+
+    state: LaunchState
+    checks: list[CheckResult]
+    run: RunInfo
+
+
+def environment_dict(env: Environment | None) -> dict[str, Any]:
     if env is None:
         return {"name": "none", "production": False, "description": "no --env given", "source": None}
     return {"name": env.name, "production": env.production, "description": env.description,
             "source": str(env.path)}
 
 
-def decide_and_write(controller: LaunchController, session: pytest.Session) -> tuple[dict[str, Any], list[Path]]:
-    """The run's results document, and the files written from it."""
-    state = controller.state
-    selected = controller.selected if controller.selected is not None else []
-    checks = controller.collector.finish(selected)
+def decide_document(facts: RunFacts) -> tuple[dict[str, Any], Path | None]:
+    """The run's results document (one call of `decide`), and the report folder it goes to."""
+    state, checks, run = facts.state, facts.checks, facts.run
     titles = {item.id: item.title for item in state.checklist}
     for check in checks:  # a linked check is shown with its checklist item's title
         if check.title is None and check.checklist in titles:
             check.title = titles[check.checklist]
-    run = RunInfo(**controller.run_info(session))
     run.selected = len(checks)
     decision = decide(checks, state.checklist, state.waivers, state.signoffs, run, state.policy, state.today)
     extra: dict[str, Any] = {}
     if decision.verdict == "ROLLBACK":
-        steps = _rollback_steps()
-        if steps:
-            extra["rollback_steps"] = steps
-    environment = environment_dict(controller)
+        if ROLLBACK_STEPS:
+            extra["rollback_steps"] = list(ROLLBACK_STEPS)
+    environment = environment_dict(state.environment)
     doc = build_document(decision, checks, state.checklist, run, state.policy, environment, state.redactor, extra)
     folder = None
     if state.report_dir is not None:
         folder = report_folder(state.report_dir, environment["name"], run.scope_phases or [], run.stage,
                                bool(run.partial))
-    controller.release_placeholder(folder)
-    written = write_outputs(doc, folder, state.json_path, controller.config)
-    return doc, written
+    return doc, folder
 
 
-def placeholder_document(controller: LaunchController, since: str) -> dict[str, Any]:
+def placeholder_document(state: LaunchState, config: pytest.Config, selection: Selection,
+                         since: str) -> dict[str, Any]:
     """The NO_GO document a run writes where its report will go before any check runs: "in
     progress since …, never finished" until the end of the run replaces it."""
-    state = controller.state
-    run = RunInfo(started=since, args=[state.redactor.text(a) for a in controller.config.invocation_params.args],
-                  markexpr=controller.config.option.markexpr or "", stage=state.stage, in_progress=since,
-                  partial=list(controller.selection.partial))
+    run = RunInfo(started=since, args=[state.redactor.text(a) for a in config.invocation_params.args],
+                  markexpr=config.option.markexpr or "", stage=state.stage, in_progress=since,
+                  partial=list(selection.partial))
     decision = decide([], state.checklist, state.waivers, state.signoffs, run, state.policy, state.today)
-    return build_document(decision, [], state.checklist, run, state.policy, environment_dict(controller),
+    return build_document(decision, [], state.checklist, run, state.policy, environment_dict(state.environment),
                           state.redactor)
 
 
@@ -70,9 +77,6 @@ def report_folder(report_dir: Path, environment_name: str, phases: list[str] | N
                   stage: int | None = None, partial: bool = False) -> Path:
     """reports/<env>/<phase>/ (reports/<env>/t_0/stage-<N>/ for a stage run, reports/<env>/partial/
     for a partial run), the environment name made safe as a folder name."""
-    from pytest_launch.outputs.history import history_path
-    from pytest_launch.plugin.selection import report_subfolder
-
     return history_path(report_dir, environment_name).parent / report_subfolder(phases or [], stage, partial)
 
 
@@ -82,9 +86,6 @@ def write_outputs(doc: dict[str, Any], folder: Path | None, json_path: Path | No
     lock; a rendering that fails becomes an error page showing the JSON's verdict) and the
     environment's index page, then --launch-json, which is written even when the folder could
     not be. record_history False: the in-progress placeholder (no run to record yet)."""
-    from pytest_launch.outputs.index_page import write_index
-    from pytest_launch.outputs.render_all import write_report
-
     written: list[Path] = []
     try:
         if folder is not None:
@@ -104,18 +105,9 @@ def environment_folder(folder: Path) -> Path:
 
 def preflight_outputs(state: LaunchState, inputs: list[Path], selection: Selection) -> None:
     """Before any check runs: every path this run will write is ours to write (usage error if not)."""
-    from pytest_launch.outputs.paths import preflight_output_paths
-
     name = state.environment.name if state.environment is not None else "none"
     folder = None
     if state.report_dir is not None:
         folder = report_folder(state.report_dir, name, selection.phases, state.stage, bool(selection.partial))
     preflight_output_paths(state.json_path, folder, inputs)
 
-
-def _rollback_steps() -> list[str]:
-    try:
-        from pytest_launch.core.rollout import ROLLBACK_STEPS
-    except ImportError:
-        return []
-    return list(ROLLBACK_STEPS)

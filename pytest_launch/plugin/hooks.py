@@ -23,6 +23,7 @@ from pytest_launch.plugin.collection import (
     checklist_link,
     inherit_checklist_markers,
 )
+from pytest_launch.plugin import allure as allure_labels
 from pytest_launch.plugin.controller import LaunchController
 from pytest_launch.plugin.finish import preflight_outputs
 from pytest_launch.plugin.gate import (
@@ -128,13 +129,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(LaunchController(config, state), CONTROLLER_NAME)
     if getattr(config.option, "allure_report_dir", None):
-        try:
-            from pytest_launch.plugin import allure as allure_labels
-        except ImportError:  # the reports module is optional at this stage
-            pass
-        else:
-            config.pluginmanager.register(allure_labels, "launch-allure-labels")
+        config.pluginmanager.register(allure_labels, "launch-allure-labels")
         if state.redactor.secrets:
+            # lazy for start-up speed: allure_commons loads only in a run that writes Allure results
             from pytest_launch.plugin.allure_redaction import AllureRedactor
 
             config.pluginmanager.register(AllureRedactor(state.redactor), "launch-allure-redactor")

@@ -31,6 +31,7 @@ from typing import Any
 
 import pytest
 
+from pytest_launch.plugin.state import STATE_KEY
 from pytest_launch.core.errors import ConfigError
 from pytest_launch.core.rollout import (
     CheckVerdict,
@@ -40,6 +41,7 @@ from pytest_launch.core.rollout import (
     judge_check,
     metric_queries,
     stage_plan,
+    success_plan,
 )
 
 PARAM = "launch_stage_check"
@@ -58,10 +60,6 @@ class StageItem:
 
 
 def _environment(config: pytest.Config) -> Any | None:
-    try:
-        from pytest_launch.plugin.collection import STATE_KEY
-    except ImportError:  # pragma: no cover - the core plugin is not there
-        return None
     state = config.stash.get(STATE_KEY, None)
     return getattr(state, "environment", None) if state is not None else None
 
@@ -159,8 +157,6 @@ def success_items(config: pytest.Config) -> list[StageItem]:
     success = env.table("success") if env is not None else None
     if success is None:
         return []
-    from pytest_launch.outputs.postlaunch import success_plan
-
     plan = success_plan(success, str(env.path))
     return [StageItem(100, check, plan) for check in plan.go]
 

@@ -123,3 +123,7 @@ def load_state(config: pytest.Config) -> LaunchState:
         channel=(config.workerinput.get(CHANNEL_INPUT) or new_channel_name()) if hasattr(config, "workerinput")
         else new_channel_name(),
     )
+
+
+# where the run's LaunchState lives (config.stash): every plugin module reads it from here
+STATE_KEY = pytest.StashKey[LaunchState]()

@@ -54,12 +54,12 @@ class PrometheusSettings(ApiSettings):
         if self.min_samples < 1:
             return ("min_samples to be 1 or more", str(self.min_samples))
         for name, value in (("step", self.step), ("default_window", self.default_window)):
-            if not _is_duration(value):
+            if not is_duration(value):
                 return (f"{name} to be a duration such as 15s, 5m, 1h", repr(value))
         return None
 
 
-def _is_duration(text: str) -> bool:
+def is_duration(text: str) -> bool:
     return len(text) >= 2 and text[:-1].isdigit() and int(text[:-1]) > 0 and text[-1] in "smhd"
 
 
