@@ -149,7 +149,7 @@ def test_reasons_come_blocking_first_with_owner_item_and_evidence():
     first_blocking = next(r for r in doc["reasons"] if r["blocking"] and r["evidence"])
     assert first_blocking["owner"] in reasons
     assert f'href="#i-{first_blocking["checklist"]}"' in reasons
-    for key, value in first_blocking["evidence"].items():
+    for key in first_blocking["evidence"]:
         assert f"<dt>{key}</dt>" in reasons
     assert "Who must act" in reasons
 

@@ -38,7 +38,7 @@ def stage_services(prometheus_server):
     exporter.traffic("st-bad", rps=100, error_ratio=0.3)
     for service in ("st-good", "st-bad"):
         wait_until(lambda: prometheus_server.has_data(
-            f'count_over_time(app_requests_total{{service="{service}",code="200"}}[10s]) >= 4'),
+            f'count_over_time(app_requests_total{{service="{service}",code="200"}}[10s]) >= 4'),  # noqa: B023 - waited on within this iteration
             timeout=20, what=f"traffic of {service}")
     yield prometheus_server
     exporter.stop_traffic("st-good")

@@ -33,7 +33,7 @@ def read_toml(path: Path, what: str = "file") -> dict[str, Any]:
             str(path), None, "UTF-8 text", f"a byte that is not UTF-8 at offset {exc.start}"
         ) from None
     try:
-        data = tomllib.loads(text)
+        data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), None, "valid TOML", f"a syntax error: {exc}") from None
     except RecursionError:  # tomllib parses nested arrays and inline tables recursively

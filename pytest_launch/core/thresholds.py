@@ -50,6 +50,7 @@ is reported); a rollback trigger fires when any series meets its condition.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import re
 import time
@@ -559,18 +560,19 @@ def evaluate(threshold: Threshold, probe: Any, metrics: Mapping[str, str], *, mo
     `metrics` maps metric names to PromQL templates. Never raises for a server or query
     problem: those are ERROR or NO_DATA results with the reason."""
     expr = format_threshold(threshold)
-    base = dict(expression=expr, threshold=threshold.value, threshold_text=threshold.threshold_text,
-                window=threshold.window or None, mode=mode)
+    result_of = functools.partial(ThresholdResult, expression=expr, threshold=threshold.value,
+                                  threshold_text=threshold.threshold_text, window=threshold.window or None,
+                                  mode=mode)
     template = metrics.get(threshold.metric)
     if template is None:
         known = ", ".join(sorted(metrics)) or "none"
-        return ThresholdResult(status=ERROR, measured=None, query=None,
+        return result_of(status=ERROR, measured=None, query=None,
                                reason=f"no PromQL query for the metric {threshold.metric!r} "
-                                      f"(known metrics: {known})", **base)
+                                      f"(known metrics: {known})")
     try:
         query = build_query(threshold, template, default_window, step)
     except TemplateError as exc:
-        return ThresholdResult(status=ERROR, measured=None, query=None, reason=str(exc), **base)
+        return result_of(status=ERROR, measured=None, query=None, reason=str(exc))
     windowed = is_windowed(threshold, template)
     step_s = _step_seconds(step)
     end = time.time() if now is None else now
@@ -590,15 +592,15 @@ def evaluate(threshold: Threshold, probe: Any, metrics: Mapping[str, str], *, mo
         points = "last"
         start = end - max(step_s, 1.0)  # an instant reading: the latest point
         need = 1
-    base["window"] = threshold.window or (default_window if windowed else None)
+    result_of = functools.partial(result_of, window=threshold.window or (default_window if windowed else None))
     result = probe.query_range(query, start=start, end=end, step=step_s, min_samples=need)
     if result.status == "error":
-        return ThresholdResult(status=ERROR, measured=None, query=query, reason=result.error or "query failed",
-                               series_count=len(result.series), **base)
+        return result_of(status=ERROR, measured=None, query=query, reason=result.error or "query failed",
+                               series_count=len(result.series))
     series = [(s["labels"], [v for _, v in s["samples"] if math.isfinite(v)]) for s in result.series]
     if result.status == "no_data" and not series:
-        return ThresholdResult(status=NO_DATA, measured=None, query=query,
-                               reason=result.error or "the query returned no series", **base)
+        return result_of(status=NO_DATA, measured=None, query=query,
+                               reason=result.error or "the query returned no series")
     if points != "all":
         # the values that decide must be measurements: NaN or +-Inf there is no data, not a pass
         # (for "all", a NaN point is simply not counted towards min_samples)
@@ -606,18 +608,18 @@ def evaluate(threshold: Threshold, probe: Any, metrics: Mapping[str, str], *, mo
         for s in result.series:
             bad = [v for _, v in s["samples"][-tail:] if not math.isfinite(v)]
             if bad:
-                return ThresholdResult(status=NO_DATA, measured=None, query=query,
+                return result_of(status=NO_DATA, measured=None, query=query,
                                        reason=f"{_labels_text(s['labels'])} is {value_text(bad[-1])} (not a measurement)",
                                        sample_count=result.sample_count, series_count=len(result.series),
-                                       labels=s["labels"], **base)
+                                       labels=s["labels"])
     status, measured, reason, labels = judge(threshold, series, mode=mode, points=points, min_samples=need)
     if status != NO_DATA and points == "last" and series:
         stale = _stale_series(result.series, end, step_s)
         if stale is not None:
             status, reason, labels = NO_DATA, stale[1], stale[0]
-    return ThresholdResult(status=status, measured=measured, query=query, reason=reason,
+    return result_of(status=status, measured=measured, query=query, reason=reason,
                            sample_count=sum(len(v) for _, v in series), series_count=len(series),
-                           labels=labels, **base)
+                           labels=labels)
 
 
 def _stale_series(series: list[dict[str, Any]], end: float, step_s: float) -> tuple[dict[str, str], str] | None:

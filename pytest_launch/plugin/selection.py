@@ -49,7 +49,7 @@ def phases_of_markexpr(markexpr: str) -> tuple[list[str], list[str]]:
 
                 def matcher(name: str, /, **kwargs: object) -> bool:
                     # a marker with arguments (owner(name="x")) matches only some checks
-                    return name in present and not kwargs
+                    return name in present and not kwargs  # noqa: B023 - called at once, inside this iteration
                 results.add(expression.evaluate(matcher))
                 if len(results) == 2:
                     break
