@@ -184,3 +184,53 @@ def test_pool(launch_tls):
     run(pytester, "unset.toml", "-o", "launch_tls_max_workers=3").assert_outcomes(passed=1)
     monkeypatch.setenv("EXPECTED_WORKERS", "7")
     run(pytester, "set.toml", "-o", "launch_tls_max_workers=3").assert_outcomes(passed=1)
+
+
+def test_every_probe_fixture_closes_its_probe_at_the_end_of_its_scope(pytester, closed_port):
+    # launch_prometheus and launch_alertmanager returned their probe: its HTTP session was never
+    # closed. Every probe fixture now yields and closes; the probes themselves are never called.
+    url = f"http://127.0.0.1:{closed_port}"
+    (pytester.path / "all.toml").write_text(f'''
+[http]
+base_url = "{url}/"
+[tls]
+endpoints = ["localhost:{closed_port}"]
+[dns]
+zone = "launch.test"
+nameservers = ["127.0.0.1"]
+[aws]
+region = "us-east-1"
+endpoint_url = "{url}"
+[backups]
+bucket = "b"
+[prometheus]
+url = "{url}"
+[alertmanager]
+url = "{url}"
+''')
+    pytester.makepyfile(test_close='''
+import pytest
+
+FIXTURES = ["launch_http", "launch_tls", "launch_dns", "launch_s3", "launch_aws", "launch_prometheus",
+            "launch_alertmanager"]
+OPEN, CLOSED = [], []
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_uses(name, request):
+    probe = request.getfixturevalue(name)
+    close = probe.close
+
+    def recording_close():
+        CLOSED.append(name)
+        close()
+
+    probe.close = recording_close
+    OPEN.append(name)
+    assert name not in CLOSED  # not before the end of the test
+
+def test_all_closed():
+    assert OPEN == FIXTURES
+    assert CLOSED == FIXTURES
+''')
+    result = run(pytester, "all.toml", "-p", "no:randomly")
+    result.assert_outcomes(passed=8)

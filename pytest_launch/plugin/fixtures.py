@@ -18,18 +18,20 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_launch.plugin.options import TLS_WORKERS_INI
 from pytest_launch.probes import PROBES, probe_class
 
-TLS_WORKERS_INI = "launch_tls_max_workers"
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addini(TLS_WORKERS_INI, "TLS fan-out pool size when [tls] max_workers is not set (default 32)",
-                  default="")
+if TYPE_CHECKING:  # the probe modules import their libraries (boto3, dnspython): built on first use
+    from pytest_launch.probes.alertmanager import AlertmanagerProbe
+    from pytest_launch.probes.aws import AwsProbe, S3Probe
+    from pytest_launch.probes.dns import DnsProbe
+    from pytest_launch.probes.http import HttpProbe
+    from pytest_launch.probes.prometheus import PrometheusProbe
+    from pytest_launch.probes.tls import TlsProbe
 
 
 def _table(env: Any, name: str, *alternatives: str) -> Any:
@@ -82,54 +84,59 @@ def build_probe(name: str, env: Any, evidence: Any = None, config: pytest.Config
 
 
 @pytest.fixture
-def launch_http(launch_env: Any, launch_evidence: Any) -> Iterator[Any]:
+def launch_http(launch_env: Any, launch_evidence: Any) -> Iterator[HttpProbe]:
     """An HttpProbe bound to [http] base_url: `.get(path)`, `.head`, `.request`, `.burst`."""
-    probe = build_probe("http", launch_env, launch_evidence)
-    yield probe
-    probe.close()
+    with build_probe("http", launch_env, launch_evidence) as probe:
+        yield probe
 
 
 @pytest.fixture
-def launch_tls(launch_env: Any, launch_evidence: Any, pytestconfig: pytest.Config) -> Any:
+def launch_tls(launch_env: Any, launch_evidence: Any, pytestconfig: pytest.Config) -> Iterator[TlsProbe]:
     """A TlsProbe over [tls] endpoints: `.probe(endpoint)`, `.probe_many()`, `.protocols(endpoint)`,
     `.days_left_problems(min_days)`."""
-    return build_probe("tls", launch_env, launch_evidence, pytestconfig)
+    with build_probe("tls", launch_env, launch_evidence, pytestconfig) as probe:
+        yield probe
 
 
 @pytest.fixture
-def launch_dns(launch_env: Any, launch_evidence: Any) -> Any:
+def launch_dns(launch_env: Any, launch_evidence: Any) -> Iterator[DnsProbe]:
     """A DnsProbe from [dns]: `.lookup(name, type)`, `.expected_problems()`, `.soa_serials()`,
     `.caa_issuers()`, `.spf()`, `.dmarc()`, `.ttl_problems()`."""
-    return build_probe("dns", launch_env, launch_evidence)
+    with build_probe("dns", launch_env, launch_evidence) as probe:
+        yield probe
 
 
 @pytest.fixture
-def launch_s3(launch_env: Any, launch_evidence: Any) -> Any:
+def launch_s3(launch_env: Any, launch_evidence: Any) -> Iterator[S3Probe]:
     """An S3Probe from [aws] and [backups]: `.newest_object()`, `.backup_problems()`,
     `.versioning_enabled()`, `.lifecycle_rules()`, `.default_encryption()`,
     `.public_access_blocked()`, `.checksum_problem(bucket, key)`."""
-    return build_probe("s3", launch_env, launch_evidence)
+    with build_probe("s3", launch_env, launch_evidence) as probe:
+        yield probe
 
 
 @pytest.fixture
-def launch_aws(launch_env: Any, launch_evidence: Any) -> Any:
+def launch_aws(launch_env: Any, launch_evidence: Any) -> Iterator[AwsProbe]:
     """An AwsProbe from [aws]: `.session` (boto3) and `.client(service)` with timeouts and retries."""
-    return build_probe("aws", launch_env, launch_evidence)
+    with build_probe("aws", launch_env, launch_evidence) as probe:
+        yield probe
 
 
 @pytest.fixture
-def launch_prometheus(launch_env: Any, launch_evidence: Any) -> Any:
+def launch_prometheus(launch_env: Any, launch_evidence: Any) -> Iterator[PrometheusProbe]:
     """A PrometheusProbe from [prometheus]: `.query(promql, min_samples=)`, `.query_range()`,
     `.targets_down()`, `.rules()`, `.alert_rule(name)`, `.alerts()`, `.ready()`. A query with no
     series, NaN or too few samples is a no-data result, never a number."""
-    return build_probe("prometheus", launch_env, launch_evidence)
+    with build_probe("prometheus", launch_env, launch_evidence) as probe:
+        yield probe
 
 
 @pytest.fixture
-def launch_alertmanager(launch_env: Any, launch_evidence: Any) -> Any:
+def launch_alertmanager(launch_env: Any, launch_evidence: Any) -> Iterator[AlertmanagerProbe]:
     """An AlertmanagerProbe from [alertmanager]: `.status()`, `.missing_receivers()`, `.alerts()`;
     `.send_synthetic_alert()` changes state: only from checks marked destructive."""
-    return build_probe("alertmanager", launch_env, launch_evidence)
+    with build_probe("alertmanager", launch_env, launch_evidence) as probe:
+        yield probe
 
 
 class LaunchProbes:

@@ -16,6 +16,7 @@ def _stage(value: str) -> int:
 
 
 ENV_ALIAS = "--env"
+TLS_WORKERS_INI = "launch_tls_max_workers"
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -45,6 +46,8 @@ def add_options(parser: pytest.Parser) -> None:
                     help="evaluate this traffic step of the rollout (5, 25, 50, 100): PROCEED, HOLD or ROLLBACK")
     for name, (help_text, default) in INI_PATHS.items():
         parser.addini(name, help_text, default=default)
+    parser.addini(TLS_WORKERS_INI, "TLS fan-out pool size when [tls] max_workers is not set (default 32)",
+                  default="")
 
 
 def add_env_alias(parser: pytest.Parser) -> bool:

@@ -243,10 +243,11 @@ def _iso(moment: dt.datetime) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class AlertmanagerProbe(ApiClient):
+class AlertmanagerProbe(ApiClient[AlertmanagerSettings]):
     """A client of one Alertmanager (API v2)."""
 
     table = "alertmanager"
+    kind = "alertmanager"
     settings: AlertmanagerSettings
 
     # ------------------------------------------------------------------ transport

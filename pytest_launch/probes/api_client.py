@@ -6,13 +6,15 @@ turned into NoAnswer (a ProbeError) that names the target with secrets masked.""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar
+from collections.abc import Iterable
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 import requests
 
 from pytest_launch.core.errors import ConfigError
 from pytest_launch.core.settings import Table
+from pytest_launch.probes.base import Evidence, Probe
 from pytest_launch.probes.deadline import request_within, timeout_problem
 from pytest_launch.probes.errors import NoAnswer, mask_secrets
 from pytest_launch.probes.http import USER_AGENT, describe_request_error
@@ -35,15 +37,19 @@ class ApiSettings(Table):
         return timeout_problem("timeout_s", self.timeout_s)
 
 
-class ApiClient:
+SettingsT = TypeVar("SettingsT", bound=ApiSettings)
+ClientT = TypeVar("ClientT", bound="ApiClient[Any]")
+
+
+class ApiClient(Probe[SettingsT]):
     """Base of a probe that talks to one HTTP API; subclasses name their environment table."""
 
     table: ClassVar[str]
 
-    def __init__(self, settings: ApiSettings, secrets: frozenset[str] | set[str] = frozenset()) -> None:
-        self.settings = settings
+    def __init__(self, settings: SettingsT, evidence: Evidence | None = None, secrets: Iterable[str] = ()) -> None:
+        token = {settings.bearer_token} if settings.bearer_token else set()
+        super().__init__(settings, evidence, frozenset(secrets) | token)
         self.base_url = settings.url.rstrip("/")
-        self.secrets = frozenset(secrets) | ({settings.bearer_token} if settings.bearer_token else set())
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         if settings.bearer_token:
@@ -51,13 +57,13 @@ class ApiClient:
         self._verify: bool | str = settings.ca_bundle if (settings.ca_bundle and settings.verify) else settings.verify
 
     @classmethod
-    def from_environment(cls, env: Any) -> Any:
+    def from_environment(cls: type[ClientT], env: Any) -> ClientT:
         """The probe for `env`'s table. (Literal tokens and relative ca_bundle paths are handled
         when the environment file is loaded.)"""
         settings = env.table(cls.table)
         if settings is None:
             raise ConfigError(str(env.path), cls.table, f"a [{cls.table}] table with url", "no such table")
-        return cls(settings, env.secrets)
+        return cls(settings, secrets=env.secrets)
 
     def _target(self, path: str) -> str:
         return mask_secrets(self.base_url + path, self.secrets)
@@ -74,9 +80,3 @@ class ApiClient:
 
     def close(self) -> None:
         self.session.close()
-
-    def __enter__(self) -> Any:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()

@@ -33,10 +33,10 @@ import botocore.config
 import botocore.exceptions
 
 from pytest_launch.core.settings import Table
+from pytest_launch.probes.base import Evidence, Probe
 from pytest_launch.probes.deadline import MAX_RETRIES, first_problem, retries_problem, timeout_problem
 from pytest_launch.probes.errors import NoAnswer, ProbeError
 
-Evidence = Callable[[dict[str, Any]], None]
 _NOT_CONFIGURED = {
     "NoSuchLifecycleConfiguration",
     "ServerSideEncryptionConfigurationNotFoundError",
@@ -108,14 +108,14 @@ class S3Object:
                 "age_hours": round(self.age_hours, 2)}
 
 
-class AwsProbe:
+class AwsProbe(Probe[AwsSettings]):
     """A boto3 session built from [aws]; `client(name)` gives a client with timeouts and retries."""
+
+    kind = "s3"
 
     def __init__(self, settings: AwsSettings | None = None, evidence: Evidence | None = None,
                  secrets: Iterable[str] = ()) -> None:
-        self.settings = settings or AwsSettings()
-        self.secrets = frozenset(secrets)
-        self._evidence = evidence
+        super().__init__(settings or AwsSettings(), evidence, secrets)
         self._clients: dict[str, Any] = {}
         try:
             self.session = boto3.Session(profile_name=self.settings.profile, region_name=self.settings.region)
@@ -157,9 +157,10 @@ class AwsProbe:
         except botocore.exceptions.BotoCoreError as error:
             raise ProbeError(target, f"{type(error).__name__}: {error}", self.secrets) from None
 
-    def _record(self, target: str, values: dict[str, Any]) -> None:
-        if self._evidence is not None:
-            self._evidence({f"s3 {target}": values})
+    def close(self) -> None:
+        for client in self._clients.values():
+            client.close()  # botocore clients hold a connection pool
+        self._clients.clear()
 
 
 class S3Probe(AwsProbe):

@@ -41,10 +41,10 @@ import dns.resolver
 
 from pytest_launch.core.settings import Table
 from pytest_launch.probes.addresses import split_host_port
+from pytest_launch.probes.base import Evidence, Probe
 from pytest_launch.probes.deadline import timeout_problem
 from pytest_launch.probes.errors import NoAnswer, ProbeError, WrongAnswer, conclude
 
-Evidence = Callable[[dict[str, Any]], None]
 RECORD_TYPES = ("A", "AAAA", "CNAME", "MX", "TXT", "CAA", "NS", "SOA")
 _TEXT_TYPES = {"TXT", "SPF"}
 
@@ -154,18 +154,18 @@ def _rdata_text(rdata: Any) -> str:
     return rdata.to_text()
 
 
-class DnsProbe:
+class DnsProbe(Probe[DnsSettings]):
     """Lookups, expected records, SOA agreement, CAA, SPF, DMARC and TTLs. Usable outside pytest:
 
         probe = DnsProbe(DnsSettings(zone="example.com", nameservers=["192.0.2.53"]))
         probe.lookup("www.example.com", "A").values
     """
 
+    kind = "dns"
+
     def __init__(self, settings: DnsSettings | None = None, evidence: Evidence | None = None,
                  secrets: Iterable[str] = ()) -> None:
-        self.settings = settings or DnsSettings()
-        self.secrets = frozenset(secrets)
-        self._evidence = evidence
+        super().__init__(settings or DnsSettings(), evidence, secrets)
         if self.settings.nameservers:
             self.resolver = dns.resolver.Resolver(configure=False)
             self.resolver.nameservers = [dns.nameserver.Do53Nameserver(*split_server(s))
@@ -382,9 +382,6 @@ class DnsProbe:
         self._record(f"{name} DMARC", {"records": records, "problems": problems})
         return MailPolicy("DMARC", name, records, problems)
 
-    def _record(self, target: str, values: dict[str, Any]) -> None:
-        if self._evidence is not None:
-            self._evidence({f"dns {target}": values})
 
 
 _SPF_MECHANISM = re.compile(

@@ -37,12 +37,12 @@ from pytest_launch.probes.deadline import (
     retries_problem,
     timeout_problem,
 )
+from pytest_launch.probes.base import Evidence, Probe
 from pytest_launch.probes.errors import NoAnswer, ProbeError, mask_secrets
 from pytest_launch.probes.fanout import fan_out
 
 USER_AGENT = f"pytest-launch/{__version__}"
 RETRY_STATUSES = (502, 503, 504)
-Evidence = Callable[[dict[str, Any]], None]
 
 
 @dataclasses.dataclass
@@ -157,18 +157,18 @@ class HttpResult:
         }
 
 
-class HttpProbe:
+class HttpProbe(Probe[HttpSettings]):
     """Requests against one web service. Usable outside pytest:
 
         probe = HttpProbe(HttpSettings(base_url="https://example.com"))
         result = probe.get("/health")
     """
 
+    kind = "http"
+
     def __init__(self, settings: HttpSettings, evidence: Evidence | None = None,
                  secrets: Iterable[str] = ()) -> None:
-        self.settings = settings
-        self.secrets = frozenset(secrets)
-        self._evidence = evidence
+        super().__init__(settings, evidence, secrets)
         self._verify: bool | str = settings.ca_bundle if settings.ca_bundle and settings.verify else settings.verify
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
@@ -250,10 +250,6 @@ class HttpProbe:
         counts = {str(s): statuses.count(s) for s in sorted(set(statuses))}
         self._record(f"burst GET {self.url(path)} x{count}", {"statuses": counts})
         return statuses
-
-    def _record(self, target: str, values: dict[str, Any]) -> None:
-        if self._evidence is not None:
-            self._evidence({f"http {mask_secrets(target, self.secrets)}": values})
 
     def close(self) -> None:
         self.session.close()

@@ -118,10 +118,11 @@ def _sample(pair: Any) -> list[float]:
     return [float(ts), float(raw)]  # float("NaN"), float("+Inf") parse as such
 
 
-class PrometheusProbe(ApiClient):
+class PrometheusProbe(ApiClient[PrometheusSettings]):
     """A read-only client of one Prometheus server."""
 
     table = "prometheus"
+    kind = "prometheus"
     settings: PrometheusSettings
 
     # ------------------------------------------------------------------ transport

@@ -36,11 +36,11 @@ from cryptography.x509.oid import ExtensionOID, NameOID
 
 from pytest_launch.core.settings import Table
 from pytest_launch.probes.addresses import split_host_port
+from pytest_launch.probes.base import Evidence, Probe
 from pytest_launch.probes.deadline import timeout_problem
 from pytest_launch.probes.errors import NoAnswer, ProbeError, conclude
 from pytest_launch.probes.fanout import DEFAULT_MAX_WORKERS, Outcome, fan_out
 
-Evidence = Callable[[dict[str, Any]], None]
 
 PROTOCOLS: dict[str, ssl.TLSVersion] = {
     "TLSv1": ssl.TLSVersion.TLSv1,
@@ -233,7 +233,7 @@ class TlsResult:
         }
 
 
-class TlsProbe:
+class TlsProbe(Probe[TlsSettings]):
     """Certificates and protocols of TLS endpoints. Usable outside pytest:
 
         probe = TlsProbe(TlsSettings(endpoints=["example.com"]))
@@ -241,11 +241,11 @@ class TlsProbe:
         outcomes = probe.probe_many()           # all endpoints, concurrently
     """
 
+    kind = "tls"
+
     def __init__(self, settings: TlsSettings | None = None, evidence: Evidence | None = None,
                  secrets: Iterable[str] = ()) -> None:
-        self.settings = settings or TlsSettings()
-        self.secrets = frozenset(secrets)
-        self._evidence = evidence
+        super().__init__(settings or TlsSettings(), evidence, secrets)
         self._contexts: dict[str, ssl.SSLContext] = {}  # built once: thread-safe, and not free
         self._contexts_lock = threading.Lock()  # a fan-out's threads must not each build one
 
@@ -413,9 +413,6 @@ class TlsProbe:
             raw.close()
             raise NoAnswer(where, f"TLS handshake failed: {error}", self.secrets) from None
 
-    def _record(self, target: str, values: dict[str, Any]) -> None:
-        if self._evidence is not None:
-            self._evidence({f"tls {target}": values})
 
 
 def _as_probe_error(error: BaseException | None) -> ProbeError:
