@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from pytest_launch.core.vocabulary import kind_of
+from pytest_launch.plugin.reports import checklist_id_of, read_metadata
 from pytest_launch.plugin.state import STATE_KEY
 
 ALLURE_LABEL_MARK = "allure_label"  # allure_pytest.utils.ALLURE_LABEL_MARK
@@ -34,26 +34,20 @@ _TITLE_KEY = pytest.StashKey[str]()
 
 
 def marker_labels(item: pytest.Item) -> list[tuple[str, str]]:
-    """(label type, value) pairs for an item's launch markers, closest marker first."""
-    found: dict[str, str] = {}
-    for mark in item.iter_markers():
-        kind = kind_of(mark.name)
-        if kind is not None and kind not in found:
-            found[kind] = mark.name
-    labels: list[tuple[str, str]] = []
-    labels.append(("severity", found.get("severity", DEFAULT_SEVERITY)))
-    if "severity" not in found:
+    """(label type, value) pairs for an item's launch markers, read by the one marker reader
+    the decision uses (plugin.reports.read_metadata): the label shows the severity that counts."""
+    meta = read_metadata(item)
+    labels: list[tuple[str, str]] = [("severity", meta["severity"] or DEFAULT_SEVERITY)]
+    if meta["severity"] is None:
         labels.append(("tag", DEFAULTED_TAG))
-    if "phase" in found:
-        labels.append(("epic", found["phase"]))
-    if "category" in found:
-        labels.append(("feature", found["category"]))
-    owner = item.get_closest_marker("owner")
-    if owner is not None and owner.args:
-        labels.append(("owner", str(owner.args[0])))
-    checklist = item.get_closest_marker("checklist")
-    if checklist is not None and checklist.args:
-        labels.append(("tag", str(checklist.args[0])))
+    if meta["phase"] is not None:
+        labels.append(("epic", meta["phase"]))
+    if meta["category"] is not None:
+        labels.append(("feature", meta["category"]))
+    if meta["owner"] is not None:
+        labels.append(("owner", meta["owner"]))
+    if meta["checklist"] is not None:
+        labels.append(("tag", meta["checklist"]))
     return labels
 
 
@@ -71,10 +65,10 @@ def _checklist_titles(config: pytest.Config) -> dict[str, str]:
 
 def display_name(item: pytest.Item, titles: dict[str, str]) -> str | None:
     """The checklist item's title, with the parameter id of a parametrized check."""
-    marker = item.get_closest_marker("checklist")
-    if marker is None or not marker.args:
+    checklist = checklist_id_of(item)
+    if checklist is None:
         return None
-    title = titles.get(str(marker.args[0]))
+    title = titles.get(checklist)
     if not title:
         return None
     callspec = getattr(item, "callspec", None)

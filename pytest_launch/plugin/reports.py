@@ -60,11 +60,12 @@ def item_metadata(node: pytest.Item) -> dict[str, Any]:
     per check (at its setup report, the one the controller uses), not once per phase."""
     cached = node.stash.get(_META_KEY, None)
     if cached is None:
-        cached = node.stash[_META_KEY] = _read_metadata(node)
+        cached = node.stash[_META_KEY] = read_metadata(node)
     return dict(cached)
 
 
-def _read_metadata(node: pytest.Item) -> dict[str, Any]:
+def read_metadata(node: pytest.Item) -> dict[str, Any]:
+    """The one reader of our markers (uncached): the decision's metadata and the Allure labels."""
     # one walk over the markers, closest first (iter_markers is what every get_closest_marker repeats)
     names: list[str] = []
     closest: dict[str, Any] = {}
