@@ -28,7 +28,8 @@ def probe_class(name: str) -> type[Any]:
     except KeyError:
         raise KeyError(f"no probe named {name!r}; known probes: {', '.join(sorted(PROBES))}") from None
     module_name, _, class_name = target.partition(":")
-    return getattr(importlib.import_module(module_name), class_name)
+    cls: type[Any] = getattr(importlib.import_module(module_name), class_name)
+    return cls
 
 
 def known_probes() -> list[str]:

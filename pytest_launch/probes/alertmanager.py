@@ -45,9 +45,9 @@ import requests
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+from pytest_launch.probes.api_client import ApiClient, ApiSettings
 from pytest_launch.probes.deadline import timeout_problem
 from pytest_launch.probes.errors import NoAnswer, ProbeError
-from pytest_launch.probes.api_client import ApiClient, ApiSettings
 
 SYNTHETIC_ALERTNAME = "LaunchReadinessSynthetic"
 _POLL_S = 0.2  # how often delivery is polled (the wait is bounded by delivery_timeout_s)

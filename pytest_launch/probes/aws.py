@@ -25,7 +25,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import boto3
@@ -132,7 +132,8 @@ class AwsProbe(Probe[AwsSettings]):
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            self._clients[service] = self.session.client(service, endpoint_url=self.settings.endpoint_url,
+            # the service is named at run time: boto3-stubs types only literal service names
+            self._clients[service] = self.session.client(service, endpoint_url=self.settings.endpoint_url,  # type: ignore[call-overload]
                                                          config=self.config)
         return self._clients[service]
 
@@ -271,7 +272,8 @@ class S3Probe(AwsProbe):
     def read_object(self, bucket: str, key: str) -> bytes:
         """The object's content."""
         with self._errors(f"s3://{bucket}/{key}"):
-            return self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            content: bytes = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            return content
 
     def checksum_problem(self, bucket: str, key: str, expected: str | None = None,
                          required: bool = True, content_sha256: str | None = None) -> str | None:
@@ -298,7 +300,8 @@ class S3Probe(AwsProbe):
         """A bucket-configuration call; None when that configuration is not set at all."""
         try:
             with self._errors(f"s3://{bucket}"):
-                return getattr(self.s3, operation)(Bucket=bucket)
+                answer: dict[str, Any] = getattr(self.s3, operation)(Bucket=bucket)
+                return answer
         except ProbeError as error:
             if any(error.problem.startswith(code + ":") or error.problem == code for code in _NOT_CONFIGURED):
                 return None
@@ -313,7 +316,7 @@ class S3Probe(AwsProbe):
     def lifecycle_rules(self, bucket: str | None = None, enabled_only: bool = True) -> list[dict[str, Any]]:
         """The bucket's lifecycle rules (only the enabled ones by default); [] when none."""
         bucket = self._bucket(bucket)
-        rules = (self._get("get_bucket_lifecycle_configuration", bucket) or {}).get("Rules", [])
+        rules: list[dict[str, Any]] = (self._get("get_bucket_lifecycle_configuration", bucket) or {}).get("Rules", [])
         if enabled_only:
             rules = [r for r in rules if r.get("Status") == "Enabled"]
         self._record(f"s3://{bucket} lifecycle", {"rules": [r.get("ID", "") for r in rules]})

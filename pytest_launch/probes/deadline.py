@@ -54,7 +54,7 @@ def first_problem(*problems: tuple[str, str] | None) -> tuple[str, str] | None:
 def overall_deadline(timeout: float, retries: int = 0, backoff_factor: float = 0.0) -> float:
     """Seconds a call with these settings may take in all: every attempt's timeout plus the
     backoff pauses between them (urllib3: backoff_factor x 2^(n-1) before retry n >= 2)."""
-    pauses = sum(min(backoff_factor * 2 ** (n - 1), 120.0) for n in range(2, retries + 1))
+    pauses = sum(min(backoff_factor * 2.0 ** (n - 1), 120.0) for n in range(2, retries + 1))
     return timeout * (retries + 1) + pauses
 
 
@@ -91,6 +91,6 @@ def request_within(session: requests.Session, method: str, url: str, *, timeout:
         response.close()
         raise
     response._content = b"".join(chunks)  # what requests' own .content would have read
-    response._content_consumed = True
+    response._content_consumed = True  # type: ignore[attr-defined]  # requests' private flag, untyped
     response.close()
     return response

@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import dns.exception
@@ -151,7 +151,7 @@ def normalise(rdtype: str, value: str) -> str:
 def _rdata_text(rdata: Any) -> str:
     if rdata.rdtype in (dns.rdatatype.TXT, dns.rdatatype.SPF):
         return b"".join(rdata.strings).decode("utf-8", "replace")
-    return rdata.to_text()
+    return str(rdata.to_text())
 
 
 class DnsProbe(Probe[DnsSettings]):
@@ -339,7 +339,7 @@ class DnsProbe(Probe[DnsSettings]):
             if answer.values:
                 records = []
                 for value in answer.values:
-                    rdata = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.CAA, value)
+                    rdata: Any = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.CAA, value)  # a CAA record
                     records.append(CaaRecord(int(rdata.flags), rdata.tag.decode(), rdata.value.decode()))
                 return records
             qname = qname.parent()

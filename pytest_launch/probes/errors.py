@@ -37,7 +37,7 @@ class ProbeError(Exception):
         self.problem = mask_secrets(str(problem), secrets)
         super().__init__(f"{self.target}: {self.problem}")
 
-    def __reduce__(self):  # picklable (xdist, concurrent.futures process pools)
+    def __reduce__(self) -> tuple[type[ProbeError], tuple[str, str]]:  # picklable (xdist, concurrent.futures process pools)
         return (ProbeError, (self.target, self.problem))
 
 
@@ -47,7 +47,7 @@ class NoAnswer(ProbeError):
     lookup that timed out or SERVFAILed. No evidence either way, so the check ends in *error*
     (blocks, never waivable as a failure). A target that answered something wrong is a failure."""
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[ProbeError], tuple[str, str]]:
         return (NoAnswer, (self.target, self.problem))
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -29,6 +29,7 @@ from urllib3.util.retry import Retry
 
 from pytest_launch import __version__
 from pytest_launch.core.settings import Table
+from pytest_launch.probes.base import Evidence, Probe
 from pytest_launch.probes.deadline import (
     DeadlineExceeded,
     first_problem,
@@ -37,7 +38,6 @@ from pytest_launch.probes.deadline import (
     retries_problem,
     timeout_problem,
 )
-from pytest_launch.probes.base import Evidence, Probe
 from pytest_launch.probes.errors import NoAnswer, ProbeError, mask_secrets
 from pytest_launch.probes.fanout import fan_out
 

@@ -290,7 +290,7 @@ def _parse_result(data: Any) -> tuple[list[dict[str, Any]], str | None]:
     if not isinstance(data, dict):
         return [], "an answer without data"
     kind = data.get("resultType")
-    result = data.get("result")
+    result: Any = data.get("result")  # a malformed one (None, a number) is caught below
     try:
         if kind == "scalar":
             return [{"labels": {}, "samples": [_sample(result)]}], None

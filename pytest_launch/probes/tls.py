@@ -25,14 +25,14 @@ import ssl
 import tempfile
 import threading
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
-from cryptography.x509.oid import ExtensionOID, NameOID
+from cryptography.x509.oid import NameOID
 
 from pytest_launch.core.settings import Table
 from pytest_launch.probes.addresses import split_host_port
@@ -40,7 +40,6 @@ from pytest_launch.probes.base import Evidence, Probe
 from pytest_launch.probes.deadline import timeout_problem
 from pytest_launch.probes.errors import NoAnswer, ProbeError, conclude
 from pytest_launch.probes.fanout import DEFAULT_MAX_WORKERS, Outcome, fan_out
-
 
 PROTOCOLS: dict[str, ssl.TLSVersion] = {
     "TLSv1": ssl.TLSVersion.TLSv1,
@@ -133,13 +132,13 @@ class CertInfo:
         cert = x509.load_der_x509_certificate(der)
         now = now or dt.datetime.now(dt.timezone.utc)
         try:
-            san_ext = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
+            san_ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
             sans = [*san_ext.get_values_for_type(x509.DNSName),
                     *(str(ip) for ip in san_ext.get_values_for_type(x509.IPAddress))]
         except x509.ExtensionNotFound:
             sans = []
         try:
-            is_ca = bool(cert.extensions.get_extension_for_oid(ExtensionOID.BASIC_CONSTRAINTS).value.ca)
+            is_ca = bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
         except x509.ExtensionNotFound:
             is_ca = False
         cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
@@ -390,7 +389,7 @@ class TlsProbe(Probe[TlsSettings]):
             raise NoAnswer(where, "DNS lookup failed for the host", self.secrets) from None
         except ConnectionRefusedError:
             raise NoAnswer(where, "connection refused", self.secrets) from None
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise NoAnswer(where, f"connect timed out after {timeout:g}s", self.secrets) from None
         except OSError as error:
             raise NoAnswer(where, f"cannot connect: {error.strerror or error}", self.secrets) from None
@@ -400,7 +399,7 @@ class TlsProbe(Probe[TlsSettings]):
         except ssl.SSLCertVerificationError:
             raw.close()
             raise
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raw.close()
             raise NoAnswer(where, f"no TLS handshake within {timeout:g}s", self.secrets) from None
         except ssl.SSLError as error:
