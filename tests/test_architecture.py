@@ -203,3 +203,14 @@ def test_the_walk_catches_what_the_rules_forbid(tmp_path: Path, bad_source: str,
         assert all(i.in_function for i in found)
     else:
         assert all(i.under_import_error for i in found)
+
+
+def test_the_vocabularys_types_name_the_vocabularys_words() -> None:
+    """Severities and categories are listed once (core/vocabulary); the Literal types that
+    settings use for validation must not drift from them."""
+    from typing import get_args
+
+    from pytest_launch.core.vocabulary import CATEGORIES, SEVERITIES, Category, Severity
+
+    assert list(get_args(Severity)) == list(SEVERITIES)
+    assert list(get_args(Category)) == list(CATEGORIES)

@@ -7,6 +7,10 @@ the criterion ``over 60s`` stands in for "error rate > 5 % over 2m" against "< 0
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import time
+
 import pytest
 from testbed.support import wait_until
 
@@ -17,12 +21,14 @@ from pytest_launch.core.rollout import (
     ROLLBACK_STEPS,
     RolloutSettings,
     StageCheck,
-    decide_stage,
+    StagePlan,
     evaluate_check,
-    evaluate_stage,
     judge_check,
     stage_plan,
 )
+from pytest_launch.config.policy import Policy
+from pytest_launch.core.decision import decide
+from pytest_launch.core.model import CheckResult, RunInfo
 from pytest_launch.core.settings import build
 from pytest_launch.core.thresholds import ERROR, FAIL, NO_DATA, PASS, ThresholdResult
 
@@ -70,6 +76,49 @@ def plan_for(go=(), rollback=(), **values):
     return stage_plan(settings(go_criteria=list(go), rollback_triggers=list(rollback), **values), 5)
 
 
+# --------------------------------------------------------------------------- the stage's outcome
+# There is one decision (core.decision.decide): a stage's outcome is what it decides from the
+# stage checks, each reported the way plugin.stage_checks reports it (judge_check: inconclusive
+# = error, a measured miss or a fired trigger = failed; a stage without go criteria = an error).
+
+STAGE_OUTCOME = {"GO": PROCEED, "NO_GO": HOLD, "ROLLBACK": ROLLBACK}
+
+
+@dataclasses.dataclass
+class StageRun:
+    criteria: list[ThresholdResult]
+    triggers: list[ThresholdResult]
+    outcome: str
+    reasons: list[str]
+    rollback_steps: list[str]
+
+
+def decide_stage(plan: StagePlan, criteria: list[ThresholdResult], triggers: list[ThresholdResult]) -> StageRun:
+    checks: list[CheckResult] = []
+    for check, result in [*zip(plan.go, criteria), *zip(plan.triggers, triggers)]:
+        verdict = judge_check(check, result, stage=plan.stage)
+        outcome = "error" if verdict.inconclusive else "passed" if verdict.ok else "failed"
+        checks.append(CheckResult(nodeid=f"readiness/test_launch_day.py::{check.label}", outcome=outcome,
+                                  phase="t_0", category=check.category, severity=check.severity,
+                                  rollback_trigger=check.kind == "rollback", message=verdict.message))
+    if not criteria:
+        checks.append(CheckResult(nodeid="readiness/test_launch_day.py::no-go-criteria", outcome="error",
+                                  phase="t_0", message=f"stage {plan.stage} has no go criteria in [rollout]: "
+                                                       f"nothing shows it is healthy"))
+    decision = decide(checks, [], [], [], RunInfo(stage=plan.stage, selected=len(checks)), Policy(),
+                      dt.date(2026, 11, 25))
+    outcome = STAGE_OUTCOME[decision.verdict]
+    return StageRun(criteria, triggers, outcome, [r.text for r in decision.reasons],
+                    list(ROLLBACK_STEPS) if outcome == ROLLBACK else [])
+
+
+def evaluate_stage(plan: StagePlan, probe, metrics) -> StageRun:
+    """Every check of the stage evaluated at the same moment, then the one decision."""
+    now = time.time()
+    return decide_stage(plan, [evaluate_check(c, plan, probe, metrics, now) for c in plan.go],
+                        [evaluate_check(t, plan, probe, metrics, now) for t in plan.triggers])
+
+
 @pytest.fixture(scope="module")
 def services(prometheus_server):
     """A healthy and a sick service, traffic running for the whole module."""
@@ -110,8 +159,8 @@ def test_each_criterion_passes_on_a_healthy_service_and_fails_on_a_sick_one(temp
     assert failed.measured is not None and not bad.go[0].threshold.holds(failed.measured)
     assert "expected" in failed.reason
     # the stage decisions that follow
-    assert decide_stage(5, [passed], []).outcome == PROCEED
-    assert decide_stage(5, [failed], []).outcome == HOLD
+    assert decide_stage(good, [passed], []).outcome == PROCEED
+    assert decide_stage(bad, [failed], []).outcome == HOLD
 
 
 def test_healthy_stage_proceeds_with_quiet_triggers(services, prometheus_server):
@@ -149,7 +198,7 @@ def test_empty_series_is_no_data_and_holds(services, prometheus_server):
     assert [r.status for r in evaluation.triggers] == [NO_DATA]
     assert evaluation.criteria[0].measured is None
     assert evaluation.outcome == HOLD
-    assert any("cannot be shown safe" in reason for reason in evaluation.reasons)
+    assert any("HOLD: rollback trigger" in reason and "NO_DATA" in reason for reason in evaluation.reasons), evaluation.reasons
     # the trigger's check is inconclusive (an error: HOLD), never a fired trigger (ROLLBACK)
     verdict = judge_check(plan.triggers[0], evaluation.triggers[0])
     assert verdict.inconclusive and not verdict.ok and verdict.message.startswith("HOLD")
@@ -263,44 +312,19 @@ def test_a_late_burst_rolls_back_even_when_the_long_window_is_fine(services, pro
     assert evaluation.rollback_steps[0] == "Enable maintenance mode"
 
 
-def test_decide_stage_is_fail_safe():
+def test_the_stage_decision_is_fail_safe():
+    """The stage's outcome comes from the one `decide` (no second stage decision)."""
     def result(status: str, mode: str = "criterion") -> ThresholdResult:
         return ThresholdResult("x < 1", status, 0.5 if status in (PASS, FAIL) else None, 1.0, "1", "x", None,
                                "because", mode=mode)
 
-    assert decide_stage(5, [result(PASS)], [result(PASS, "trigger")]).outcome == PROCEED
-    assert decide_stage(5, [], [result(PASS, "trigger")]).outcome == HOLD  # nothing shows health
-    assert decide_stage(5, [result(PASS)], [result(FAIL, "trigger")]).outcome == ROLLBACK
-    assert decide_stage(5, [result(FAIL)], [result(FAIL, "trigger")]).outcome == ROLLBACK
+    plan = plan_for(go=["x < 1 over 10s"], rollback=["x > 5 over 4s"])
+    no_criteria = plan_for(rollback=["x > 5 over 4s"])
+    assert decide_stage(plan, [result(PASS)], [result(PASS, "trigger")]).outcome == PROCEED
+    assert decide_stage(no_criteria, [], [result(PASS, "trigger")]).outcome == HOLD  # nothing shows health
+    assert decide_stage(plan, [result(PASS)], [result(FAIL, "trigger")]).outcome == ROLLBACK
+    assert decide_stage(plan, [result(FAIL)], [result(FAIL, "trigger")]).outcome == ROLLBACK
     for status in (FAIL, NO_DATA, ERROR):
-        assert decide_stage(5, [result(status)], []).outcome == HOLD
+        assert decide_stage(plan, [result(status)], [result(PASS, "trigger")]).outcome == HOLD
     for status in (NO_DATA, ERROR):
-        assert decide_stage(5, [result(PASS)], [result(status, "trigger")]).outcome == HOLD
-
-
-def test_settings_and_plan():
-    s = settings(go_criteria=["error_rate < 1% over 10m"], rollback_triggers=["error_rate > 5% over 2m"],
-                 stage={"50": {"min_samples": 30, "go_criteria": [{"expr": "error_rate < 0.5% over 10m",
-                                                                   "name": "tight errors", "owner": "sre"}]}})
-    assert s.stages == [5, 25, 50, 100]
-    assert stage_plan(s, 25).min_samples == 3
-    fifty = stage_plan(s, 50)
-    assert fifty.min_samples == 30 and fifty.go[0].name == "tight errors" and fifty.go[0].owner == "sre"
-    assert fifty.triggers[0].expression == "error_rate > 5% over 2m"
-    from pytest_launch.core.errors import ConfigError
-
-    with pytest.raises(ConfigError, match="one of the planned stages"):
-        stage_plan(s, 30)
-    with pytest.raises(ConfigError, match=r"rollout\.rollback_triggers\[0\].*column 12"):
-        settings(rollback_triggers=["error_rate => 5%"])
-    with pytest.raises(ConfigError, match="increasing"):
-        settings(stages=[50, 25])
-
-
-def test_templates_without_labels_are_valid_promql(services, prometheus_server):
-    """`metric{}` and `metric{code="500",}` (a template's {labels} left empty) are valid PromQL."""
-    plan = plan_for(go=["error_rate <= 100% over 10s", "queue_depth >= 0"])
-    probe = prometheus_server.probe()
-    for check in plan.go:
-        result = settle(check, plan, probe, PASS)
-        assert "{}" in result.query or ",}" in result.query or "{}" in METRICS[check.threshold.metric]
+        assert decide_stage(plan, [result(PASS)], [result(status, "trigger")]).outcome == HOLD

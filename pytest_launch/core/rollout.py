@@ -35,12 +35,12 @@ system cannot be shown safe); PROCEED otherwise.
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from pytest_launch.core.errors import ConfigError
 from pytest_launch.core.settings import Table
+from pytest_launch.core.vocabulary import Category, Severity
 from pytest_launch.core.thresholds import (
     ERROR,
     FAIL,
@@ -69,8 +69,6 @@ ROLLBACK_STEPS: tuple[str, ...] = (
     "Investigate root cause",
 )
 
-Severity = Literal["blocker", "critical", "normal", "minor", "trivial"]
-Category = Literal["infra", "security", "application", "monitoring", "data", "performance", "business", "operational"]
 
 
 @dataclasses.dataclass
@@ -282,68 +280,11 @@ def success_plan(settings: SuccessSettings, file: str = "<environment>") -> Stag
 # --------------------------------------------------------------------------- evaluation
 
 
-@dataclasses.dataclass
-class StageEvaluation:
-    stage: int
-    criteria: list[ThresholdResult]
-    triggers: list[ThresholdResult]
-    outcome: str  # PROCEED | HOLD | ROLLBACK
-    reasons: list[str]
-
-    @property
-    def rollback_steps(self) -> list[str]:
-        return list(ROLLBACK_STEPS) if self.outcome == ROLLBACK else []
-
-    def evidence(self) -> dict[str, Any]:
-        return {
-            "stage": self.stage,
-            "outcome": self.outcome,
-            "reasons": list(self.reasons),
-            "criteria": [r.evidence() for r in self.criteria],
-            "triggers": [r.evidence() for r in self.triggers],
-            "rollback_steps": self.rollback_steps,
-        }
-
-
-def decide_stage(stage: int, criteria: Sequence[ThresholdResult], triggers: Sequence[ThresholdResult]) -> StageEvaluation:
-    """The pure stage decision. ROLLBACK if any trigger fired; HOLD if any go criterion is not
-    PASS, any trigger could not be evaluated, or there are no go criteria; PROCEED otherwise."""
-    reasons: list[str] = []
-    fired = [t for t in triggers if t.status == FAIL]
-    unknown_triggers = [t for t in triggers if t.status in (NO_DATA, ERROR)]
-    not_passed = [c for c in criteria if c.status != PASS]
-    for t in fired:
-        reasons.append(f"ROLLBACK trigger fired: {t.expression} — {t.reason}")
-    for t in unknown_triggers:
-        reasons.append(f"HOLD: rollback trigger {t.expression} could not be evaluated ({t.status}: {t.reason}); "
-                       f"the system cannot be shown safe")
-    for c in not_passed:
-        reasons.append(f"HOLD: go criterion {c.expression} is {c.status} — {c.reason}")
-    if not criteria:
-        reasons.append("HOLD: this stage has no go criteria: nothing shows it is healthy")
-    if fired:
-        outcome = ROLLBACK
-    elif reasons:
-        outcome = HOLD
-    else:
-        outcome = PROCEED
-        reasons.append(f"PROCEED: {len(criteria)} go criteria passed, {len(triggers)} rollback triggers quiet")
-    return StageEvaluation(stage, list(criteria), list(triggers), outcome, reasons)
-
-
 def evaluate_check(check: StageCheck, plan: StagePlan, probe: Any, metrics: Mapping[str, str],
                    now: float | None = None) -> ThresholdResult:
     """Evaluate one go criterion (must hold) or rollback trigger (fires when it holds)."""
     return evaluate(check.threshold, probe, metrics, mode=check.mode, default_window=plan.default_window,
                     step=plan.step, min_samples=plan.min_samples, now=now)
-
-
-def evaluate_stage(plan: StagePlan, probe: Any, metrics: Mapping[str, str], now: float | None = None) -> StageEvaluation:
-    """Evaluate every check of the stage at the same moment `now`, then decide."""
-    moment = time.time() if now is None else now
-    criteria = [evaluate_check(c, plan, probe, metrics, moment) for c in plan.go]
-    triggers = [evaluate_check(t, plan, probe, metrics, moment) for t in plan.triggers]
-    return decide_stage(plan.stage, criteria, triggers)
 
 
 # --------------------------------------------------------------------------- for checks

@@ -6,6 +6,8 @@ The plugin registers every marker from here, so `pytest --markers` lists them an
 
 from __future__ import annotations
 
+from typing import Literal
+
 PHASES: dict[str, str] = {
     "t_minus_7": "pre-launch validation, a week before launch",
     "t_0": "launch day: the morning checks, the traffic steps and the first hours",
@@ -31,6 +33,11 @@ SEVERITIES: dict[str, str] = {
     "minor": "a small risk to accept when it fails",
     "trivial": "cosmetic",
 }
+
+# The same words as types, for settings that name a severity or category (the Table loader
+# validates a Literal's values); tests/test_architecture.py holds them equal to the keys above.
+Severity = Literal["blocker", "critical", "normal", "minor", "trivial"]
+Category = Literal["infra", "security", "application", "monitoring", "data", "performance", "business", "operational"]
 
 DEFAULT_BLOCKING_SEVERITIES: tuple[str, ...] = ("blocker", "critical")
 
