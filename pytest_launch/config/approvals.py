@@ -23,7 +23,7 @@ from typing import TypeVar
 
 from pytest_launch.config.toml import read_toml
 from pytest_launch.core.errors import ConfigError, describe
-from pytest_launch.core.model import Signoff, Waiver, applies_to
+from pytest_launch.core.model import Signoff, SignoffState, Waiver, applies_to
 from pytest_launch.core.settings import build, only_tables
 
 T = TypeVar("T")
@@ -86,7 +86,7 @@ def waiver_active(waiver: Waiver, today: dt.date) -> bool:
 
 
 def signoff_status(signoff: Signoff, today: dt.date, manual_ids: set[str], known_ids: set[str],
-                   environments: list[str] | None = None, release: str | None = None) -> str:
+                   environments: list[str] | None = None, release: str | None = None) -> SignoffState:
     """valid, expired, future, unknown_item, not_manual, other_environment or other_release."""
     if signoff.item not in known_ids:
         return "unknown_item"

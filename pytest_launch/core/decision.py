@@ -18,12 +18,15 @@ from pytest_launch.core.model import (
     ALL_ENVIRONMENTS,
     ChecklistItem,
     CheckResult,
+    CoverageStatus,
     Decision,
     ItemCoverage,
     Reason,
+    ReasonCode,
     RunInfo,
     Signoff,
     SignoffStatus,
+    Verdict,
     Waiver,
     WaiverStatus,
     applies_to,
@@ -234,6 +237,7 @@ def _check_reason(check: CheckResult, blocking: bool, waiver: Waiver | None, run
         return _check("rollback", True, f"ROLLBACK TRIGGER FIRED {where}{detail}", check)
     if not blocking:
         return _check("nonblocking_failed", False, f"{word} {where} (severity {check.severity}, not blocking){detail}", check)
+    code: ReasonCode
     if check.kind == "manual":
         code = "unsigned"
     elif check.kind == "uncovered":
@@ -248,7 +252,7 @@ def _where_valid(waiver: Waiver) -> str:
         f" for {', '.join(waiver.environments)}"
 
 
-def _check(code: str, blocking: bool, text: str, check: CheckResult) -> Reason:
+def _check(code: ReasonCode, blocking: bool, text: str, check: CheckResult) -> Reason:
     return Reason(code, blocking, text, check.nodeid, check.checklist, check.owner, check.evidence,
                   check.title, first_line(check.message))
 
@@ -287,7 +291,7 @@ def format_evidence(evidence: dict[str, Any], limit: int = 6) -> str:
     return text
 
 
-def _verdict(reasons: Sequence[Reason]) -> str:
+def _verdict(reasons: Sequence[Reason]) -> Verdict:
     if any(r.code == "rollback" for r in reasons):
         return "ROLLBACK"
     if any(r.blocking for r in reasons):
@@ -309,10 +313,10 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
     return f"{n} {word if n == 1 else (plural or word + 's')}"
 
 
-def _headline(verdict: str, reasons: Sequence[Reason], checks: Sequence[CheckResult]) -> str:
+def _headline(verdict: Verdict, reasons: Sequence[Reason], checks: Sequence[CheckResult]) -> str:
     counts = Counter(r.code for r in reasons if r.blocking or r.code in RISK_CODES)
     parts: list[str] = [r.text for r in reasons if r.code == "partial"]
-    phrases = [
+    phrases: list[tuple[ReasonCode, str, str]] = [
         ("rollback", "rollback trigger fired", "rollback triggers fired"),
         ("not_evaluated", "scope not fully evaluated", "scope not fully evaluated"),
         ("incomplete", "sign of incomplete evidence", "signs of incomplete evidence"),
@@ -344,6 +348,7 @@ def _coverage(checklist: Sequence[ChecklistItem], checks: Sequence[CheckResult],
     for item in checklist:
         linked = by_item.get(item.id, [])
         ids = [c.nodeid for c in linked]
+        status: CoverageStatus
         if any(c.kind == "uncovered" for c in linked):
             status = "uncovered"
         elif not linked:

@@ -10,13 +10,31 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 SCHEMA_VERSION = 1
 
 # What a check's run produced. "refused": a destructive check not run against production;
 # "missing": selected but no result ever arrived (crashed worker, interrupted run).
-OUTCOMES: tuple[str, ...] = ("passed", "failed", "error", "skipped", "refused", "missing")
+Outcome = Literal["passed", "failed", "error", "skipped", "refused", "missing"]
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
+# what a result stands for: a check that ran, a manual checklist item (its sign-off), a checklist
+# item nothing automates, or a collector skipped at collection (the checks it holds never ran)
+CheckKind = Literal["check", "manual", "uncovered", "collection"]
+Verdict = Literal["GO", "GO_WITH_RISKS", "NO_GO", "ROLLBACK"]
+# why the verdict is what it is (Reason.code): a check's own outcome, or one of the others
+ReasonCode = Literal[
+    "failed", "error", "skipped", "missing", "refused", "waived", "nonblocking_failed", "rollback", "unsigned",
+    "uncovered", "incomplete", "partial", "not_evaluated", "severity_defaulted", "expired_waiver",
+    "trigger_not_waived", "unused_waiver", "invalid_signoff",
+]
+WaiverState = Literal["used", "unused", "expired", "other_environment"]
+SignoffState = Literal["valid", "expired", "future", "unknown_item", "not_manual", "other_environment",
+                       "other_release"]
+# a checklist item's coverage: not_evaluated (in scope, no result in this run), not_selected (its
+# phase is outside the run's scope)
+CoverageStatus = Literal["passed", "failed", "waived", "missing", "signed", "unsigned", "uncovered", "not_evaluated",
+                         "not_selected"]
 
 # what a waiver can accept (`accepts = [...]`), and what it accepts when it names none
 WAIVER_ACCEPTS: tuple[str, ...] = ("failed", "error", "skipped", "refused")
@@ -24,7 +42,7 @@ WAIVER_ACCEPTS: tuple[str, ...] = ("failed", "error", "skipped", "refused")
 # destructive check is no evidence at all, and accepting it must be written out (issue 10)
 DEFAULT_WAIVER_ACCEPTS = frozenset({"failed"})
 
-VERDICTS: tuple[str, ...] = ("GO", "GO_WITH_RISKS", "NO_GO", "ROLLBACK")
+VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
 STAGE_WORDS: dict[str, str] = {"GO": "PROCEED", "GO_WITH_RISKS": "PROCEED", "NO_GO": "HOLD",
                                "ROLLBACK": "ROLLBACK"}
 
@@ -119,8 +137,8 @@ def _blank(record: Any, names: tuple[str, ...]) -> tuple[str, str] | None:
 @dataclasses.dataclass
 class CheckResult:
     nodeid: str
-    outcome: str
-    kind: str = "check"  # "check" | "manual" | "uncovered" (a checklist item nothing automates)
+    outcome: Outcome
+    kind: CheckKind = "check"
     title: str | None = None
     phase: str | None = None
     category: str | None = None
@@ -186,7 +204,7 @@ class RunInfo:
 class Reason:
     """One line of why the verdict is what it is."""
 
-    code: str
+    code: ReasonCode
     blocking: bool
     text: str
     nodeid: str | None = None
@@ -200,7 +218,7 @@ class Reason:
 @dataclasses.dataclass
 class WaiverStatus:
     waiver: Waiver
-    status: str  # "used" | "unused" | "expired" | "other_environment"
+    status: WaiverState
     matched: list[str] = dataclasses.field(default_factory=list)
     # rollback triggers the waiver named (by node id or checklist id) and was not applied to
     triggers_not_waived: list[str] = dataclasses.field(default_factory=list)
@@ -209,22 +227,19 @@ class WaiverStatus:
 @dataclasses.dataclass
 class SignoffStatus:
     signoff: Signoff
-    # "valid" | "expired" | "future" | "unknown_item" | "not_manual" | "other_environment" | "other_release"
-    status: str
+    status: SignoffState
 
 
 @dataclasses.dataclass
 class ItemCoverage:
     item: ChecklistItem
-    # passed | failed | waived | missing | signed | unsigned | uncovered | not_evaluated (in scope, no
-    # result in this run) | not_selected (its phase is outside the run's scope)
-    status: str
+    status: CoverageStatus
     checks: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
 class Decision:
-    verdict: str
+    verdict: Verdict
     headline: str
     reasons: list[Reason]
     complete: bool
