@@ -14,20 +14,34 @@ controller's process environment. The demo stops when pytest unconfigures (also 
 
 PYTEST_LAUNCH_DEMO_FAULTS="no_hsts,bad_backup_checksum" starts a broken demo (the suite's own
 tests use it; the names are in pytest_launch.demo.environment.ALL_FAULTS).
+
+The suite's own environment tables ([application], [security], [kubernetes], ...: the settings
+dataclasses of launch_suite/settings.py) are added through the plugin's `pytest_launch_tables`
+hook below. This file is an initial conftest (readiness/ is in `testpaths`, or a path under it is
+on the command line, e.g. `pytest readiness/test_security.py`), so pytest registers it before the
+plugin's pytest_configure loads the environment file; xdist workers load it the same way.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
+from launch_suite.settings import SUITE_TABLES
 
 DEMO_NAME = "demo"
 DEMO_ENV_VARIABLE = "PYTEST_LAUNCH_DEMO_ENV"
 DEMO_PROMETHEUS_VARIABLE = "PYTEST_LAUNCH_DEMO_PROMETHEUS"
 DEMO_FAULTS_VARIABLE = "PYTEST_LAUNCH_DEMO_FAULTS"
 BASE_ENVIRONMENT = Path(__file__).parent / "environments" / "demo.toml"
+
+
+def pytest_launch_tables() -> dict[str, type[Any]]:
+    """The readiness suite's environment tables (pytest-launch's hook; also read by
+    `python -m pytest_launch.config.reference readiness/conftest.py`)."""
+    return dict(SUITE_TABLES)
 
 
 @pytest.hookimpl(tryfirst=True)

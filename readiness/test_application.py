@@ -13,7 +13,7 @@ import pytest
 
 from pytest_launch.probes.errors import ProbeError, conclude
 from pytest_launch.probes.fanout import fan_out
-from pytest_launch.suite_checks import setting, table
+from launch_suite.checks import setting, table
 
 
 # Relay (Sentry's ingest) answers its liveness here: 200 {"is_healthy": true}

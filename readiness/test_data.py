@@ -2,7 +2,7 @@
 "data corruption"; T+1 backup verification).
 
 The book-catalog service keeps its data as JSON: the data must validate against its JSON Schema
-and the referential rules (pytest_launch.catalog); backups are copies of that JSON in S3, plain
+and the referential rules (launch_suite.catalog); backups are copies of that JSON in S3, plain
 or compressed (pytest_launch.probes.restore reads them).
 The restore drill writes only under [restore] scratch_prefix and never touches the backups or
 the live data; it is marked destructive (it writes).
@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from pytest_launch.catalog import catalog_problems
+from launch_suite.catalog import catalog_problems
 from pytest_launch.probes.errors import ProbeError
 from pytest_launch.probes.restore import (
     RestoreError,
@@ -26,7 +26,7 @@ from pytest_launch.probes.restore import (
     record_counts,
     schema_violations,
 )
-from pytest_launch.suite_checks import load_catalog, load_schema, table
+from launch_suite.checks import load_catalog, load_schema, table
 
 
 def _integrity(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:

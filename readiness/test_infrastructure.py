@@ -13,7 +13,7 @@ import pytest
 
 from pytest_launch.probes.errors import NoAnswer, ProbeError, conclude
 from pytest_launch.probes.fanout import fan_out
-from pytest_launch.suite_checks import (
+from launch_suite.checks import (
     ApiClient,
     cache_control_problem,
     cache_status_is_hit,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pytest_launch.probes.errors import ProbeError
-from pytest_launch.suite_checks import ApiClient, env_path, fill_template, table
+from launch_suite.checks import ApiClient, env_path, fill_template, table
 
 
 def _prometheus(launch_env: Any, launch_probes: Any) -> Any:

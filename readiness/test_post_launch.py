@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from pytest_launch.suite_checks import table
+from launch_suite.checks import table
 
 SYNTHETIC_LABEL = "readiness"  # the synthetic alerts of MON-09 carry readiness="synthetic"
 

@@ -16,7 +16,7 @@ import pytest
 from pytest_launch.probes.aws import is_no_answer
 from pytest_launch.probes.errors import NoAnswer, ProbeError, conclude
 from pytest_launch.probes.tls import ACCEPTED, REFUSED
-from pytest_launch.suite_checks import setting, table
+from launch_suite.checks import setting, table
 
 _VERSION = re.compile(r"\d+\.\d+|/\s*\d")
 _LOGIN_WORDS = ("login", "signin", "sign-in", "auth", "sso")

@@ -98,7 +98,7 @@ def with_keys(environment: Any, table: str, **values: Any) -> Any:
     changed._tables = dict(environment._tables)
     current = environment.table(table)
     if current is None:
-        current = tables.settings_class(table)()
+        current = tables.settings_class(table, environment.added_tables)()
     changed._tables[table] = dataclasses.replace(current, **values)
     return changed
 

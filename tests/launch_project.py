@@ -5,13 +5,42 @@ sign-offs and checks written into pytester's folder, and the go-no-go.json read 
 from __future__ import annotations
 
 import json
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pytest_launch.config.environment import Environment, load_environment
 from pytest_launch.outputs.jsonfile import validate_document
+
+READINESS = Path(__file__).resolve().parent.parent / "readiness"
+if str(READINESS) not in sys.path:  # launch_suite: the readiness suite's own code, beside its checks
+    sys.path.insert(0, str(READINESS))
+
+from launch_suite.settings import SUITE_TABLES  # noqa: E402  (needs readiness/ on sys.path)
+
+# a pytester project's conftest.py that adds the readiness suite's tables, as readiness/conftest.py does
+SUITE_TABLES_CONFTEST = f"""
+import sys
+
+if {str(READINESS)!r} not in sys.path:
+    sys.path.insert(0, {str(READINESS)!r})
+
+from launch_suite.settings import SUITE_TABLES
+
+
+def pytest_launch_tables():
+    return dict(SUITE_TABLES)
+"""
+
+
+
+def load_suite_environment(path: Path, process_env: Any = None) -> Environment:
+    """load_environment with the readiness suite's tables added, as readiness/conftest.py adds them."""
+    return load_environment(path, process_env, SUITE_TABLES)
+
 
 TODAY = "2026-11-25"  # LAUNCH_TODAY for every run: dates in waivers and sign-offs are fixed
 
@@ -60,8 +89,10 @@ description = "production"
 
 def make_project(pytester: pytest.Pytester, checks: str | dict[str, str] | None = None, *,
                  checklist: str | None = CHECKLIST, env: str | None = PROD, waivers: str | None = None,
-                 signoffs: str | None = None, policy: str | None = None) -> Path:
-    """Write a launch project; `checks` is the source of test_checks.py (or {name: source})."""
+                 signoffs: str | None = None, policy: str | None = None, suite_tables: bool = True) -> Path:
+    """Write a launch project; `checks` is the source of test_checks.py (or {name: source}).
+    With `suite_tables` its conftest.py adds the readiness suite's environment tables ([application],
+    [kubernetes], ...) through the pytest_launch_tables hook, after any conftest.py of `checks`."""
     pytester.makeini("[pytest]\n")
     root = pytester.path
     (root / "readiness" / "environments").mkdir(parents=True, exist_ok=True)
@@ -77,6 +108,9 @@ def make_project(pytester: pytest.Pytester, checks: str | dict[str, str] | None 
             (root / name).write_text(textwrap.dedent(text), encoding="utf-8")
     if isinstance(checks, str):
         checks = {"test_checks.py": checks}
+    checks = dict(checks or {})
+    if suite_tables:
+        checks["conftest.py"] = textwrap.dedent(checks.get("conftest.py", "")) + SUITE_TABLES_CONFTEST
     for name, source in (checks or {}).items():
         (root / name).write_text(textwrap.dedent(source), encoding="utf-8")
     return root

@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
+from launch_project import SUITE_TABLES  # and readiness/ on sys.path, for launch_suite
+from launch_suite.checks import ApiClient
 
 from pytest_launch.config.environment import load_environment
 from pytest_launch.core.errors import ConfigError
@@ -22,7 +24,6 @@ from pytest_launch.probes.deadline import MAX_RETRIES, MAX_TIMEOUT_S, overall_de
 from pytest_launch.probes.errors import NoAnswer
 from pytest_launch.probes.http import HttpProbe, HttpSettings
 from pytest_launch.probes.prometheus import PrometheusProbe, PrometheusSettings
-from pytest_launch.suite_checks import ApiClient
 
 MARGIN_S = 6.0  # scheduling slack on a shared 2-core machine; the drip lasts 60 s
 
@@ -102,7 +103,7 @@ def test_unbounded_settings_are_usage_errors(tmp_path, table, key, value):
     path = tmp_path / "prod.toml"
     path.write_text(f'[environment]\nname = "prod"\n\n[{table}]\n{base}{key} = {value}\n')
     with pytest.raises(ConfigError) as raised:
-        load_environment(path).table(table)
+        load_environment(path, added_tables=SUITE_TABLES).table(table)
     text = str(raised.value)
     assert text.startswith(f"{path}: {table}") and key in text, text
     found = repr(float(value)) if "." in value or value in ("inf", "nan") else value

@@ -19,9 +19,11 @@ import dns.query
 import dns.rdatatype
 import pytest
 import requests
+from launch_project import load_suite_environment as load_environment  # and readiness/ on sys.path
+from launch_suite.catalog import catalog_problems, isbn13_valid, load_json
 
-from pytest_launch.catalog import DEMO_CATALOG, DEMO_SCHEMA, catalog_problems, isbn13_valid, load_json
-from pytest_launch.config.environment import load_environment
+from pytest_launch.demo.environment import CATALOG as DEMO_CATALOG
+from pytest_launch.demo.environment import CATALOG_SCHEMA as DEMO_SCHEMA
 from pytest_launch.demo.environment import DemoEnvironment, start_demo
 from pytest_launch.demo.storage import BACKUP_BUCKET, BACKUP_PREFIX, DEMO_REGION
 

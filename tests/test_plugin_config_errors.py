@@ -187,3 +187,94 @@ def test_a_base_file_is_layered_under_the_environment(pytester):
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--env=prod", "test_checks.py",
                                           "--deselect", "readiness/checklist.toml::MON-06")
     result.assert_outcomes(passed=1)
+
+
+# --------------------------------------------------------------------------- pytest_launch_tables
+# A suite's own environment tables come from a conftest.py (or plugin) through the hook; the
+# readiness suite's conftest registers its [application], [kubernetes], ... the same way.
+
+QUEUE_CONFTEST = """
+import dataclasses
+
+from pytest_launch.core.settings import Table
+
+
+@dataclasses.dataclass
+class QueueSettings(Table):
+    url: str
+    depth_max: int = 100
+
+
+def pytest_launch_tables(config):
+    return {"queue": QueueSettings}
+"""
+
+QUEUE_CHECK = """
+def test_queue(launch_env):
+    queue = launch_env.table("queue")
+    assert (queue.url, queue.depth_max) == ("amqp://q.test", 7)
+"""
+
+
+def _run_with_queue(pytester, queue_table, conftest=QUEUE_CONFTEST, *args):
+    make_project(pytester, {"test_checks.py": QUEUE_CHECK, "conftest.py": conftest}, env=PROD + queue_table,
+                 suite_tables=False)
+    return pytester.runpytest_inprocess("-p", "no:cacheprovider", "--env=prod", "test_checks.py", *args)
+
+
+def test_a_table_a_conftest_registers_is_typed_and_validated(pytester):
+    result = _run_with_queue(pytester, '\n[queue]\nurl = "amqp://q.test"\ndepth_max = 7\n')
+    result.assert_outcomes(passed=1, failed=1)  # test_queue passes; the manual MON-06 has no evidence
+    result = _run_with_queue(pytester, '\n[queue]\nurl = "amqp://q.test"\ndepht_max = 7\n')
+    assert result.ret == 4
+    err = result.stderr.str()
+    env_file = pytester.path / "readiness" / "environments" / "prod.toml"
+    assert f"ERROR: {env_file}: queue.depht_max: expected" in err, err
+    assert "unknown key" in err and "depth_max" in err, err  # what was found, and the key it resembles
+    assert "Traceback" not in err + result.stdout.str()
+    result = _run_with_queue(pytester, '\n[queue]\nurl = "amqp://q.test"\ndepth_max = "seven"\n')
+    assert result.ret == 4 and "queue.depth_max: expected an integer, found" in result.stderr.str()
+
+
+def test_without_the_hook_a_suite_table_is_an_unknown_table(pytester):
+    result = _run_with_queue(pytester, '\n[queue]\nurl = "amqp://q.test"\n', "")
+    assert result.ret == 4
+    err = result.stderr.str()
+    assert "queue: expected a known table (" in err and "found an unknown table" in err, err
+    assert "Traceback" not in err + result.stdout.str()
+    assert "pytest_launch_tables hook" in err, err  # where such tables come from
+    # the readiness suite's tables too, when no conftest registers them
+    result = _run_with_queue(pytester, '\n[kubernetes]\nclusters = []\n', "")
+    assert result.ret == 4
+    assert "kubernetes: expected a known table (alertmanager, aws," in result.stderr.str()
+    # a misspelt table still gets its "did you mean"
+    result = _run_with_queue(pytester, '\n[queue]\nurl = "amqp://q.test"\n\n[prometeus]\nurl = "http://p.test"\n')
+    assert result.ret == 4
+    err = result.stderr.str()
+    assert "prometeus: expected a known table (" in err and "queue" in err and "prometheus" in err.split("found")[-1], err
+
+
+def test_a_suite_table_cannot_take_a_built_in_name(pytester):
+    conftest = QUEUE_CONFTEST.replace('{"queue": QueueSettings}', '{"http": QueueSettings}')
+    result = _run_with_queue(pytester, "", conftest)
+    assert result.ret == 4
+    err = result.stderr.str()
+    assert "http: expected a table name that is not built in, found [http] is pytest-launch's own" in err, err
+    assert "Traceback" not in err + result.stdout.str()
+
+
+def test_the_readiness_tables_are_registered_when_one_check_file_is_named(pytester):
+    """`pytest readiness/test_security.py`: readiness/conftest.py is an initial conftest, so its
+    tables exist when the plugin loads the environment (no 'unknown table [security]')."""
+    from launch_project import READINESS
+
+    env = pytester.path / "env.toml"
+    env.write_text('[environment]\nname = "staging"\nproduction = false\n\n'
+                   '[security]\nadmin_paths = []\n\n[kubernetes]\nautoscalers = []\n')
+    for workers in ([], ["-n", "2"]):
+        result = pytester.runpytest_subprocess(
+            str(READINESS / "test_security.py"), "-k", "test_admin", f"--env={env}", "--rootdir",
+            str(READINESS.parent), "-c", str(READINESS.parent / "pyproject.toml"), "-p", "no:cacheprovider",
+            "--launch-report-dir", str(pytester.path / "reports"), *workers)
+        output = result.stdout.str() + result.stderr.str()
+        assert "unknown table" not in output and result.ret in (0, 1), output[-3000:]

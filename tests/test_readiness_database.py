@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from testbed.postgres import MONITOR_ROLE, NOSY_ROLE, REPLICA_NAME, PostgresPair
 
-from pytest_launch.config.environment import load_environment
+from launch_project import load_suite_environment as load_environment
 from pytest_launch.core.evidence import Evidence
 from pytest_launch.probes.errors import NoAnswer
 

@@ -23,7 +23,8 @@ from typing import Any
 
 import pytest
 
-from pytest_launch.catalog import DEMO_CATALOG, DEMO_SCHEMA
+from pytest_launch.demo.environment import CATALOG as DEMO_CATALOG
+from pytest_launch.demo.environment import CATALOG_SCHEMA as DEMO_SCHEMA
 from pytest_launch.probes.restore import RestoreError, decompress, json_pointer, parse_json
 
 ROOT = Path(__file__).parent.parent

@@ -196,7 +196,7 @@ def test_checklist_covers_every_seed_item() -> None:
 
 @pytest.mark.parametrize("name", ["prod.example", "staging.example"])
 def test_example_environments_load(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pytest_launch.config.environment import load_environment
+    from launch_project import load_suite_environment as load_environment
 
     path = READINESS / "environments" / f"{name}.toml"
     for variable in set(re.findall(r"\$\{([A-Z0-9_]+)\}", path.read_text())):
@@ -208,7 +208,7 @@ def test_example_environments_load(name: str, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_example_environment_names_its_missing_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    from pytest_launch.config.environment import load_environment
+    from launch_project import load_suite_environment as load_environment
     from pytest_launch.core.errors import ConfigError
 
     for variable in ("SENTRY_DSN", "KUBE_TOKEN_EU_WEST_1", "CATALOG_PRIMARY_DSN", "GRAFANA_TOKEN", "PROM_TOKEN"):
@@ -246,7 +246,7 @@ def test_grafana_check_against_replayed_api(served: list[str], passes: bool, tmp
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.util
 
-    from pytest_launch.config.environment import load_environment
+    from launch_project import load_suite_environment as load_environment
     from pytest_launch.core.evidence import Evidence
     from pytest_launch.demo.servers import DemoWSGIServer
 

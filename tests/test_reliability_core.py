@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from launch_project import PROD, TODAY, check_by_name, make_project, read_report, report_path, verdict_line_of
+from launch_project import PROD, SUITE_TABLES, TODAY, check_by_name, make_project, read_report, report_path, verdict_line_of
 from testbed.support import wait_until
 
 from pytest_launch.config import tables
@@ -341,14 +341,14 @@ ITEM_FIELDS = ["id", "title", "phase", "category", "severity", "owner", "mode", 
 
 
 def _fields_of(table: str) -> list[str]:
-    cls = tables.settings_class(table)
+    cls = tables.settings_class(table, SUITE_TABLES)
     if cls is None or not dataclasses.is_dataclass(cls):
         return ["x"]
     return [f.name for f in dataclasses.fields(cls)] + [name for name, tp in typing.get_type_hints(cls).items()
                                                          if dataclasses.is_dataclass(tp)]
 
 
-TABLE_NAMES = tables.known_tables()
+TABLE_NAMES = tables.known_tables(SUITE_TABLES)
 
 
 @st.composite
@@ -366,7 +366,8 @@ def approvals_documents(array: str, fields: list[str]) -> st.SearchStrategy[dict
 
 
 LOADERS = {
-    "environment": (lambda p: load_environment(p, {"LAUNCH_FUZZ_SET": "fuzz-secret"}), environment_documents()),
+    "environment": (lambda p: load_environment(p, {"LAUNCH_FUZZ_SET": "fuzz-secret"}, SUITE_TABLES),
+                    environment_documents()),
     "waivers": (load_waivers, approvals_documents("waiver", WAIVER_FIELDS)),
     "signoffs": (load_signoffs, approvals_documents("signoff", SIGNOFF_FIELDS)),
     "checklist": (load_checklist, approvals_documents("item", ITEM_FIELDS)),

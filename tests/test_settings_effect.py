@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 from check_harness import CheckOutcome, run_check, with_keys
+from launch_project import SUITE_TABLES  # and readiness/ on sys.path, for launch_suite
 
 from pytest_launch.config import tables
 from pytest_launch.config.reference import _nested
@@ -50,8 +51,8 @@ def every_key() -> list[tuple[str, type[Any], str]]:
                     seen.add(child)
                     walk(f"{name}.{field.name}", child)
 
-    for table in sorted(tables.TABLES):
-        walk(table, tables.settings_class(table))
+    for table in sorted({*tables.TABLES, *SUITE_TABLES}):
+        walk(table, tables.settings_class(table, SUITE_TABLES))
     return found
 
 
@@ -92,7 +93,7 @@ def test_every_key_is_read_by_a_check_or_a_probe() -> None:
 def test_the_walk_sees_nested_tables_and_every_table() -> None:
     keys = {(table, key) for table, _, key in every_key()}
     assert ("http", "timeout") in keys and ("application.journeys.steps", "json_keys") in keys
-    assert {table.split(".")[0] for table, _ in keys} == set(tables.TABLES)
+    assert {table.split(".")[0] for table, _ in keys} == {*tables.TABLES, *SUITE_TABLES}
 
 
 # ------------------------------------------------------------------ behaviour of keys the review wired
@@ -328,7 +329,7 @@ def _token_api(environ: dict[str, Any], start_response: Any) -> list[bytes]:
 def _grafana(**changes: Any) -> Any:
     """[grafana] on the token-protected stand-in, with `changes` (values may be functions of env)."""
     def variant(env: Any) -> Any:
-        from pytest_launch.suite_settings import GrafanaSettings
+        from launch_suite.settings import GrafanaSettings
 
         values = {"url": env.token_api_url, "token": TOKEN, "dashboards": ["launch-overview"], "timeout": 5}
         values.update({k: v(env) if callable(v) else v for k, v in changes.items()})
@@ -443,7 +444,7 @@ def _success_checks(env: Any) -> list[Any]:
 def _cdn(**changes: Any) -> Any:
     """[cdn] on the test bed's caching nginx (the demo has no CDN), with changes (values may be functions of env)."""
     def variant(env: Any) -> Any:
-        from pytest_launch.suite_settings import CdnSettings
+        from launch_suite.settings import CdnSettings
 
         values = {"urls": [env.cdn_testbed.url("edge", "/asset?t=settings-effect")]}
         values.update({k: v(env) if callable(v) else v for k, v in changes.items()})
@@ -456,7 +457,7 @@ def _cdn(**changes: Any) -> Any:
 def _database(**changes: Any) -> Any:
     """[database] on the test bed's PostgreSQL primary and its streaming replica (the demo has none)."""
     def variant(env: Any) -> Any:
-        from pytest_launch.suite_settings import DatabaseSettings
+        from launch_suite.settings import DatabaseSettings
 
         pair = env.postgres_pair
         values = {"dsn": pair.dsn(), "expected_replicas": 1, "replicas": [pair.replica_name]}
@@ -805,7 +806,7 @@ def demo_environment(tmp_path_factory: pytest.TempPathFactory) -> Any:
     environment loaded as the plugin loads it."""
     import os
 
-    from pytest_launch.config.environment import load_environment
+    from launch_project import load_suite_environment as load_environment
     from pytest_launch.demo.environment import start_demo
     from pytest_launch.demo.no_answer import NoAnswerServer
     from pytest_launch.demo.servers import DemoWSGIServer

@@ -48,18 +48,29 @@ class Environment(Mapping[str, Any]):
     """A loaded environment: its tables, typed where the schema knows them, and its secrets."""
 
     def __init__(self, path: Path, data: dict[str, Any], secrets: set[str],
-                 bases: tuple[Path, ...] = ()) -> None:
+                 bases: tuple[Path, ...] = (), added_tables: Mapping[str, type[Any]] | None = None) -> None:
         self.path = path
         self.bases = bases  # the files layered under this one (`extends`), nearest first
         self.secrets = frozenset(secrets)
+        # tables a suite added through the pytest_launch_tables hook, beside the built-in ones
+        self.added_tables: dict[str, type[Any]] = dict(added_tables or {})
         self._tables: dict[str, Any] = {}
         file = str(path)
         for table, value in data.items():
-            if table not in tables.TABLES and table not in tables.FREE_FORM_TABLES:
+            if not tables.is_known(table, self.added_tables):
                 # the classes are imported only now, to name the table a stray key belongs to
-                only_tables({table: value}, file, {name: tables.settings_class(name) for name in ["environment", *tables.known_tables()]},
-                            "a known table (" + ", ".join(tables.known_tables()) + ")")
-            cls = tables.settings_class(table)
+                known = tables.known_tables(self.added_tables)
+                try:
+                    only_tables({table: value}, file,
+                                {name: tables.settings_class(name, self.added_tables) for name in ["environment", *known]},
+                                "a known table (" + ", ".join(known) + ")")
+                except ConfigError as exc:
+                    if exc.hint is None and isinstance(value, dict):
+                        exc.hint = ("a test suite's own tables are added by its conftest.py through the "
+                                    "pytest_launch_tables hook (the readiness suite's: readiness/conftest.py, "
+                                    "loaded when readiness/ or a file in it is on the command line or in testpaths)")
+                    raise
+            cls = tables.settings_class(table, self.added_tables)
             if cls is None:
                 if not isinstance(value, dict):
                     raise ConfigError(file, table, "a table", type(value).__name__)
@@ -128,8 +139,10 @@ def resolve_path(name_or_path: str, environments_dir: Path) -> Path:
     return environments_dir / f"{name_or_path}.toml"
 
 
-def load_environment(path: Path, process_env: Mapping[str, str] | None = None) -> Environment:
-    """Load, layer and validate the environment file at `path`."""
+def load_environment(path: Path, process_env: Mapping[str, str] | None = None,
+                     added_tables: Mapping[str, type[Any]] | None = None) -> Environment:
+    """Load, layer and validate the environment file at `path`; `added_tables` are the tables a
+    suite registered ({name: settings dataclass}, from the pytest_launch_tables hook)."""
     if process_env is None:
         process_env = os.environ
     if not path.exists():
@@ -143,7 +156,7 @@ def load_environment(path: Path, process_env: Mapping[str, str] | None = None) -
     where = _chain(path, tuple(layers[1:]))
     data = _substitute(raw, where, "", process_env, secrets)
     try:
-        environment = Environment(path, data, secrets, tuple(layers[1:]))
+        environment = Environment(path, data, secrets, tuple(layers[1:]), added_tables)
     except ConfigError as exc:  # the key may come from a base file: name the whole chain
         exc.file = where
         raise

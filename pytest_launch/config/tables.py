@@ -1,14 +1,20 @@
 """The registry of environment-file tables: table name -> "module:SettingsDataclass".
 
 Imported lazily, like pytest-testinfra's backends, so that loading an environment does not
-import every probe. A table not listed here is an unknown table (an error with a "did you
-mean"), except [custom], which is free-form for a team's own checks.
+import every probe. A suite adds its own tables through the `pytest_launch_tables` hook
+(pytest_launch.plugin.hookspecs; the readiness suite's are in readiness/conftest.py): they
+arrive here as `extra` {name: class}. A table neither built in nor added is an unknown table
+(an error with a "did you mean"), except [custom], which is free-form for a team's own checks.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+from collections.abc import Iterable, Mapping
 from typing import Any
+
+from pytest_launch.core.errors import ConfigError
 
 TABLES: dict[str, str] = {
     "environment": "pytest_launch.config.environment:EnvironmentInfo",
@@ -24,30 +30,45 @@ TABLES: dict[str, str] = {
     # rollout and thresholds (issue 6)
     "rollout": "pytest_launch.core.rollout:RolloutSettings",
     "success": "pytest_launch.core.rollout:SuccessSettings",
-    # readiness-suite tables (issue 4) are added below this line
-    "application": "pytest_launch.suite_settings:ApplicationSettings",
-    "security": "pytest_launch.suite_settings:SecuritySettings",
-    "providers": "pytest_launch.suite_settings:ProvidersSettings",
-    "load_balancer": "pytest_launch.suite_settings:LoadBalancerSettings",
-    "cdn": "pytest_launch.suite_settings:CdnSettings",
-    "kubernetes": "pytest_launch.suite_settings:KubernetesSettings",
-    "database": "pytest_launch.suite_settings:DatabaseSettings",
-    "grafana": "pytest_launch.suite_settings:GrafanaSettings",
-    "catalog": "pytest_launch.suite_settings:CatalogSettings",
-    "restore": "pytest_launch.suite_settings:RestoreSettings",
-    "secrets_rotation": "pytest_launch.suite_settings:SecretsRotationSettings",
 }
 
 FREE_FORM_TABLES: frozenset[str] = frozenset({"custom"})
 
 
-def settings_class(table: str) -> type[Any] | None:
-    """The settings dataclass for `table`, or None for a free-form table."""
+def settings_class(table: str, extra: Mapping[str, type[Any]] | None = None) -> type[Any] | None:
+    """The settings dataclass for `table` (built in, or among the `extra` tables a suite added),
+    or None for a free-form table."""
     if table in FREE_FORM_TABLES:
         return None
+    if extra and table in extra:
+        return extra[table]
     module_name, _, class_name = TABLES[table].partition(":")
     return getattr(importlib.import_module(module_name), class_name)
 
 
-def known_tables() -> list[str]:
-    return sorted(set(TABLES) | FREE_FORM_TABLES)
+def known_tables(extra: Mapping[str, type[Any]] | None = None) -> list[str]:
+    return sorted(set(TABLES) | FREE_FORM_TABLES | set(extra or ()))
+
+
+def is_known(table: str, extra: Mapping[str, type[Any]] | None = None) -> bool:
+    return table in TABLES or table in FREE_FORM_TABLES or bool(extra and table in extra)
+
+
+def added_tables(registrations: Iterable[tuple[str, Mapping[str, type[Any]] | None]]) -> dict[str, type[Any]]:
+    """The tables the `pytest_launch_tables` implementations add, as one {name: class}.
+    `registrations` holds (who registered, what). A name taken by a built-in table or by two
+    registrations, or a value that is not a dataclass, is a ConfigError."""
+    added: dict[str, type[Any]] = {}
+    owner: dict[str, str] = {}
+    for who, registered in registrations:
+        for name, cls in (registered or {}).items():
+            where = f"pytest_launch_tables in {who}"
+            if not dataclasses.is_dataclass(cls) or not isinstance(cls, type):
+                raise ConfigError(where, name, "a settings dataclass (a core.settings.Table)", repr(cls))
+            if name in TABLES or name in FREE_FORM_TABLES:
+                raise ConfigError(where, name, "a table name that is not built in", f"[{name}] is pytest-launch's own")
+            if name in added and added[name] is not cls:
+                raise ConfigError(where, name, "a table name registered once", f"also registered by {owner[name]}")
+            added[name] = cls
+            owner[name] = who
+    return added

@@ -58,6 +58,7 @@ from pytest_launch.plugin.reports import (
     report_message,
 )
 from pytest_launch.plugin.selection import run_selection
+from pytest_launch.plugin import hookspecs
 from pytest_launch.plugin.state import load_state
 from pytest_launch.plugin.trigger_waivers import trigger_only_waivers
 from pytest_launch.probes.errors import ProbeError
@@ -74,6 +75,10 @@ _REFUSED_KEY = pytest.StashKey[str]()  # set by the plugin only: the check was r
 
 
 _ENV_OWNED_KEY = pytest.StashKey[bool]()
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)  # pytest_launch_tables: a suite's own environment tables
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import functools
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from pytest_launch.config.approvals import load_signoffs, load_waivers
 from pytest_launch.config.checklist import load_checklist
 from pytest_launch.config.environment import Environment, load_environment, resolve_path
 from pytest_launch.config.policy import Policy, load_policy
+from pytest_launch.config.tables import added_tables
 from pytest_launch.core.clock import JudgingDate, judging_date, refuse_backdate_in_ci
 from pytest_launch.core.errors import ConfigError, did_you_mean
 from pytest_launch.core.model import ChecklistItem, Signoff, Waiver
@@ -78,6 +80,13 @@ def _ini_path(config: pytest.Config, name: str) -> Path:
     return path
 
 
+def _added_tables(config: pytest.Config) -> dict[str, type[Any]]:
+    """The environment tables plugins and initial conftest.py files add (pytest_launch_tables):
+    the readiness suite's conftest registers its own; without it they are unknown tables."""
+    results = config.hook.pytest_launch_tables(config=config)
+    return added_tables(("a pytest_launch_tables implementation", result) for result in results)
+
+
 def load_state(config: pytest.Config) -> LaunchState:
     """Load everything the run needs; ConfigError on the first bad input."""
     opt = config.option
@@ -88,7 +97,7 @@ def load_state(config: pytest.Config) -> LaunchState:
         path = resolve_path(opt.launch_env, environments_dir)
         if not path.is_absolute():
             path = Path(config.invocation_params.dir) / path
-        environment = load_environment(path)
+        environment = load_environment(path, added_tables=_added_tables(config))
     checklist_path = _ini_path(config, "launch_checklist")
     policy_path = _ini_path(config, "launch_policy")
     waivers_path = _ini_path(config, "launch_waivers")

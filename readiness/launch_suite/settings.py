@@ -1,4 +1,5 @@
 """Settings tables of the readiness suite (readiness/test_*.py), beyond the probes' own tables.
+readiness/conftest.py registers SUITE_TABLES through the pytest_launch_tables hook.
 
 Each table is optional: a check whose table (or key) is missing skips with "not configured: ...",
 which blocks like a failure. Files named here are relative to the environment file's folder.
@@ -279,3 +280,18 @@ class SecretsRotationSettings(Table):
 
     secrets: list[str] = dataclasses.field(default_factory=list)
     max_age_days: int = 90
+
+
+SUITE_TABLES: dict[str, type[Table]] = {
+    "application": ApplicationSettings,
+    "security": SecuritySettings,
+    "providers": ProvidersSettings,
+    "load_balancer": LoadBalancerSettings,
+    "cdn": CdnSettings,
+    "kubernetes": KubernetesSettings,
+    "database": DatabaseSettings,
+    "grafana": GrafanaSettings,
+    "catalog": CatalogSettings,
+    "restore": RestoreSettings,
+    "secrets_rotation": SecretsRotationSettings,
+}

@@ -1,5 +1,5 @@
 """Integrity of the book catalog (launch task 6.2.3): JSON Schema plus the referential rules
-JSON Schema cannot express. Plain Python, used by the readiness data checks and the demo.
+JSON Schema cannot express. Plain Python, used by the readiness data checks (DAT-02, RB-03).
 
     problems = catalog_problems(document, schema)   # [] when the catalog is sound
 """
@@ -12,10 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-
-DEMO_DATA = Path(__file__).parent / "demo" / "data"
-DEMO_CATALOG = DEMO_DATA / "catalog.json"
-DEMO_SCHEMA = DEMO_DATA / "catalog.schema.json"
 
 _MAX_PROBLEMS = 20
 
