@@ -18,7 +18,6 @@ from pytest_launch.core.rollout import (
     HOLD,
     PROCEED,
     ROLLBACK,
-    ROLLBACK_STEPS,
     RolloutSettings,
     StageCheck,
     StagePlan,
@@ -29,6 +28,7 @@ from pytest_launch.core.rollout import (
 from pytest_launch.config.policy import Policy
 from pytest_launch.core.decision import decide
 from pytest_launch.core.model import CheckResult, RunInfo
+from pytest_launch.core.errors import ConfigError
 from pytest_launch.core.settings import build
 from pytest_launch.core.thresholds import ERROR, FAIL, NO_DATA, PASS, ThresholdResult
 
@@ -72,6 +72,9 @@ def settings(**values) -> RolloutSettings:
     return build(RolloutSettings, values, "test.toml", "rollout")
 
 
+RUNBOOK = ["Enable maintenance mode", "Route traffic to previous version", "Investigate root cause"]
+
+
 def plan_for(go=(), rollback=(), **values):
     return stage_plan(settings(go_criteria=list(go), rollback_triggers=list(rollback), **values), 5)
 
@@ -96,7 +99,7 @@ class StageRun:
 def decide_stage(plan: StagePlan, criteria: list[ThresholdResult], triggers: list[ThresholdResult]) -> StageRun:
     checks: list[CheckResult] = []
     for check, result in [*zip(plan.go, criteria), *zip(plan.triggers, triggers)]:
-        verdict = judge_check(check, result, stage=plan.stage)
+        verdict = judge_check(check, result, stage=plan.stage, rollback_steps=plan.rollback_steps)
         outcome = "error" if verdict.inconclusive else "passed" if verdict.ok else "failed"
         checks.append(CheckResult(nodeid=f"readiness/test_launch_day.py::{check.label}", outcome=outcome,
                                   phase="t_0", category=check.category, severity=check.severity,
@@ -109,7 +112,7 @@ def decide_stage(plan: StagePlan, criteria: list[ThresholdResult], triggers: lis
                       dt.date(2026, 11, 25))
     outcome = STAGE_OUTCOME[decision.verdict]
     return StageRun(criteria, triggers, outcome, [r.text for r in decision.reasons],
-                    list(ROLLBACK_STEPS) if outcome == ROLLBACK else [])
+                    list(plan.rollback_steps) if outcome == ROLLBACK else [])
 
 
 def evaluate_stage(plan: StagePlan, probe, metrics) -> StageRun:
@@ -177,16 +180,27 @@ def test_healthy_stage_proceeds_with_quiet_triggers(services, prometheus_server)
 
 def test_sick_service_fires_the_trigger_and_rolls_back(services, prometheus_server):
     plan = plan_for(go=['error_rate{service="ro-bad"} < 1% over 10s'],
-                    rollback=['error_rate{service="ro-bad"} > 5% over 4s'])
+                    rollback=['error_rate{service="ro-bad"} > 5% over 4s'], rollback_steps=RUNBOOK)
     probe = prometheus_server.probe()
     fired = settle(plan.triggers[0], plan, probe, FAIL)
     assert fired.mode == "trigger" and fired.measured > 0.05
     evaluation = evaluate_stage(plan, probe, METRICS)
     assert evaluation.outcome == ROLLBACK
-    assert evaluation.rollback_steps == list(ROLLBACK_STEPS)
-    verdict = judge_check(plan.triggers[0], fired, stage=5)
+    assert evaluation.rollback_steps == RUNBOOK  # [rollout] rollback_steps, in order
+    verdict = judge_check(plan.triggers[0], fired, stage=5, rollback_steps=plan.rollback_steps)
     assert not verdict.ok and not verdict.inconclusive
-    assert verdict.message.startswith("ROLLBACK") and "1. Enable maintenance mode" in verdict.message
+    assert verdict.message.startswith("ROLLBACK") and \
+        "Rollback steps: 1. Enable maintenance mode; 2. Route traffic to previous version; 3. Investigate" in verdict.message
+    assert verdict.evidence["rollback_steps"] == RUNBOOK
+    # without a runbook the trigger still rolls back, and says that no steps are configured
+    bare = judge_check(plan.triggers[0], fired, stage=5)
+    assert not bare.ok and bare.message.startswith("ROLLBACK") and "rollback_steps" not in bare.evidence
+    assert "Rollback steps: none configured ([rollout] rollback_steps" in bare.message
+
+
+def test_an_empty_rollback_step_is_a_config_error():
+    with pytest.raises(ConfigError, match="rollback_steps to be non-empty steps"):
+        settings(rollback_steps=["Enable maintenance mode", "  "])
 
 
 def test_empty_series_is_no_data_and_holds(services, prometheus_server):
@@ -288,7 +302,7 @@ def test_a_late_burst_rolls_back_even_when_the_long_window_is_fine(services, pro
     thresholds must not hide a late burst."""
     criterion = 'error_rate{service="ro-burst"} < 25% over 60s'
     trigger = 'error_rate{service="ro-burst"} > 20% over 4s'
-    plan = plan_for(go=[criterion], rollback=[trigger])
+    plan = plan_for(go=[criterion], rollback=[trigger], rollback_steps=RUNBOOK)
     probe = prometheus_server.probe()
     # at least 12 s of healthy traffic inside the long window before the burst
     wait_until(lambda: prometheus_server.has_data(

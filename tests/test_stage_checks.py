@@ -25,6 +25,7 @@ min_samples = 3
 default_window = "10s"
 go_criteria = {go}
 rollback_triggers = {rollback}
+rollback_steps = ["Enable maintenance mode", "Route traffic to previous version"]
 
 [rollout.metrics]
 error_rate = 'sum(rate(app_requests_total{{code="500",{{labels}}}}[{{window}}])) / sum(rate(app_requests_total{{{{labels}}}}[{{window}}]))'
@@ -91,6 +92,9 @@ def test_fired_trigger_rolls_back_with_the_steps(pytester, stage_services):
     assert trigger["outcome"] == "failed"
     assert trigger["evidence"]["rollback_steps"][0] == "Enable maintenance mode"
     assert "ROLLBACK" in trigger["message"]
+    # the report's runbook is the environment's [rollout] rollback_steps, in order
+    assert doc["rollback_steps"] == ["Enable maintenance mode", "Route traffic to previous version"]
+    assert "1. Enable maintenance mode; 2. Route traffic to previous version" in trigger["message"]
 
 
 def test_trigger_without_data_holds_not_rolls_back(pytester, stage_services):

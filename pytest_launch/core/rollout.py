@@ -58,17 +58,6 @@ PROCEED = "PROCEED"
 HOLD = "HOLD"
 ROLLBACK = "ROLLBACK"
 
-# The seed checklist's "Rollback Steps" (shared/seeds/launch-checklist.md), in order.
-ROLLBACK_STEPS: tuple[str, ...] = (
-    "Enable maintenance mode",
-    "Route traffic to previous version",
-    "Restore database from backup if needed",
-    "Clear caches",
-    "Verify system stability",
-    "Communicate status to users",
-    "Investigate root cause",
-)
-
 
 
 @dataclasses.dataclass
@@ -117,8 +106,13 @@ class RolloutSettings(Table):
     step: str | None = None
     metrics: dict[str, str] = dataclasses.field(default_factory=dict)
     stage: dict[str, StageSettings] = dataclasses.field(default_factory=dict)
+    # the organisation's rollback runbook, in order: shown with a fired trigger and in a ROLLBACK report
+    rollback_steps: list[str] = dataclasses.field(default_factory=list)
 
     def validate(self) -> tuple[str, str] | None:
+        for index, step in enumerate(self.rollback_steps):
+            if not step.strip():
+                return ("rollback_steps to be non-empty steps of the rollback runbook", f"step {index + 1} is empty")
         if not self.stages:
             return ("stages to list at least one traffic percentage", "an empty list")
         if any(not 0 < s <= 100 for s in self.stages) or list(self.stages) != sorted(set(self.stages)):
@@ -193,6 +187,7 @@ class StagePlan:
     min_samples: int
     default_window: str
     step: str
+    rollback_steps: tuple[str, ...] = ()  # [rollout] rollback_steps
 
     @property
     def checks(self) -> tuple[StageCheck, ...]:
@@ -224,6 +219,7 @@ def stage_plan(settings: RolloutSettings, stage: int, file: str = "<environment>
         min_samples=min_samples,
         default_window=settings.default_window,
         step=settings.step or default_step,
+        rollback_steps=tuple(settings.rollback_steps),
     )
 
 
@@ -304,7 +300,8 @@ class CheckVerdict:
     evidence: dict[str, Any]
 
 
-def judge_check(check: StageCheck, result: ThresholdResult, stage: int | None = None) -> CheckVerdict:
+def judge_check(check: StageCheck, result: ThresholdResult, stage: int | None = None,
+                rollback_steps: Sequence[str] = ()) -> CheckVerdict:
     """Turn a ThresholdResult into the check's pass/fail message and evidence."""
     evidence = result.evidence()
     evidence.update(stage=stage, kind=check.kind, key=check.key)
@@ -327,8 +324,10 @@ def judge_check(check: StageCheck, result: ThresholdResult, stage: int | None = 
                                           f"(query: {result.query})", evidence)
     if result.status == PASS:
         return CheckVerdict(True, False, f"quiet: {head} did not fire: {detail}{window}", evidence)
-    evidence["rollback_steps"] = list(ROLLBACK_STEPS)
-    steps = "; ".join(f"{i}. {s}" for i, s in enumerate(ROLLBACK_STEPS, 1))
+    if rollback_steps:
+        evidence["rollback_steps"] = list(rollback_steps)
+    steps = "; ".join(f"{i}. {s}" for i, s in enumerate(rollback_steps, 1)) or \
+        "none configured ([rollout] rollback_steps in the environment file)"
     return CheckVerdict(False, False, f"ROLLBACK: {head} FIRED: {detail}{window}; {result.reason} "
                                       f"(query: {result.query}). Rollback steps: {steps}", evidence)
 

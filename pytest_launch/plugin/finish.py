@@ -12,7 +12,6 @@ import pytest
 from pytest_launch.config.environment import Environment
 from pytest_launch.core.decision import decide
 from pytest_launch.core.model import CheckResult, RunInfo
-from pytest_launch.core.rollout import ROLLBACK_STEPS
 from pytest_launch.outputs.history import history_path
 from pytest_launch.outputs.index_page import write_index
 from pytest_launch.outputs.jsonfile import build_document, write_document
@@ -50,8 +49,9 @@ def decide_document(facts: RunFacts) -> tuple[dict[str, Any], Path | None]:
     decision = decide(checks, state.checklist, state.waivers, state.signoffs, run, state.policy, state.today)
     extra: dict[str, Any] = {}
     if decision.verdict == "ROLLBACK":
-        if ROLLBACK_STEPS:
-            extra["rollback_steps"] = list(ROLLBACK_STEPS)
+        steps = _rollback_steps(state)
+        if steps:
+            extra["rollback_steps"] = steps
     environment = environment_dict(state.environment)
     doc = build_document(decision, checks, state.checklist, run, state.policy, environment, state.redactor, extra)
     folder = None
@@ -111,3 +111,8 @@ def preflight_outputs(state: LaunchState, inputs: list[Path], selection: Selecti
         folder = report_folder(state.report_dir, name, selection.phases, state.stage, bool(selection.partial))
     preflight_output_paths(state.json_path, folder, inputs)
 
+
+def _rollback_steps(state: LaunchState) -> list[str]:
+    """The environment's rollback runbook ([rollout] rollback_steps), for a ROLLBACK report."""
+    rollout = state.environment.table("rollout") if state.environment is not None else None
+    return list(rollout.rollback_steps) if rollout is not None else []

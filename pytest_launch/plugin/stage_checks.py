@@ -244,7 +244,7 @@ def _verdict(item: StageItem, prometheus: Any, launch_evidence: Any, request: py
     if success_table is not None:
         metrics.update(success_table.metrics)
     result = evaluate_check(check, plan, prometheus, metrics)
-    verdict = judge_check(check, result, None if success else item.stage)
+    verdict = judge_check(check, result, None if success else item.stage, plan.rollback_steps)
     launch_evidence.record(query=result.query, window=result.window, measured=result.measured,
                            threshold=result.threshold_text, result=result.status, expression=check.expression,
                            kind=check.kind, reason=result.reason, samples=result.sample_count,
