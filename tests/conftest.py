@@ -1,6 +1,15 @@
 """The plugin's own tests: pytester for plugin behaviour, testbed/ for real servers."""
 
+import sys
+from pathlib import Path
+
 import pytest
+
+# launch_suite (readiness/launch_suite/): the readiness suite's own code, which some tests import
+# plainly, as the suite's checks do (pytest puts readiness/ on sys.path for readiness/conftest.py)
+READINESS = str(Path(__file__).resolve().parent.parent / "readiness")
+if READINESS not in sys.path:
+    sys.path.insert(0, READINESS)
 
 pytest_plugins = [
     "pytester",

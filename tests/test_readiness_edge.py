@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from launch_project import READINESS  # noqa: F401  (readiness/ on sys.path, for launch_suite)
 from launch_suite.checks import cache_status_is_hit
 
 from pytest_launch.probes.tls import local_protocol_support
