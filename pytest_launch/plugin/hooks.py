@@ -17,7 +17,6 @@ from pytest_launch.core.evidence import Evidence
 from pytest_launch.outputs.paths import OutputPathError
 from pytest_launch.plugin.collection import (
     SIGNOFF_KEY,
-    STATE_KEY,
     UncoveredItem,
     checklist_items,
     checklist_link,
@@ -59,7 +58,7 @@ from pytest_launch.plugin.reports import (
 )
 from pytest_launch.plugin.selection import run_selection
 from pytest_launch.plugin import hookspecs
-from pytest_launch.plugin.state import load_state
+from pytest_launch.plugin.state import STATE_KEY, load_state
 from pytest_launch.plugin.trigger_waivers import trigger_only_waivers
 from pytest_launch.probes.errors import ProbeError
 
