@@ -10,11 +10,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from launch_suite.checks import setting, table
 
 from pytest_launch.probes.errors import ProbeError, conclude
 from pytest_launch.probes.fanout import fan_out
-from launch_suite.checks import setting, table
-
 
 # Relay (Sentry's ingest) answers its liveness here: 200 {"is_healthy": true}
 SENTRY_LIVENESS_PATH = "/api/relay/healthcheck/live/"

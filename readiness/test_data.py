@@ -15,8 +15,9 @@ import uuid
 from typing import Any
 
 import pytest
-
 from launch_suite.catalog import catalog_problems
+from launch_suite.checks import load_catalog, load_schema, table
+
 from pytest_launch.probes.errors import ProbeError
 from pytest_launch.probes.restore import (
     RestoreError,
@@ -26,7 +27,6 @@ from pytest_launch.probes.restore import (
     record_counts,
     schema_violations,
 )
-from launch_suite.checks import load_catalog, load_schema, table
 
 
 def _integrity(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:

@@ -10,9 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from pytest_launch.probes.errors import NoAnswer, ProbeError, conclude
-from pytest_launch.probes.fanout import fan_out
 from launch_suite.checks import (
     ApiClient,
     cache_control_problem,
@@ -22,6 +19,9 @@ from launch_suite.checks import (
     setting,
     table,
 )
+
+from pytest_launch.probes.errors import NoAnswer, ProbeError, conclude
+from pytest_launch.probes.fanout import fan_out
 
 
 def _verify(env: Any, ca_bundle: str | None) -> bool | str:

@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from launch_suite.checks import ApiClient, env_path, fill_template, table
 
 from pytest_launch.probes.errors import ProbeError
-from launch_suite.checks import ApiClient, env_path, fill_template, table
 
 
 def _prometheus(launch_env: Any, launch_probes: Any) -> Any:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from launch_suite.checks import table
 
 SYNTHETIC_LABEL = "readiness"  # the synthetic alerts of MON-09 carry readiness="synthetic"

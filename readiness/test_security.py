@@ -12,11 +12,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from launch_suite.checks import setting, table
 
 from pytest_launch.probes.aws import is_no_answer
 from pytest_launch.probes.errors import NoAnswer, ProbeError, conclude
 from pytest_launch.probes.tls import ACCEPTED, REFUSED
-from launch_suite.checks import setting, table
 
 _VERSION = re.compile(r"\d+\.\d+|/\s*\d")
 _LOGIN_WORDS = ("login", "signin", "sign-in", "auth", "sso")

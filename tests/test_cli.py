@@ -10,11 +10,11 @@ import sys
 
 import boto3
 import pytest
+from report_samples import sample_document
 
 from pytest_launch.cli import main
 from pytest_launch.outputs.history import append_history
 from pytest_launch.outputs.jsonfile import read_document
-from report_samples import sample_document
 from testbed.support import free_port
 
 

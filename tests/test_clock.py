@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-from launch_project import make_project
 
+from launch_project import make_project
 from pytest_launch.outputs.jsonfile import validate_document
 
 CHECKS = """

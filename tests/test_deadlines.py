@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
-from launch_project import SUITE_TABLES  # and readiness/ on sys.path, for launch_suite
 from launch_suite.checks import ApiClient
 
+from launch_project import SUITE_TABLES  # and readiness/ on sys.path, for launch_suite
 from pytest_launch.config.environment import load_environment
 from pytest_launch.core.errors import ConfigError
 from pytest_launch.probes.alertmanager import AlertmanagerProbe, AlertmanagerSettings

@@ -19,9 +19,9 @@ import dns.query
 import dns.rdatatype
 import pytest
 import requests
-from launch_project import load_suite_environment as load_environment  # and readiness/ on sys.path
 from launch_suite.catalog import catalog_problems, isbn13_valid, load_json
 
+from launch_project import load_suite_environment as load_environment  # and readiness/ on sys.path
 from pytest_launch.demo.environment import CATALOG as DEMO_CATALOG
 from pytest_launch.demo.environment import CATALOG_SCHEMA as DEMO_SCHEMA
 from pytest_launch.demo.environment import DemoEnvironment, start_demo

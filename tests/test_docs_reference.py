@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from launch_project import READINESS, SUITE_TABLES
-
 from pytest_launch.config import tables
 from pytest_launch.config.reference import BEGIN, END, table_reference, tables_of
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import multiprocessing
 
-from pytest_launch.outputs.history import append_history, history_path, read_history
 from report_samples import sample_document
+
+from pytest_launch.outputs.history import append_history, history_path, read_history
 
 
 def test_append_and_read_back(tmp_path):

@@ -13,16 +13,16 @@ import http.server
 import json
 import re
 import ssl
-import threading
 import textwrap
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import trustme
+from test_report_browser import IMG_PAYLOAD, SCRIPT_PAYLOAD, assert_no_payload_ran, dump_dom
 
 from launch_project import make_project
-from test_report_browser import IMG_PAYLOAD, SCRIPT_PAYLOAD, assert_no_payload_ran, dump_dom
 from testbed.support import require_binary
 
 ALERT_PAYLOAD = "<img src=x onerror=alert(1)>"

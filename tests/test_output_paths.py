@@ -234,9 +234,10 @@ def test_preflight_accepts_new_paths_and_regular_files(tmp_path):
 
 def test_launch_report_refuses_to_write_through_a_symlink_or_into_a_device(tmp_path, capsys):
     """The CLI writes through the same atomic writer: one line, exit 2, nothing replaced."""
+    from report_samples import sample_document
+
     from pytest_launch.cli import main
     from pytest_launch.outputs.jsonfile import write_document
-    from report_samples import sample_document
 
     results = tmp_path / "go-no-go.json"
     write_document(results, sample_document(5))

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import pytest
-from launch_project import TODAY, check_by_name, make_project, read_report
 
+from launch_project import TODAY, check_by_name, make_project, read_report
 from pytest_launch.core.vocabulary import CATEGORIES, PHASES, SEVERITIES
 
 pytestmark = pytest.mark.usefixtures("launch_today")

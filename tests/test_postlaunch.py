@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from testbed.support import wait_until
 
 from pytest_launch.core.errors import ConfigError
 from pytest_launch.core.settings import build
 from pytest_launch.outputs.postlaunch import SuccessSettings, render_post_launch, success_plan, write_post_launch
+from testbed.support import wait_until
 
 
 def success_check(expression, outcome, result, measured, threshold, owner="sre-team"):

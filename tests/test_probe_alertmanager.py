@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from testbed.support import wait_until
 
 from pytest_launch.core.errors import ConfigError
 from pytest_launch.core.settings import build
@@ -16,6 +15,7 @@ from pytest_launch.probes.alertmanager import (
     parse_notification_counters,
 )
 from pytest_launch.probes.errors import NoAnswer, ProbeError
+from testbed.support import wait_until
 
 
 @pytest.fixture

@@ -7,13 +7,13 @@ import math
 import time
 
 import pytest
-from testbed.prometheus import wait_for_data
-from testbed.support import wait_until
 
 from pytest_launch.core.errors import ConfigError
 from pytest_launch.core.settings import build
 from pytest_launch.probes.errors import ProbeError
 from pytest_launch.probes.prometheus import PrometheusProbe, PrometheusSettings, QueryResult
+from testbed.prometheus import wait_for_data
+from testbed.support import wait_until
 
 
 @pytest.fixture(scope="module")

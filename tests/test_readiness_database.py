@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from testbed.postgres import MONITOR_ROLE, NOSY_ROLE, REPLICA_NAME, PostgresPair
 
 from launch_project import load_suite_environment as load_environment
 from pytest_launch.core.evidence import Evidence
 from pytest_launch.probes.errors import NoAnswer
+from testbed.postgres import MONITOR_ROLE, NOSY_ROLE, REPLICA_NAME, PostgresPair
 
 ROOT = Path(__file__).parent.parent
 CHECKS = ROOT / "readiness" / "test_infrastructure.py"

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from readiness_runs import ENVIRONMENTS, READINESS, ROOT, checklist_items, run_suite, tomllib
 
 STAGE_ITEMS = {"DAY-14", "DAY-15", "DAY-16", "DAY-17", "DAY-18", "DAY-19", "RB-01", "RB-02"}

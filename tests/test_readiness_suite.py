@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from readiness_runs import READINESS, ROOT, checklist_items, run_suite
 
 CHECK_FILES = ["test_infrastructure.py", "test_security.py", "test_application.py", "test_data.py",

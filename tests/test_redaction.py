@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from launch_project import PROD, TODAY, check_by_name, make_project, read_report
 
+from launch_project import PROD, TODAY, check_by_name, make_project, read_report
 from pytest_launch.core.redact import MASK, Redactor
 
 SECRET = "s3cr3t-Value-9f8e7d"

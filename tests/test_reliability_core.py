@@ -17,9 +17,17 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from launch_project import PROD, SUITE_TABLES, TODAY, check_by_name, make_project, read_report, report_path, verdict_line_of
-from testbed.support import wait_until
 
+from launch_project import (
+    PROD,
+    SUITE_TABLES,
+    TODAY,
+    check_by_name,
+    make_project,
+    read_report,
+    report_path,
+    verdict_line_of,
+)
 from pytest_launch.config import tables
 from pytest_launch.config.approvals import load_signoffs, load_waivers
 from pytest_launch.config.checklist import load_checklist
@@ -28,6 +36,7 @@ from pytest_launch.config.policy import load_policy
 from pytest_launch.core.errors import ConfigError
 from pytest_launch.outputs import atomic
 from pytest_launch.outputs.jsonfile import validate_document
+from testbed.support import wait_until
 
 
 @pytest.fixture

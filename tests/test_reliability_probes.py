@@ -120,7 +120,7 @@ class TruncatingUdpServer:
         while not self._stop.is_set():
             try:
                 data, client = self.sock.recvfrom(4096)
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             except OSError:
                 return

@@ -12,9 +12,9 @@ import zlib
 from pathlib import Path
 
 import pytest
+from report_samples import sample_document, sample_history
 
 from pytest_launch.outputs.html import render_html
-from report_samples import sample_document, sample_history
 from testbed.support import require_binary
 
 IMG_PAYLOAD = "<img src=x onerror=\"document.title='pwned'\">"

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 from filelock import FileLock
+from report_samples import sample_document
 
 from launch_project import TODAY, make_project
 from pytest_launch.outputs.history import read_history_checked
 from pytest_launch.outputs.render_all import LOCK_FILE, ReportFolderBusy, write_report
-from report_samples import sample_document
 from testbed.support import wait_until
 
 CHECKS = """

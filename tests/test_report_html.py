@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import base64
-import html
 import hashlib
+import html
 import re
 from html.parser import HTMLParser
 
 import pytest
+from report_samples import sample_document, sample_history
 
 from pytest_launch.outputs.html import render_html
-from report_samples import sample_document, sample_history
 
 PAYLOAD = "<img src=x onerror=\"document.title='pwned'\"></script><script>alert(1)</script>"
 

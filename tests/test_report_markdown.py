@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from pytest_launch.outputs.markdown import md_escape, render_markdown, write_step_summary
 from report_samples import sample_document
+
+from pytest_launch.outputs.markdown import md_escape, render_markdown, write_step_summary
 
 
 def test_verdict_environment_and_counts():

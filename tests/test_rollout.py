@@ -12,8 +12,11 @@ import datetime as dt
 import time
 
 import pytest
-from testbed.support import wait_until
 
+from pytest_launch.config.policy import Policy
+from pytest_launch.core.decision import decide
+from pytest_launch.core.errors import ConfigError
+from pytest_launch.core.model import CheckResult, RunInfo
 from pytest_launch.core.rollout import (
     HOLD,
     PROCEED,
@@ -25,12 +28,9 @@ from pytest_launch.core.rollout import (
     judge_check,
     stage_plan,
 )
-from pytest_launch.config.policy import Policy
-from pytest_launch.core.decision import decide
-from pytest_launch.core.model import CheckResult, RunInfo
-from pytest_launch.core.errors import ConfigError
 from pytest_launch.core.settings import build
 from pytest_launch.core.thresholds import ERROR, FAIL, NO_DATA, PASS, ThresholdResult
+from testbed.support import wait_until
 
 METRICS = {
     "error_rate": 'sum(rate(app_requests_total{code="500",{labels}}[{window}])) '

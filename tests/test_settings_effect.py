@@ -28,8 +28,8 @@ from typing import Any
 
 import pytest
 from check_harness import CheckOutcome, run_check, with_keys
-from launch_project import SUITE_TABLES  # and readiness/ on sys.path, for launch_suite
 
+from launch_project import SUITE_TABLES  # and readiness/ on sys.path, for launch_suite
 from pytest_launch.config import tables
 from pytest_launch.config.reference import _nested
 

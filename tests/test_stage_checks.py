@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from testbed.support import wait_until
 
 LAUNCH_DAY = (Path(__file__).parents[1] / "readiness" / "test_launch_day.py").read_text()

@@ -40,10 +40,8 @@ from typing import Any, Literal
 
 from pytest_launch.core.errors import ConfigError
 from pytest_launch.core.settings import Table
-from pytest_launch.core.vocabulary import Category, Severity
 from pytest_launch.core.thresholds import (
     ERROR,
-    FAIL,
     NO_DATA,
     PASS,
     Threshold,
@@ -51,6 +49,7 @@ from pytest_launch.core.thresholds import (
     evaluate,
     parse_threshold,
 )
+from pytest_launch.core.vocabulary import Category, Severity
 
 DEFAULT_STAGES: tuple[int, ...] = (5, 25, 50, 100)
 

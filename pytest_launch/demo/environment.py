@@ -41,8 +41,8 @@ from pytest_launch.demo import app as demo_app
 from pytest_launch.demo import dns_server, kube, storage
 from pytest_launch.demo.no_answer import NO_ANSWER_FAULTS, NoAnswerServer
 from pytest_launch.demo.processes import refusing_socket
-from pytest_launch.outputs.atomic import write_text_atomic
 from pytest_launch.demo.servers import DemoWSGIServer, redirect_app, sentry_ingest_app, server_tls_context
+from pytest_launch.outputs.atomic import write_text_atomic
 
 DATA = Path(__file__).parent / "data"
 CATALOG = DATA / "catalog.json"

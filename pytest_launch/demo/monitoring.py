@@ -22,10 +22,10 @@ from typing import Any
 
 import requests
 
-from pytest_launch.demo.processes import refusing_socket, terminate, wait_for
-from pytest_launch.demo.servers import DemoWSGIServer
 from pytest_launch.demo.launch_metrics import JOB as LAUNCH_METRICS_JOB_NAME
 from pytest_launch.demo.launch_metrics import start_launch_metrics
+from pytest_launch.demo.processes import refusing_socket, terminate, wait_for
+from pytest_launch.demo.servers import DemoWSGIServer
 from pytest_launch.demo.traffic import SyntheticVisitors
 
 HOSTNAME = "demo.launch.test"

@@ -27,7 +27,6 @@ section for the team to fill in.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any

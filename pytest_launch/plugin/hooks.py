@@ -15,6 +15,8 @@ from pytest_launch.core import vocabulary as markers
 from pytest_launch.core.errors import ConfigError
 from pytest_launch.core.evidence import Evidence
 from pytest_launch.outputs.paths import OutputPathError
+from pytest_launch.plugin import allure as allure_labels
+from pytest_launch.plugin import hookspecs
 from pytest_launch.plugin.collection import (
     SIGNOFF_KEY,
     UncoveredItem,
@@ -22,7 +24,6 @@ from pytest_launch.plugin.collection import (
     checklist_link,
     inherit_checklist_markers,
 )
-from pytest_launch.plugin import allure as allure_labels
 from pytest_launch.plugin.controller import LaunchController
 from pytest_launch.plugin.finish import preflight_outputs
 from pytest_launch.plugin.gate import (
@@ -57,7 +58,6 @@ from pytest_launch.plugin.reports import (
     report_message,
 )
 from pytest_launch.plugin.selection import run_selection
-from pytest_launch.plugin import hookspecs
 from pytest_launch.plugin.state import STATE_KEY, load_state
 from pytest_launch.plugin.trigger_waivers import trigger_only_waivers
 from pytest_launch.probes.errors import ProbeError

@@ -31,7 +31,6 @@ from typing import Any
 
 import pytest
 
-from pytest_launch.plugin.state import STATE_KEY
 from pytest_launch.core.errors import ConfigError
 from pytest_launch.core.rollout import (
     CheckVerdict,
@@ -43,6 +42,7 @@ from pytest_launch.core.rollout import (
     stage_plan,
     success_plan,
 )
+from pytest_launch.plugin.state import STATE_KEY
 
 PARAM = "launch_stage_check"
 SUCCESS_PARAM = "launch_success_check"
