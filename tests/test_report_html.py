@@ -255,3 +255,30 @@ def test_items_outside_the_selection_are_not_counted_as_missing():
     coverage = section(render_html(doc, []), "coverage")
     assert "manual missing 3" in coverage
     assert "not selected by this run 1" in coverage
+
+
+def test_a_value_the_page_does_not_have_fails_the_render_instead_of_showing_nothing():
+    # StrictUndefined: a typo in a template ({{ d.verdcit }}) or a value the view never provides
+    # raises, so the page never silently drops what it was meant to show
+    import jinja2
+
+    from pytest_launch.outputs.html import _environment
+
+    with pytest.raises(jinja2.UndefinedError, match="verdcit"):
+        _environment().from_string("{{ view.verdcit }}").render(view={"verdict": "GO"})
+    with pytest.raises(jinja2.UndefinedError):
+        _environment().from_string("{% if view.run.keywordexpr %}x{% endif %}").render(view={"run": {}})
+
+
+def test_a_document_with_only_the_required_keys_renders_every_optional_value_explicitly():
+    # an older or merged document without the optional run, environment, waiver and sign-off keys:
+    # the view names their defaults, so the strict page still renders
+    doc = sample_document()
+    doc["run"] = {"started": doc["run"]["started"]}
+    doc["environment"] = {}
+    doc["waivers"] = [{k: w[k] for k in ("check", "status", "reason", "owner", "approved_by", "expires")}
+                      for w in doc.get("waivers", [])]
+    doc["signoffs"] = [{k: s[k] for k in ("item", "status", "by", "at", "evidence")} for s in doc.get("signoffs", [])]
+    page = render_html(doc)
+    assert f'data-verdict="{doc["verdict"]}"' in page
+    assert "<b>markers</b> (none)" in page

@@ -49,7 +49,7 @@ def _environment() -> jinja2.Environment:
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        undefined=jinja2.ChainableUndefined,
+        undefined=jinja2.StrictUndefined,  # a missing value or a typo in a template fails the render
     )
     return env
 
@@ -327,9 +327,24 @@ def _rows(doc: dict[str, Any]) -> tuple[list[dict[str, Any]], list[tuple[str, in
     return rows, [(k, counts[k]) for k in ROW_KEYS if counts.get(k)]
 
 
+# what the page shows of the run and the environment, with the value a document without the key
+# means: the template renders with StrictUndefined, so every value it reads is named here
+RUN_SHOWN: dict[str, Any] = {
+    "markexpr": "", "keywordexpr": "", "stage": None, "judged_on": "", "ci_url": None, "host": "",
+    "git_revision": None, "partial": [], "in_progress": None, "pytest_version": "", "python_version": "",
+    "sources": [],
+}
+ENVIRONMENT_SHOWN: dict[str, Any] = {"name": "", "production": False}
+# the optional keys of a waiver's and a sign-off's row (older documents have fewer)
+WAIVER_SHOWN: dict[str, Any] = {"accepts": [], "accepts_no_evidence": [], "environments": [], "everywhere": False,
+                                "matched": []}
+SIGNOFF_SHOWN: dict[str, Any] = {"expires": None, "environments": [], "everywhere": False, "release": None,
+                                 "covered_release": False}
+
+
 def build_view(doc: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, Any]:
-    run = doc.get("run", {})
-    environment = doc.get("environment", {})
+    run = {**RUN_SHOWN, **doc.get("run", {})}
+    environment = {**ENVIRONMENT_SHOWN, **doc.get("environment", {})}
     reasons = _reasons(doc)
     earlier = _history_entries(doc, history or [])
     rows, row_counts = _rows(doc)
@@ -355,8 +370,8 @@ def build_view(doc: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, 
         "rollback_steps": _rollback_steps(doc),
         "matrix": _matrix(doc.get("checks", [])),
         "coverage": _coverage(doc),
-        "waivers": doc.get("waivers", []),
-        "signoffs": doc.get("signoffs", []),
+        "waivers": [{**WAIVER_SHOWN, **w} for w in doc.get("waivers", [])],
+        "signoffs": [{**SIGNOFF_SHOWN, **s} for s in doc.get("signoffs", [])],
         "trend": _trend(doc, earlier),
         "changes": _changes(doc, earlier),
         "rows": rows,
