@@ -10,22 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from launch_suite.checks import (
-    ApiClient,
-    cache_control_problem,
-    cache_status_is_hit,
-    env_path,
-    node_not_ready,
-    setting,
-    table,
-)
+from launch_suite.checks import env_path, setting, table
 
+from pytest_launch.probes.cdn import cache_control_problem, cache_status_is_hit
 from pytest_launch.probes.errors import NoAnswer, ProbeError, conclude
 from pytest_launch.probes.fanout import fan_out
+from pytest_launch.probes.kubernetes import KubernetesClient, autoscaler, cluster_client, node_not_ready, replicas
 
 
-def _verify(env: Any, ca_bundle: str | None) -> bool | str:
-    return str(env_path(env, ca_bundle)) if ca_bundle else True
+def _ca_bundle(env: Any, ca_bundle: str | None) -> str | None:
+    return str(env_path(env, ca_bundle)) if ca_bundle else None
 
 
 def _clusters(env: Any) -> tuple[Any, list[Any]]:
@@ -35,9 +29,9 @@ def _clusters(env: Any) -> tuple[Any, list[Any]]:
     return kube, kube.clusters
 
 
-def _client(env: Any, kube: Any, cluster: Any) -> ApiClient:
-    return ApiClient(cluster.api_url, cluster.token, _verify(env, cluster.ca_bundle or kube.ca_bundle),
-                     kube.timeout, env.secrets)
+def _client(env: Any, kube: Any, cluster: Any) -> KubernetesClient:
+    return cluster_client(cluster.api_url, cluster.token, _ca_bundle(env, cluster.ca_bundle or kube.ca_bundle),
+                          kube.timeout, env.secrets)
 
 
 # ------------------------------------------------------------------------------------ INF-01
@@ -95,16 +89,14 @@ def test_autoscaling_policies(launch_env: Any, launch_evidence: Any) -> None:
             for entry in wanted:
                 namespace, name = entry.split("/")
                 try:
-                    found = client.json(f"/apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers")
+                    hpa = autoscaler(client, namespace, name)
                 except ProbeError as error:
                     unanswered.append(type(error)(f"cluster {cluster.name}: {error.target}", error.problem))
                     continue
-                hpa = next((h for h in found.get("items", []) if h["metadata"]["name"] == name), None)
                 if hpa is None:
                     problems.append(f"cluster {cluster.name}: no HorizontalPodAutoscaler {entry}")
                     continue
-                spec = hpa.get("spec", {})
-                low, high = int(spec.get("minReplicas", 1)), int(spec.get("maxReplicas", 0))
+                low, high = replicas(hpa)
                 launch_evidence.record(**{f"hpa {cluster.name}/{entry}": {
                     "min_replicas": low, "max_replicas": high, "required_min": kube.min_replicas}})
                 if low < kube.min_replicas:

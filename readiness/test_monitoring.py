@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from launch_suite.checks import ApiClient, env_path, fill_template, table
+from launch_suite.checks import env_path, fill_template, table
 
+from pytest_launch.probes.api_client import ApiClient, ApiSettings
 from pytest_launch.probes.errors import ProbeError
 
 
@@ -127,8 +128,9 @@ def test_grafana_dashboards(launch_env: Any, launch_evidence: Any) -> None:
     grafana = table(launch_env, "grafana")
     if not grafana.dashboards:  # Grafana answering proves no dashboard exists
         pytest.skip(f"not configured: [grafana] dashboards is empty in {launch_env.where}")
-    verify: bool | str = str(env_path(launch_env, grafana.ca_bundle)) if grafana.ca_bundle else True
-    client = ApiClient(grafana.url, grafana.token, verify, grafana.timeout, launch_env.secrets)
+    ca_bundle = str(env_path(launch_env, grafana.ca_bundle)) if grafana.ca_bundle else None
+    client: ApiClient[ApiSettings] = ApiClient(ApiSettings(url=grafana.url, timeout_s=grafana.timeout, ca_bundle=ca_bundle,
+                                                           bearer_token=grafana.token), secrets=launch_env.secrets)
     try:
         health = client.json("/api/health")
         found = client.json("/api/search?type=dash-db&limit=5000")

@@ -14,15 +14,15 @@ import time
 from pathlib import Path
 
 import pytest
-from launch_suite.checks import ApiClient
 
-from launch_project import SUITE_TABLES  # and readiness/ on sys.path, for launch_suite
+from launch_project import SUITE_TABLES
 from pytest_launch.config.environment import load_environment
 from pytest_launch.core.errors import ConfigError
 from pytest_launch.probes.alertmanager import AlertmanagerProbe, AlertmanagerSettings
 from pytest_launch.probes.deadline import MAX_RETRIES, MAX_TIMEOUT_S, overall_deadline
 from pytest_launch.probes.errors import NoAnswer
 from pytest_launch.probes.http import HttpProbe, HttpSettings
+from pytest_launch.probes.kubernetes import cluster_client
 from pytest_launch.probes.prometheus import PrometheusProbe, PrometheusSettings
 
 MARGIN_S = 6.0  # scheduling slack on a shared 2-core machine; the drip lasts 60 s
@@ -53,7 +53,7 @@ def test_retries_are_inside_the_deadline(slow_drip_server):
 @pytest.mark.parametrize("make", [
     lambda url: PrometheusProbe(PrometheusSettings(url=url, timeout_s=2)).targets(),
     lambda url: AlertmanagerProbe(AlertmanagerSettings(url=url, timeout_s=2)).receivers(),
-    lambda url: ApiClient(url, None, True, 2).json("/apis"),
+    lambda url: cluster_client(url, None, None, 2).json("/apis"),
 ], ids=["prometheus", "alertmanager", "kubernetes-grafana-client"])
 def test_api_clients_end_at_their_deadline_against_a_slow_drip(slow_drip_server, make):
     _ends_within(2, lambda: make(slow_drip_server.url))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from launch_suite.checks import cache_status_is_hit
+from pytest_launch.probes.cdn import cache_status_is_hit
 
 from pytest_launch.probes.tls import local_protocol_support
 

@@ -16,7 +16,7 @@ from pytest_launch.core.errors import ConfigError
 from pytest_launch.core.settings import Table
 from pytest_launch.probes.base import Evidence, Probe
 from pytest_launch.probes.deadline import request_within, timeout_problem
-from pytest_launch.probes.errors import NoAnswer, mask_secrets
+from pytest_launch.probes.errors import NoAnswer, ProbeError, mask_secrets
 from pytest_launch.probes.http import USER_AGENT, describe_request_error
 
 
@@ -77,6 +77,31 @@ class ApiClient(Probe[SettingsT]):
                                   deadline_s=timeout, verify=self._verify, **kwargs)
         except requests.RequestException as error:
             raise NoAnswer(self._target(path), describe_request_error(error, timeout, 0), self.secrets) from None
+
+    def get(self, path: str) -> requests.Response:
+        """GET base_url + path (read-only APIs: Kubernetes, Grafana): NoAnswer when nothing
+        answers within timeout_s, ProbeError for an error status (its body masked)."""
+        url = self.base_url + "/" + path.lstrip("/")
+        target = f"GET {mask_secrets(url, self.secrets)}"
+        timeout = self.settings.timeout_s
+        try:
+            response = request_within(self.session, "GET", url, timeout=timeout, deadline_s=timeout,
+                                      verify=self._verify)
+        except requests.RequestException as error:
+            raise NoAnswer(target, describe_request_error(error, timeout, 0), self.secrets) from None
+        if response.status_code >= 400:
+            body = mask_secrets(response.text[:200], self.secrets)
+            raise ProbeError(target, f"HTTP {response.status_code}: {body}", self.secrets)
+        return response
+
+    def json(self, path: str) -> Any:
+        """The JSON answer of GET path; ProbeError when it is not JSON."""
+        response = self.get(path)
+        try:
+            return response.json()
+        except ValueError:
+            raise ProbeError(f"GET {mask_secrets(self.base_url + '/' + path.lstrip('/'), self.secrets)}",
+                             "the answer is not JSON", self.secrets) from None
 
     def close(self) -> None:
         self.session.close()

@@ -1,5 +1,7 @@
 """Helpers the readiness suite's checks share (readiness/test_*.py): "not configured" skips,
-paths relative to the environment file, the Kubernetes/Grafana API clients, the catalog source.
+paths relative to the environment file, the verification a client uses, the catalog source.
+(The Kubernetes and CDN readings are general probes: pytest_launch.probes.kubernetes, .cdn;
+the Grafana client is pytest_launch.probes.api_client.ApiClient.)
 
 Plain functions; pytest is used only for `pytest.skip` (a skipped blocking check blocks).
 """
@@ -7,17 +9,11 @@ Plain functions; pytest is used only for `pytest.skip` (a skipped blocking check
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
-import requests
-
-from pytest_launch.probes.deadline import request_within
-from pytest_launch.probes.errors import NoAnswer, ProbeError, mask_secrets
-from pytest_launch.probes.http import describe_request_error
 
 
 def table(env: Any, name: str) -> Any:
@@ -50,54 +46,6 @@ def http_verify(env: Any, ca_bundle: str | None = None) -> bool | str:
     if http is not None and http.ca_bundle:
         return str(env_path(env, http.ca_bundle))
     return True
-
-
-class ApiClient:
-    """A small read-only JSON API client with a bearer token, a timeout and masked errors
-    (Kubernetes and Grafana APIs)."""
-
-    def __init__(self, base_url: str, token: str | None, verify: bool | str, timeout: float,
-                 secrets: frozenset[str] = frozenset()) -> None:
-        self.base_url = base_url.rstrip("/") + "/"
-        self.timeout = timeout
-        self.secrets = secrets | ({token} if token else set())
-        self.session = requests.Session()
-        self.session.trust_env = False  # REQUESTS_CA_BUNDLE must not override verify=
-        self.verify = verify
-        if token:
-            self.session.headers["Authorization"] = f"Bearer {token}"
-
-    def get(self, path: str) -> requests.Response:
-        url = urljoin(self.base_url, path.lstrip("/"))
-        try:
-            response = request_within(self.session, "GET", url, timeout=self.timeout, deadline_s=self.timeout,
-                                      verify=self.verify)
-        except requests.RequestException as error:
-            raise NoAnswer(f"GET {url}", describe_request_error(error, self.timeout, 0), self.secrets) from None
-        if response.status_code >= 400:
-            body = mask_secrets(response.text[:200], self.secrets)
-            raise ProbeError(f"GET {url}", f"HTTP {response.status_code}: {body}", self.secrets)
-        return response
-
-    def json(self, path: str) -> Any:
-        response = self.get(path)
-        try:
-            return response.json()
-        except ValueError:
-            raise ProbeError(f"GET {response.url}", "the answer is not JSON", self.secrets) from None
-
-    def close(self) -> None:
-        self.session.close()
-
-
-def node_not_ready(node: dict[str, Any]) -> str | None:
-    """Why a Kubernetes node is not Ready, or None when it is."""
-    for condition in node.get("status", {}).get("conditions", []):
-        if condition.get("type") == "Ready":
-            if condition.get("status") == "True":
-                return None
-            return f"Ready={condition.get('status')} ({condition.get('reason', 'no reason')})"
-    return "no Ready condition reported"
 
 
 def load_catalog(env: Any, http_probe: Any) -> tuple[Any, str]:
@@ -139,32 +87,3 @@ def fill_template(template: str, window: str, quantile: float = 0.95) -> str:
     """An SLI query template of [prometheus].queries with no extra labels, over `window`."""
     query = template.replace("{labels}", "").replace("{window}", window)
     return query.replace("{quantile}", repr(quantile))
-
-
-_HIT = re.compile(r"(?<![a-z])(hit|stale|revalidated|updating)(?![a-z])")
-_NOT_CACHEABLE = ("no-store", "private")
-
-
-def cache_status_is_hit(header: str, value: str | None) -> bool:
-    """Whether a CDN cache-status header value says the answer came from the cache:
-    HIT / TCP_HIT / "Hit from cloudfront" / STALE / REVALIDATED / UPDATING / RFC 9211
-    `name; hit`, or "true" for X-Served-From-Cache. MISS, BYPASS, EXPIRED, DYNAMIC are not."""
-    if not value:
-        return False
-    text = value.strip().lower()
-    if header.lower() == "x-served-from-cache":
-        return text in ("true", "yes", "1")
-    if ";" in text:  # RFC 9211 Cache-Status: each cache's entry is `name; param; param`
-        return any(p.strip() == "hit" for entry in text.split(",") for p in entry.split(";")[1:])
-    return bool(_HIT.search(text))
-
-
-def cache_control_problem(value: str | None) -> str | None:
-    """Why a Cache-Control value keeps a shared cache (a CDN) from storing the answer, or None."""
-    if value is None:
-        return "no Cache-Control header"
-    directives = {d.strip().split("=")[0].lower(): d.strip() for d in value.split(",") if d.strip()}
-    forbidding = [d for d in _NOT_CACHEABLE if d in directives]
-    if forbidding:
-        return f"Cache-Control {value!r} forbids a shared cache to store it ({', '.join(forbidding)})"
-    return None
