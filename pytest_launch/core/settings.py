@@ -12,8 +12,10 @@ import datetime as dt
 import types
 import typing
 from typing import Any, TypeVar, Union
+from urllib.parse import urlsplit
 
 from pytest_launch.core.errors import ConfigError, describe, did_you_mean
+from pytest_launch.core.redact import Redactor
 
 T = TypeVar("T")
 
@@ -176,3 +178,18 @@ def only_tables(data: dict[str, Any], file: str, allowed: dict[str, type[Any] | 
                        f"have a key {name!r}"
         found = "an unknown table" if is_table else "a key outside any table"
         raise ConfigError(file, name, expected, found, hint)
+
+
+def http_url_problem(name: str, value: str | None) -> tuple[str, str] | None:
+    """The one "http(s) URL" rule of every settings table, as a validate() problem (None when
+    `value` is None or an http:// or https:// URL with a host). The value is shown without its
+    userinfo and with credential patterns masked."""
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme in ("http", "https") and parts.hostname:
+        return None
+    shown = value
+    if "@" in parts.netloc:
+        shown = value.replace(parts.netloc, "***@" + parts.netloc.rsplit("@", 1)[-1], 1)
+    return (f"{name} to be an http:// or https:// URL with a host", repr(Redactor(()).text(shown)))

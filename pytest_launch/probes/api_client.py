@@ -8,12 +8,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from typing import Any, ClassVar, TypeVar
-from urllib.parse import urlsplit
 
 import requests
 
 from pytest_launch.core.errors import ConfigError
-from pytest_launch.core.settings import Table
+from pytest_launch.core.settings import Table, http_url_problem
 from pytest_launch.probes.base import Evidence, Probe
 from pytest_launch.probes.deadline import request_within, timeout_problem
 from pytest_launch.probes.errors import NoAnswer, ProbeError, mask_secrets
@@ -31,10 +30,7 @@ class ApiSettings(Table):
     bearer_token: str | None = None  # only through ${VAR}
 
     def validate(self) -> tuple[str, str] | None:
-        parts = urlsplit(self.url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            return ("url to be an http:// or https:// URL with a host", repr(mask_secrets(self.url)))
-        return timeout_problem("timeout_s", self.timeout_s)
+        return http_url_problem("url", self.url) or timeout_problem("timeout_s", self.timeout_s)
 
 
 SettingsT = TypeVar("SettingsT", bound=ApiSettings)

@@ -32,7 +32,7 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from pytest_launch.core.settings import Table
+from pytest_launch.core.settings import Table, http_url_problem
 from pytest_launch.probes.base import Evidence, Probe
 from pytest_launch.probes.deadline import MAX_RETRIES, first_problem, retries_problem, timeout_problem
 from pytest_launch.probes.errors import NoAnswer, ProbeError
@@ -63,9 +63,8 @@ class AwsSettings(Table):
     max_attempts: int = 3
 
     def validate(self) -> tuple[str, str] | None:
-        if self.endpoint_url is not None and not self.endpoint_url.startswith(("http://", "https://")):
-            return ("endpoint_url to be an http:// or https:// URL", repr(self.endpoint_url))
-        return first_problem(timeout_problem("connect_timeout", self.connect_timeout),
+        return first_problem(http_url_problem("endpoint_url", self.endpoint_url),
+                             timeout_problem("connect_timeout", self.connect_timeout),
                              timeout_problem("read_timeout", self.read_timeout),
                              retries_problem("max_attempts", self.max_attempts, 1, MAX_RETRIES + 1))
 

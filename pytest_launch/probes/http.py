@@ -28,7 +28,7 @@ from requests.structures import CaseInsensitiveDict
 from urllib3.util.retry import Retry
 
 from pytest_launch import __version__
-from pytest_launch.core.settings import Table
+from pytest_launch.core.settings import Table, http_url_problem
 from pytest_launch.probes.base import Evidence, Probe
 from pytest_launch.probes.deadline import (
     DeadlineExceeded,
@@ -59,10 +59,8 @@ class HttpSettings(Table):
     headers: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def validate(self) -> tuple[str, str] | None:
-        scheme = urlsplit(self.base_url).scheme
-        if scheme not in ("http", "https") or not urlsplit(self.base_url).hostname:
-            return ("base_url to be an http:// or https:// URL with a host", repr(mask_secrets(self.base_url)))
         return first_problem(
+            http_url_problem("base_url", self.base_url),
             timeout_problem("timeout", self.timeout),
             retries_problem("retries", self.retries),
             None if math.isfinite(self.backoff_factor) and 0 <= self.backoff_factor <= 10

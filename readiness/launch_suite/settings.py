@@ -22,20 +22,9 @@ Secrets (tokens, DSNs with keys, database passwords) only through ${VAR}.
 from __future__ import annotations
 
 import dataclasses
-from urllib.parse import urlsplit
 
-from pytest_launch.core.settings import Table
+from pytest_launch.core.settings import Table, http_url_problem
 from pytest_launch.probes.deadline import timeout_problem
-from pytest_launch.probes.errors import mask_secrets
-
-
-def _url_problem(name: str, value: str | None) -> tuple[str, str] | None:
-    if value is None:
-        return None
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return (f"{name} to be an http:// or https:// URL with a host", repr(mask_secrets(value.rsplit("@", 1)[-1])))
-    return None
 
 
 @dataclasses.dataclass
@@ -107,7 +96,7 @@ class SecuritySettings(Table):
     def validate(self) -> tuple[str, str] | None:
         if self.hsts_min_days < 1:
             return ("hsts_min_days to be at least 1", str(self.hsts_min_days))
-        return _url_problem("http_redirect_url", self.http_redirect_url)
+        return http_url_problem("http_redirect_url", self.http_redirect_url)
 
 
 @dataclasses.dataclass
@@ -126,7 +115,7 @@ class ProvidersSettings(Table):
     def validate(self) -> tuple[str, str] | None:
         for name in ("feature_flags_url", "feature_flags_list_url", "payments_url", "email_url",
                      "push_url", "analytics_url"):
-            problem = _url_problem(name, getattr(self, name))
+            problem = http_url_problem(name, getattr(self, name))
             if problem:
                 return problem
         return None
@@ -140,7 +129,7 @@ class LoadBalancerSettings(Table):
 
     def validate(self) -> tuple[str, str] | None:
         for url in self.backends:
-            problem = _url_problem("backends", url)
+            problem = http_url_problem("backends", url)
             if problem:
                 return problem
         return None
@@ -160,7 +149,7 @@ class CdnSettings(Table):
 
     def validate(self) -> tuple[str, str] | None:
         for url in self.urls:
-            problem = _url_problem("urls", url)
+            problem = http_url_problem("urls", url)
             if problem:
                 return problem
         return None
@@ -174,7 +163,7 @@ class KubeCluster(Table):
     ca_bundle: str | None = None
 
     def validate(self) -> tuple[str, str] | None:
-        return _url_problem(f"api_url of cluster {self.name!r}", self.api_url)
+        return http_url_problem(f"api_url of cluster {self.name!r}", self.api_url)
 
 
 @dataclasses.dataclass
@@ -235,7 +224,7 @@ class GrafanaSettings(Table):
     timeout: float = 10.0
 
     def validate(self) -> tuple[str, str] | None:
-        return timeout_problem("timeout", self.timeout) or _url_problem("url", self.url)
+        return timeout_problem("timeout", self.timeout) or http_url_problem("url", self.url)
 
 
 @dataclasses.dataclass
