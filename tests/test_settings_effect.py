@@ -893,6 +893,8 @@ PLUGIN_KEYS: dict[tuple[str, str], str] = {
     ("policy", "blocking_severities"): "which failures block the verdict (tests/test_decision.py)",
     ("policy", "require_destructive"): "destructive checks must run (tests/test_decision.py)",
     ("policy", "strict"): "strict decision rules (tests/test_plugin_decision.py)",
+    ("rollout", "rollback_steps"): "the runbook a fired trigger and a ROLLBACK report show; the verdict is "
+                                   "ROLLBACK with or without it (tests/test_stage_checks.py, tests/test_rollout.py)",
 }
 
 # Keys a check or probe reads whose effect cannot be shown by a changed outcome here, and why.
