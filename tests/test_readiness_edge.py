@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pytest_launch.probes.cdn import cache_status_is_hit
 
+from pytest_launch.probes.cdn import cache_status_is_hit
 from pytest_launch.probes.tls import local_protocol_support
 
 ROOT = Path(__file__).parent.parent
