@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from pytest_launch.config.environment import Environment, load_environment
+from pytest_launch.core.vocabulary import PHASES
 from pytest_launch.outputs.jsonfile import validate_document
+from pytest_launch.plugin.finish import report_folder as plugin_report_folder
 
 READINESS = Path(__file__).resolve().parent.parent / "readiness"
 if str(READINESS) not in sys.path:  # launch_suite: the readiness suite's own code, beside its checks
@@ -114,6 +116,16 @@ def make_project(pytester: pytest.Pytester, checks: str | dict[str, str] | None 
     for name, source in (checks or {}).items():
         (root / name).write_text(textwrap.dedent(source), encoding="utf-8")
     return root
+
+
+def report_folder(pytester: pytest.Pytester, env: str = "prod", phases: list[str] | None = None, *,
+                  stage: int | None = None, partial: bool = False, report_dir: str = "reports") -> Path:
+    """Where the report of a run lands, computed by the plugin's own rule (so tests do not
+    hard-code the layout): reports/<env>/<phase>/, all/ for every phase (`phases` None: a run
+    without a phase term in -m), t_0/stage-<N>/ for a stage run, partial/ for a partial run.
+    `report_dir` is --launch-report-dir, relative to the project."""
+    return plugin_report_folder(pytester.path / report_dir, env, list(PHASES) if phases is None else phases,
+                                stage, partial)
 
 
 def report_path(pytester: pytest.Pytester, env: str = "prod", folder: str | None = None) -> Path:

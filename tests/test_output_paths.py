@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from launch_project import CHECKLIST, TODAY, make_project
+from launch_project import CHECKLIST, TODAY, make_project, report_folder
 from pytest_launch.outputs.atomic import write_text_atomic
 from pytest_launch.outputs.paths import NotOurFile, OutputPathError, preflight_output_paths
 
@@ -139,19 +139,20 @@ def test_an_earlier_results_document_and_a_new_path_are_written(pytester):
 
 def test_launch_json_cannot_be_another_file_of_the_report_folder(pytester):
     make_project(pytester, SENTINEL_CHECK)
-    result = run(pytester, "--launch-json=reports/prod/go-no-go.html")
+    page = (report_folder(pytester) / "go-no-go.html").relative_to(pytester.path)  # the canonical page of this run
+    result = run(pytester, f"--launch-json={page}")
     assert_refused_before_the_run(pytester, result, "expected a path of its own, found the report's go-no-go.html")
 
 
 @pytest.mark.parametrize("name,make", [
     ("go-no-go.html", lambda p: p.symlink_to("/proc/self/fd/1")),
     ("go-no-go.md", lambda p: os.mkfifo(p)),
-    ("history.jsonl", lambda p: p.symlink_to("../../elsewhere.jsonl")),
+    ("history.jsonl", lambda p: p.symlink_to("../../../elsewhere.jsonl")),
     ("go-no-go.json", lambda p: p.mkdir()),
 ])
 def test_a_special_file_in_the_report_folder_is_refused_and_the_earlier_report_left_intact(pytester, name, make):
     make_project(pytester, SENTINEL_CHECK)
-    folder = pytester.path / "reports" / "prod"
+    folder = report_folder(pytester)  # the canonical folder this run (every phase) writes
     folder.mkdir(parents=True)
     earlier = {"go-no-go.json": '{"verdict": "GO"}', "go-no-go.html": "<p>GO</p>", "go-no-go.md": "GO"}
     for other, text in earlier.items():
@@ -171,7 +172,8 @@ def test_a_report_folder_where_a_file_is_cannot_be_created(pytester):
     make_project(pytester, SENTINEL_CHECK)
     (pytester.path / "not-a-folder").write_text("a file where the report folder should be")
     result = run(pytester, "--launch-report-dir=not-a-folder")
-    assert_refused_before_the_run(pytester, result, "report folder (--launch-report-dir): not-a-folder/prod: "
+    folder = report_folder(pytester, report_dir="not-a-folder").relative_to(pytester.path)  # not-a-folder/prod/all
+    assert_refused_before_the_run(pytester, result, f"report folder (--launch-report-dir): {folder}: "
                                                     "expected a folder that can be created")
     assert (pytester.path / "not-a-folder").read_text() == "a file where the report folder should be"
 
@@ -194,19 +196,21 @@ def test_the_path_checks_run_only_on_the_controller_under_xdist(pytester):
 
 def test_a_fifo_put_in_place_during_the_run_is_refused_at_write_time(pytester):
     """The second line of defence: the path was fine at start, a check made it a FIFO."""
-    make_project(pytester, """
+    target = report_folder(pytester) / "go-no-go.json"  # the canonical report this run writes
+    make_project(pytester, f"""
         import os
         import pytest
 
         @pytest.mark.checklist("SEC-01")
         def test_tls():
-            os.mkfifo("reports/prod/go-no-go.json")
+            os.remove({str(target)!r})  # the in-progress placeholder the run wrote at its start
+            os.mkfifo({str(target)!r})
     """)
     result = run(pytester)
     output = result.stdout.str() + result.stderr.str()
     assert result.ret == 3, output  # the tool broke: never a verdict
     assert "could not write the launch report" in output and "refused to replace a FIFO" in output
-    assert kind(pytester.path / "reports" / "prod" / "go-no-go.json") == "fifo"
+    assert kind(target) == "fifo"
     assert "Traceback" not in output
 
 
