@@ -20,7 +20,7 @@ import pytest
 from filelock import FileLock
 from report_samples import sample_document
 
-from launch_project import TODAY, make_project
+from launch_project import TODAY, make_project, report_folder
 from pytest_launch.outputs.history import read_history_checked
 from pytest_launch.outputs.render_all import LOCK_FILE, ReportFolderBusy, write_report
 from testbed.support import wait_until
@@ -41,7 +41,8 @@ def launch_today(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def folder_of(pytester: pytest.Pytester) -> Path:
-    return pytester.path / "out" / "prod"
+    """The canonical report folder of these runs (--launch-report-dir=out, no -m: every phase)."""
+    return report_folder(pytester, report_dir="out")
 
 
 def verdicts(folder: Path) -> tuple[str, str, str]:
@@ -156,12 +157,14 @@ import pytest_launch.outputs.render_all as render_all
 
 original = render_all.render_html
 
-def paused(*args, **kwargs):
+def paused(doc, *args, **kwargs):
+    if (doc.get("run") or {}).get("in_progress"):  # the placeholder at the run's start: not paused
+        return original(doc, *args, **kwargs)
     pathlib.Path("a-is-writing").write_text("yes")
     deadline = time.monotonic() + 60
     while not pathlib.Path("release-a").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    return original(*args, **kwargs)
+    return original(doc, *args, **kwargs)
 
 render_all.render_html = paused
 """
@@ -197,17 +200,19 @@ def test_two_runs_writing_one_report_folder_are_serialised_and_the_reports_agree
     root = pytester.path
     (root / "hold_the_lock.py").write_text(HOLD_THE_LOCK)
     (root / "see_the_wait.py").write_text(SEE_THE_WAIT)
-    first = _start(root, "hold_the_lock", "fail")  # NO_GO, paused mid-write, holding the folder's lock
+    # NO_GO, paused in its final write (JSON and history written, page not yet), holding the folder's lock
+    first = _start(root, "hold_the_lock", "fail")
     try:
         wait_until(lambda: (root / "a-is-writing").exists() or first.poll() is not None, timeout=60)
         assert first.poll() is None, first.communicate()[0].decode()
-        second = _start(root, "see_the_wait", "pass")  # GO, reaches the lock while the first holds it
+        # GO; its first write (the in-progress placeholder) reaches the lock while the first holds it
+        second = _start(root, "see_the_wait", "pass")
         try:
             wait_until(lambda: (root / "b-is-waiting").exists() or second.poll() is not None, timeout=60)
             assert second.poll() is None, "the second writer did not wait for the first: " + \
                 second.communicate()[0].decode()
             # the first writer's JSON is written, its page not yet: without the lock the second run
-            # would write a GO JSON and page now, and the first would then put its NO_GO page beside them
+            # would write its JSON and page into the folder now, between the first's JSON and page
             (root / "release-a").write_text("go")
             out_first = first.communicate(timeout=120)[0].decode()
             out_second = second.communicate(timeout=120)[0].decode()
@@ -218,7 +223,7 @@ def test_two_runs_writing_one_report_folder_are_serialised_and_the_reports_agree
         if first.poll() is None:
             first.kill()
     assert "Traceback" not in out_first + out_second
-    folder = root / "out" / "prod"
+    folder = folder_of(pytester)
     assert agree(folder) == "GO", (out_first, out_second)  # the second run wrote last, all of it
     runs = read_history_checked(folder / "history.jsonl").runs
     assert [r["verdict"] for r in runs] == ["NO_GO", "GO"]
