@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from launch_project import PROD, make_project
+from launch_project import PROD, make_project, report_path
 from pytest_launch.outputs.jsonfile import validate_document
 
 CHECKLIST = """
@@ -102,6 +102,7 @@ reason = "restore drill booked for the maintenance window"
 owner = "dba"
 approved_by = "cto"
 expires = 2026-12-31
+environments = ["prod"]
 {accepts}
 """
 
@@ -114,10 +115,15 @@ def test_only_a_waiver_that_accepts_refused_waives_a_refused_check(pytester, acc
         'assert False, "failover took 300 s"', "")
     make_project(pytester, checks, checklist=CHECKLIST_T7,
                  waivers=WAIVE_REFUSED.format(accepts=accepts))
-    # the failover drill is not destructive now: it runs and passes, only the restore is refused
-    gate(pytester, "-m", "t_minus_7 or blocker")
+    # the failover drill is not destructive now: it runs and passes, only the restore is refused.
+    # The whole project is selected (no -m): a complete run, so only the waiver decides the verdict.
+    result = gate(pytester)
     doc = result_doc(pytester)
+    assert doc["run"]["complete"] and not doc["run"]["partial"]
     assert doc["verdict"] == verdict
+    assert result.ret == (0 if verdict == "GO_WITH_RISKS" else 1)
+    if verdict == "NO_GO":
+        assert {r["code"] for r in doc["reasons"] if r["blocking"]} == {"refused"}
     assert doc["waivers"][0]["status"] == ("used" if verdict == "GO_WITH_RISKS" else "unused")
 
 
@@ -204,6 +210,7 @@ reason = "load test re-run booked"
 owner = "sre"
 approved_by = "cto"
 expires = 2026-12-31
+environments = ["prod"]
 """
 
 
@@ -343,7 +350,13 @@ def test_deselection_by_marker_or_deselect_is_not_dropped_evidence(pytester):
                   "--deselect", "test_db.py::test_restore_point")
     doc = result_doc(pytester)
     assert not reasons(doc, "skipped")
-    assert doc["verdict"] == "GO" and result.ret == 0
+    assert not [c for c in doc["checks"] if c["nodeid"].startswith("test_db.py")]
+    # deselected checks are not dropped evidence: what blocks is the partial run alone (--deselect
+    # narrows the selection below whole phases), and its page goes to partial/, not the phase's
+    assert doc["verdict"] == "NO_GO" and result.ret == 1
+    assert [r["code"] for r in doc["reasons"] if r["blocking"]] == ["partial"]
+    assert "--deselect" in reasons(doc, "partial")[0]["text"]
+    assert report_path(pytester, folder="partial").exists()
 
 
 @pytest.mark.parametrize("how", ["collect_ignore", "dunder_test", "ignore_hook"])
