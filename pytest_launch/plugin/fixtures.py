@@ -34,7 +34,10 @@ if TYPE_CHECKING:  # the probe modules import their libraries (boto3, dnspython)
     from pytest_launch.probes.tls import TlsProbe
 
 
-def _table(env: Any, name: str, *alternatives: str) -> Any:
+def require_table(env: Any, name: str, *alternatives: str) -> Any:
+    """The environment's [name] table (else the first of `alternatives` present), or skip the
+    check: 'not configured: no [name] table in FILE' (a skipped blocking check blocks). The one
+    such rule: the probe fixtures and the readiness suite's checks (launch_suite.checks.table) use it."""
     for table_name in (name, *alternatives):
         table = env.table(table_name)
         if table is not None:
@@ -56,28 +59,28 @@ def build_probe(name: str, env: Any, evidence: Any = None, config: pytest.Config
     if name == "http":
         from pytest_launch.probes.http import HttpProbe
 
-        return HttpProbe(_table(env, "http"), record, secrets)
+        return HttpProbe(require_table(env, "http"), record, secrets)
     if name == "tls":
         from pytest_launch.probes.tls import TlsProbe
 
-        settings = _table(env, "tls")
+        settings = require_table(env, "tls")
         if settings.max_workers is None and config is not None and config.getini(TLS_WORKERS_INI):
             settings = dataclasses.replace(settings, max_workers=int(config.getini(TLS_WORKERS_INI)))
         return TlsProbe(settings, record, secrets)
     if name == "dns":
         from pytest_launch.probes.dns import DnsProbe
 
-        return DnsProbe(_table(env, "dns"), record, secrets)
+        return DnsProbe(require_table(env, "dns"), record, secrets)
     if name in ("s3", "aws"):
         from pytest_launch.probes.aws import AwsProbe, AwsSettings, S3Probe
 
         if name == "aws":
-            return AwsProbe(_table(env, "aws"), record, secrets)
-        _table(env, "aws", "backups")
+            return AwsProbe(require_table(env, "aws"), record, secrets)
+        require_table(env, "aws", "backups")
         return S3Probe(env.table("aws") or AwsSettings(), env.table("backups"), record, secrets)
     # any other registered probe (prometheus, alertmanager, ...): its table has its name
     cls = probe_class(name)
-    settings = _table(env, name)
+    settings = require_table(env, name)
     accepted = inspect.signature(cls).parameters
     kwargs = {key: value for key, value in (("evidence", record), ("secrets", secrets)) if key in accepted}
     return cls(settings, **kwargs)

@@ -15,13 +15,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from pytest_launch.plugin.fixtures import require_table
+
 
 def table(env: Any, name: str) -> Any:
     """The environment's [name] table, or skip: 'not configured: no [name] table in FILE'."""
-    value = env.table(name)
-    if value is None:
-        pytest.skip(f"not configured: no [{name}] table in {env.where}")
-    return value
+    return require_table(env, name)
 
 
 def setting(env: Any, name: str, key: str) -> Any:
