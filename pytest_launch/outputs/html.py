@@ -286,7 +286,8 @@ def _changes(doc: dict[str, Any], earlier: list[dict[str, Any]]) -> dict[str, An
     before = previous.get("failing")
     if not isinstance(before, list):
         return {"previous": previous, "known": False, "newly_failing": [], "newly_passing": [],
-                "verdict_before": previous.get("display_verdict") or previous.get("verdict")}
+                "verdict_before": previous.get("display_verdict") or previous.get("verdict"),
+                "time_before": format_time(previous.get("time") or previous.get("started"))}
     before_set = {str(n) for n in before}
     checks = doc.get("checks", [])
     failing_now = [c for c in checks if is_failing(c)]
