@@ -19,6 +19,7 @@ from pytest_launch.probes.errors import NoAnswer, WrongAnswer
 from pytest_launch.probes.http import HttpProbe, HttpSettings
 from pytest_launch.probes.prometheus import PrometheusProbe, PrometheusSettings
 from pytest_launch.probes.tls import TlsEndpoint, TlsProbe, TlsSettings
+from readiness_runs import run_one_check
 
 ROOT = Path(__file__).parent.parent
 
@@ -104,16 +105,7 @@ def test_s3_unreachable_endpoint_is_no_answer(closed_port, monkeypatch):
 
 # ------------------------------------------------------------------------------------ through pytest
 def _run(pytester: pytest.Pytester, environment: str, check_file: str, name: str) -> dict[str, Any]:
-    env = pytester.path / "env.toml"
-    env.write_text('[environment]\nname = "no-answer"\n\n' + environment)
-    report = pytester.path / "go-no-go.json"
-    result = pytester.runpytest_subprocess(
-        str(ROOT / "readiness" / check_file), "-k", name, f"--env={env}", "--rootdir", str(ROOT),
-        "-c", str(ROOT / "pyproject.toml"), "-p", "no:cacheprovider", "-p", "no:randomly",
-        "--launch-report-dir", str(pytester.path / "reports"), "--launch-json", str(report), timeout=120)
-    checks = [c for c in json.loads(report.read_text())["checks"] if c["nodeid"].endswith(f"::{name}")]
-    assert len(checks) == 1, result.stdout.str()[-3000:]
-    return checks[0]
+    return run_one_check(pytester, environment, check_file, name, env_name="no-answer")
 
 
 @pytest.mark.parametrize("server", ["closed", "silent", "abort"])

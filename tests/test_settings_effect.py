@@ -32,6 +32,7 @@ from check_harness import CheckOutcome, run_check, with_keys
 from launch_project import SUITE_TABLES  # and readiness/ on sys.path, for launch_suite
 from pytest_launch.config import tables
 from pytest_launch.config.reference import _nested
+from readiness_runs import run_one_check
 
 ROOT = Path(__file__).parent.parent
 READERS = [*sorted((ROOT / "pytest_launch").rglob("*.py")), *sorted((ROOT / "readiness").rglob("*.py"))]
@@ -98,16 +99,7 @@ def test_the_walk_sees_nested_tables_and_every_table() -> None:
 
 # ------------------------------------------------------------------ behaviour of keys the review wired
 def _run(pytester: pytest.Pytester, environment: str, check_file: str, name: str) -> dict[str, Any]:
-    env = pytester.path / "env.toml"
-    env.write_text('[environment]\nname = "settings"\n\n' + environment)
-    report = pytester.path / "go-no-go.json"
-    result = pytester.runpytest_subprocess(
-        str(ROOT / "readiness" / check_file), "-k", name, f"--env={env}", "--rootdir", str(ROOT),
-        "-c", str(ROOT / "pyproject.toml"), "-p", "no:cacheprovider", "-p", "no:randomly",
-        "--launch-report-dir", str(pytester.path / "reports"), "--launch-json", str(report), timeout=120)
-    checks = [c for c in json.loads(report.read_text())["checks"] if c["nodeid"].endswith(f"::{name}")]
-    assert len(checks) == 1, result.stdout.str()[-3000:]
-    return checks[0]
+    return run_one_check(pytester, environment, check_file, name, env_name="settings")
 
 
 def test_alertmanager_require_cluster_and_min_peers_decide_mon03(pytester, alertmanager_server) -> None:
