@@ -142,7 +142,7 @@ def test_backup_restore_round_trip(launch_env: Any, launch_s3: Any, launch_probe
     try:
         s3.put_object(Bucket=scratch_bucket, Key=scratch_key, Body=original,
                       ContentType=source.get("ContentType") or "application/octet-stream")
-        restored = s3.get_object(Bucket=scratch_bucket, Key=scratch_key)["Body"].read()
+        restored = launch_s3.read_object(scratch_bucket, scratch_key)
     except Exception as error:
         raise ProbeError(target, f"restore into the scratch location failed: {type(error).__name__}") from None
     finally:

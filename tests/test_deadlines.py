@@ -19,11 +19,13 @@ from launch_project import SUITE_TABLES
 from pytest_launch.config.environment import load_environment
 from pytest_launch.core.errors import ConfigError
 from pytest_launch.probes.alertmanager import AlertmanagerProbe, AlertmanagerSettings
+from pytest_launch.probes.aws import AwsSettings, S3Probe
 from pytest_launch.probes.deadline import MAX_RETRIES, MAX_TIMEOUT_S, overall_deadline
 from pytest_launch.probes.errors import NoAnswer
 from pytest_launch.probes.http import HttpProbe, HttpSettings
 from pytest_launch.probes.kubernetes import cluster_client
 from pytest_launch.probes.prometheus import PrometheusProbe, PrometheusSettings
+from pytest_launch.probes.tls import TlsEndpoint, TlsProbe, TlsSettings
 
 MARGIN_S = 6.0  # scheduling slack on a shared 2-core machine; the drip lasts 60 s
 
@@ -57,6 +59,53 @@ def test_retries_are_inside_the_deadline(slow_drip_server):
 ], ids=["prometheus", "alertmanager", "kubernetes-grafana-client"])
 def test_api_clients_end_at_their_deadline_against_a_slow_drip(slow_drip_server, make):
     _ends_within(2, lambda: make(slow_drip_server.url))
+
+
+@pytest.mark.parametrize("path", ["/drip-status", "/drip-headers"])
+def test_http_probe_ends_at_its_deadline_against_a_dripping_status_line_or_header(slow_drip_server, path):
+    """One byte every 0.5 s of the status line or of a header: each read returns well within
+    the 2 s read timeout, so only an overall deadline ends the request (before: held 60 s)."""
+    probe = HttpProbe(HttpSettings(base_url=slow_drip_server.url, timeout=2, retries=0))
+    error = _ends_within(2, lambda: probe.get(path))
+    assert "no answer within 2s" in error.problem and "overall deadline" in error.problem
+
+
+def test_retries_of_a_dripping_header_are_inside_the_deadline(slow_drip_server):
+    settings = HttpSettings(base_url=slow_drip_server.url, timeout=1, retries=2, backoff_factor=0.1)
+    error = _ends_within(settings.deadline_s, lambda: HttpProbe(settings).get("/drip-headers"))
+    assert "overall deadline" in error.problem
+
+
+@pytest.mark.parametrize("make", [
+    lambda url: PrometheusProbe(PrometheusSettings(url=url + "/drip-headers", timeout_s=2)).targets(),
+    lambda url: AlertmanagerProbe(AlertmanagerSettings(url=url + "/drip-status", timeout_s=2)).receivers(),
+    lambda url: cluster_client(url + "/drip-headers", None, None, 2).json(""),
+], ids=["prometheus", "alertmanager", "kubernetes-grafana-client"])
+def test_api_clients_end_at_their_deadline_against_a_dripping_head(slow_drip_server, make):
+    error = _ends_within(2, lambda: make(slow_drip_server.url))
+    assert "overall deadline" in error.problem
+
+
+def test_s3_object_body_ends_at_the_transfer_timeout(slow_drip_server, monkeypatch):
+    """An S3 store that drips an object's body (each read well within read_timeout): the read
+    (the backup checksum of DAT-08, the restore drill of DAT-03) ends in NoAnswer at [aws]
+    transfer_timeout. Before: botocore bounded each read only, and the drip held it 60 s."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    probe = S3Probe(AwsSettings(region="us-east-1", endpoint_url=slow_drip_server.url, read_timeout=2,
+                                transfer_timeout=2, max_attempts=1))
+    for read in (probe.read_object, probe.object_sha256):
+        error = _ends_within(2, lambda read=read: read("backups", "db.json"))  # noqa: B023
+        assert "did not arrive within 2s ([aws] transfer_timeout" in error.problem
+        assert error.target == "s3://backups/db.json"
+
+
+def test_tls_handshake_ends_at_its_deadline_against_a_dripping_server_hello(tls_drip_server):
+    """A server that drips its handshake record a byte every 0.5 s: TLS checks (INF-04, SEC-09)
+    end in NoAnswer at [tls] timeout for the whole handshake (before: bounded per read only)."""
+    probe = TlsProbe(TlsSettings(timeout=2))
+    error = _ends_within(2, lambda: probe.probe(TlsEndpoint("localhost", tls_drip_server.port, address="127.0.0.1")))
+    assert "no TLS handshake within 2s" in error.problem
 
 
 def test_silent_server_ends_at_the_read_timeout(silent_tcp_server):
@@ -95,7 +144,7 @@ def test_a_readiness_check_against_a_slow_drip_errors_within_the_deadline(pytest
     ("tls", "timeout", "inf"), ("dns", "timeout", "nan"), ("prometheus", "timeout_s", "inf"),
     ("alertmanager", "timeout_s", "nan"), ("alertmanager", "delivery_timeout_s", "inf"),
     ("aws", "connect_timeout", "inf"), ("aws", "read_timeout", "nan"),
-    ("aws", "max_attempts", "9223372036854775807"), ("grafana", "timeout", "inf"), ("kubernetes", "timeout", "nan"),
+    ("aws", "max_attempts", "9223372036854775807"), ("aws", "transfer_timeout", "inf"), ("grafana", "timeout", "inf"), ("kubernetes", "timeout", "nan"),
 ])
 def test_unbounded_settings_are_usage_errors(tmp_path, table, key, value):
     base = {"http": 'base_url = "https://x.test"\n', "prometheus": 'url = "http://x.test"\n',

@@ -14,7 +14,7 @@ import requests
 from pytest_launch.core.errors import ConfigError
 from pytest_launch.core.settings import Table, http_url_problem
 from pytest_launch.probes.base import Evidence, Probe
-from pytest_launch.probes.deadline import request_within, timeout_problem
+from pytest_launch.probes.deadline import deadline_session, request_within, timeout_problem
 from pytest_launch.probes.errors import NoAnswer, ProbeError, mask_secrets
 from pytest_launch.probes.http import USER_AGENT, describe_request_error
 
@@ -46,7 +46,7 @@ class ApiClient(Probe[SettingsT]):
         token = {settings.bearer_token} if settings.bearer_token else set()
         super().__init__(settings, evidence, frozenset(secrets) | token)
         self.base_url = settings.url.rstrip("/")
-        self.session = requests.Session()
+        self.session = deadline_session()
         self.session.headers["User-Agent"] = USER_AGENT
         if settings.bearer_token:
             self.session.headers["Authorization"] = f"Bearer {settings.bearer_token}"

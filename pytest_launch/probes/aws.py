@@ -14,8 +14,10 @@ Credentials come only from boto3's standard chain (environment variables, shared
 file, SSO, instance or task role): the environment file has no key for them, and an unknown key
 such as `aws_secret_access_key` is refused when the file is loaded.
 
-Every call has connect and read timeouts and bounded retries; every failure raises ProbeError
-naming the bucket (and key). All helpers are read-only.
+Every call has connect and read timeouts and bounded retries (botocore); an object's body is read
+in 1 MiB reads with `transfer_timeout` (an overall deadline for the whole body) checked between
+them, so a store dripping the body ends in NoAnswer within transfer_timeout + one read_timeout.
+Every failure raises ProbeError naming the bucket (and key). All helpers are read-only.
 """
 
 from __future__ import annotations
@@ -25,18 +27,21 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import boto3
 import botocore.config
 import botocore.exceptions
+import urllib3.exceptions
 
 from pytest_launch.core.settings import Table, http_url_problem
 from pytest_launch.probes.base import Evidence, Probe
 from pytest_launch.probes.deadline import MAX_RETRIES, first_problem, retries_problem, timeout_problem
 from pytest_launch.probes.errors import NoAnswer, ProbeError
 
+CHUNK_SIZE = 1024 * 1024
 _NOT_CONFIGURED = {
     "NoSuchLifecycleConfiguration",
     "ServerSideEncryptionConfigurationNotFoundError",
@@ -61,11 +66,13 @@ class AwsSettings(Table):
     connect_timeout: float = 5.0
     read_timeout: float = 15.0
     max_attempts: int = 3
+    transfer_timeout: float = 300.0  # seconds the whole body of one object may take to arrive
 
     def validate(self) -> tuple[str, str] | None:
         return first_problem(http_url_problem("endpoint_url", self.endpoint_url),
                              timeout_problem("connect_timeout", self.connect_timeout),
                              timeout_problem("read_timeout", self.read_timeout),
+                             timeout_problem("transfer_timeout", self.transfer_timeout),
                              retries_problem("max_attempts", self.max_attempts, 1, MAX_RETRIES + 1))
 
 
@@ -240,11 +247,46 @@ class S3Probe(AwsProbe):
     def object_sha256(self, bucket: str, key: str) -> str:
         """The sha256 of the object's content (streamed, never held in memory whole)."""
         digest = hashlib.sha256()
-        with self._errors(f"s3://{bucket}/{key}"):
-            body = self.s3.get_object(Bucket=bucket, Key=key)["Body"]
-            for chunk in body.iter_chunks(1024 * 1024):
-                digest.update(chunk)
+        for chunk in self.object_chunks(bucket, key):
+            digest.update(chunk)
         return digest.hexdigest()
+
+    def object_chunks(self, bucket: str, key: str) -> Iterator[bytes]:
+        """The object's content in reads of at most 1 MiB, all within [aws] transfer_timeout from
+        the GetObject call: botocore bounds each read by read_timeout only, so a store that
+        drips the body would hold the check without end. NoAnswer at the deadline."""
+        target = f"s3://{bucket}/{key}"
+        deadline_s = self.settings.transfer_timeout
+        ends = time.monotonic() + deadline_s
+        received = 0
+        with self._errors(target):
+            answer = self.s3.get_object(Bucket=bucket, Key=key)
+            body = answer["Body"]
+            # read1 on botocore's urllib3 response: whatever has arrived, up to 1 MiB (its own
+            # read(n) waits until n bytes came, so a drip would never reach the deadline check)
+            stream = body._raw_stream
+            try:
+                while True:
+                    if time.monotonic() > ends:
+                        raise NoAnswer(target, f"the object's body did not arrive within {deadline_s:g}s "
+                                               f"([aws] transfer_timeout; {received} bytes came)", self.secrets)
+                    try:
+                        chunk = stream.read1(CHUNK_SIZE)
+                    except urllib3.exceptions.ReadTimeoutError:
+                        raise NoAnswer(target, f"no part of the body within {self.settings.read_timeout:g}s "
+                                               f"([aws] read_timeout; {received} bytes came)", self.secrets) from None
+                    except (urllib3.exceptions.ProtocolError, OSError) as error:
+                        raise NoAnswer(target, f"the connection ended after {received} bytes of the body "
+                                               f"({type(error).__name__})", self.secrets) from None
+                    if not chunk:
+                        break
+                    received += len(chunk)
+                    yield chunk
+                expected = answer.get("ContentLength")
+                if expected is not None and received != expected:
+                    raise NoAnswer(target, f"the connection ended after {received} of {expected} bytes", self.secrets)
+            finally:
+                body.close()
 
     def recorded_checksums(self, bucket: str, key: str) -> dict[str, str]:
         """Every sha256 recorded with the object, by where it is recorded: its metadata key
@@ -270,9 +312,7 @@ class S3Probe(AwsProbe):
 
     def read_object(self, bucket: str, key: str) -> bytes:
         """The object's content."""
-        with self._errors(f"s3://{bucket}/{key}"):
-            content: bytes = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-            return content
+        return b"".join(self.object_chunks(bucket, key))
 
     def checksum_problem(self, bucket: str, key: str, expected: str | None = None,
                          required: bool = True, content_sha256: str | None = None) -> str | None:

@@ -6,8 +6,9 @@
     retries = 2             # idempotent requests only, with exponential backoff (urllib3 Retry; 0..10)
     ca_bundle = "ca.pem"    # optional; TLS verification is always on unless verify = false
 
-Every request has an overall deadline, timeout x (retries + 1) plus the backoff pauses, that
-holds against a server dripping its body (pytest_launch.probes.deadline). No answer (connection
+Every request has an overall deadline, timeout x (retries + 1) plus the backoff pauses, for the
+whole request (connect, status line, headers, body, retries): it holds against a server dripping
+any part of its answer (pytest_launch.probes.deadline). No answer (connection
 refused, timeouts, the deadline, DNS failures, TLS handshake failures) raises `NoAnswer`; a 5xx
 answer raises `ProbeError`: both name the target (with any password in the URL masked) and end
 the check in *error*. Any other answer is returned for the check to judge.
@@ -23,7 +24,6 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.util.retry import Retry
 
@@ -31,6 +31,7 @@ from pytest_launch import __version__
 from pytest_launch.core.settings import Table, http_url_problem
 from pytest_launch.probes.base import Evidence, Probe
 from pytest_launch.probes.deadline import (
+    DeadlineAdapter,
     DeadlineExceeded,
     first_problem,
     overall_deadline,
@@ -182,7 +183,7 @@ class HttpProbe(Probe[HttpSettings]):
             raise_on_status=False,
             respect_retry_after_header=False,  # a Retry-After of minutes must not outlast the timeout
         )
-        adapter = HTTPAdapter(max_retries=retry, pool_maxsize=32)
+        adapter = DeadlineAdapter(max_retries=retry, pool_maxsize=32)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 

@@ -37,7 +37,7 @@ from cryptography.x509.oid import NameOID
 from pytest_launch.core.settings import Table
 from pytest_launch.probes.addresses import split_host_port
 from pytest_launch.probes.base import Evidence, Probe
-from pytest_launch.probes.deadline import timeout_problem
+from pytest_launch.probes.deadline import Watchdog, timeout_problem
 from pytest_launch.probes.errors import NoAnswer, ProbeError, conclude
 from pytest_launch.probes.fanout import DEFAULT_MAX_WORKERS, Outcome, fan_out
 
@@ -393,9 +393,24 @@ class TlsProbe(Probe[TlsSettings]):
             raise NoAnswer(where, f"connect timed out after {timeout:g}s", self.secrets) from None
         except OSError as error:
             raise NoAnswer(where, f"cannot connect: {error.strerror or error}", self.secrets) from None
+        # one deadline for the whole handshake: `timeout` bounds each read only, and a server that
+        # drips its ServerHello a byte at a time would hold the check without end
+        watchdog = Watchdog(timeout)
         try:
             sni = None if _is_ip(target.host) else target.host
-            return context.wrap_socket(raw, server_hostname=sni)
+            sock: ssl.SSLSocket | None = None
+            with watchdog.armed():
+                watchdog.watch(raw)
+                try:
+                    sock = context.wrap_socket(raw, server_hostname=sni)
+                except (OSError, ValueError):
+                    if not watchdog.expired:
+                        raise
+            if sock is not None and not watchdog.expired:
+                return sock
+            (sock or raw).close()
+            raise NoAnswer(where, f"no TLS handshake within {timeout:g}s (the handshake's overall deadline)",
+                           self.secrets)
         except ssl.SSLCertVerificationError:
             raw.close()
             raise

@@ -2,9 +2,13 @@
 
 - `slow_drip_server`: an HTTP server that sends its headers, then its body one byte every 0.2 s
   (for at most 60 s, then it stops by itself): a per-read timeout never fires against it.
+  Path `/drip-status` drips the status line instead, `/drip-headers` a header, one byte every
+  0.5 s (the answer never gets past them).
 - `silent_tcp_server`: accepts connections and never sends a byte (connect works, reads time out).
 - `tls_abort_server`: accepts, reads the ClientHello, and closes: a TLS handshake that fails
   before any certificate is seen.
+- `tls_drip_server`: reads the ClientHello, then drips a handshake record one byte every 0.5 s
+  (a per-read timeout never fires; only the handshake's overall deadline ends it).
 - `dns_servfail_server`: a UDP DNS server answering SERVFAIL to every query.
 - `dns_silent_server`: a bound UDP socket that reads queries and never answers.
 
@@ -26,6 +30,7 @@ import pytest
 
 DRIP_INTERVAL_S = 0.2
 DRIP_MAX_S = 60.0
+HEAD_DRIP_INTERVAL_S = 0.5
 
 
 @dataclass
@@ -41,7 +46,11 @@ class _DripHandler(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         self.request.settimeout(5)
         try:
-            self.request.recv(65536)  # the request (small, one read is enough here)
+            request = self.request.recv(65536)  # the request (small, one read is enough here)
+            path = (request.split(b" ", 2)[1:2] or [b""])[0]
+            if path.startswith((b"/drip-status", b"/drip-headers")):
+                self._drip_head(b"HTTP/1.1 200 OK\r\n" if path.startswith(b"/drip-headers") else b"")
+                return
             body_length = int(DRIP_MAX_S / DRIP_INTERVAL_S)
             self.request.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                                  b"Content-Length: %d\r\nConnection: close\r\n\r\n" % body_length)
@@ -51,6 +60,14 @@ class _DripHandler(socketserver.BaseRequestHandler):
                 self.server.stopping.wait(DRIP_INTERVAL_S)  # type: ignore[attr-defined]
         except OSError:
             pass  # the client gave up: that is the point
+
+    def _drip_head(self, sent: bytes) -> None:
+        """Send `sent`, then an endless status line or header, one byte every 0.5 s."""
+        self.request.sendall(sent + (b"X-Drip: " if sent else b"HTTP/1.1 2"))
+        stop = time.monotonic() + DRIP_MAX_S
+        while time.monotonic() < stop and not self.server.stopping.is_set():  # type: ignore[attr-defined]
+            self.request.sendall(b"0" if not sent else b"x")
+            self.server.stopping.wait(HEAD_DRIP_INTERVAL_S)  # type: ignore[attr-defined]
 
 
 class _SilentHandler(socketserver.BaseRequestHandler):
@@ -63,6 +80,20 @@ class _AbortHandler(socketserver.BaseRequestHandler):
         self.request.settimeout(5)
         try:
             self.request.recv(65536)  # the ClientHello, then close without a ServerHello
+        except OSError:
+            pass
+
+
+class _TlsDripHandler(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        self.request.settimeout(5)
+        try:
+            self.request.recv(65536)  # the ClientHello
+            self.request.sendall(b"\x16\x03\x03\x40\x00")  # a handshake record of 16 KiB, never completed
+            stop = time.monotonic() + DRIP_MAX_S
+            while time.monotonic() < stop and not self.server.stopping.is_set():  # type: ignore[attr-defined]
+                self.request.sendall(b"\x00")
+                self.server.stopping.wait(HEAD_DRIP_INTERVAL_S)  # type: ignore[attr-defined]
         except OSError:
             pass
 
@@ -114,6 +145,11 @@ def silent_tcp_server() -> Iterator[Server]:
 @pytest.fixture(scope="session")
 def tls_abort_server() -> Iterator[Server]:
     yield from _serve(_ThreadingTCP, _AbortHandler)
+
+
+@pytest.fixture(scope="session")
+def tls_drip_server() -> Iterator[Server]:
+    yield from _serve(_ThreadingTCP, _TlsDripHandler)
 
 
 @pytest.fixture(scope="session")
