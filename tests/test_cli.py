@@ -95,7 +95,10 @@ def test_merge_keeps_sources_and_recomputes_the_verdict_with_decide(tmp_path, to
     a = write(tmp_path / "eu.json", eu)
     b = write(tmp_path / "us.json", us)
     out = tmp_path / "merged.json"
-    assert main(["merge", str(a), str(b), "-o", str(out)]) == 0
+    assert main(["merge", str(a), str(b), "-o", str(out)]) == 2  # two environments: refused without --allow-mixed
+    assert not out.exists()
+    capsys.readouterr()
+    assert main(["merge", str(a), str(b), "-o", str(out), "--allow-mixed"]) == 0
     merged = read_document(out)  # validates against the schema
     assert merged["verdict"] == "NO_GO"
     assert merged["run"]["sources"] == ["eu", "us"]

@@ -50,9 +50,9 @@ def shard(pytester: pytest.Pytester, name: str, *args: str) -> Path:
     return out
 
 
-def merged(pytester: pytest.Pytester, *paths: Path) -> dict:
+def merged(pytester: pytest.Pytester, *paths: Path, options: tuple[str, ...] = ()) -> dict:
     out = pytester.path / "merged.json"
-    assert main(["merge", *map(str, paths), "-o", str(out)]) == 0
+    assert main(["merge", *map(str, paths), "-o", str(out), *options]) == 0
     return read_document(out)
 
 
@@ -70,12 +70,12 @@ def test_a_shard_with_zero_checks_keeps_the_merge_incomplete(pytester):
     a = shard(pytester, "eu", "-m", "t_minus_7")
     b = shard(pytester, "us", "-m", "t_plus_1")  # nothing of T+1 in this checklist: zero checks
     assert json.loads(b.read_text())["verdict"] == "NO_GO"
-    doc = merged(pytester, a, b)
+    doc = merged(pytester, a, b, options=("--allow-mixed",))  # T-7 and T+1: different phases
     assert doc["verdict"] == "NO_GO" and doc["run"]["complete"] is False
     assert any(r["code"] == "incomplete" and "us: zero checks were selected" in r["text"] for r in doc["reasons"])
     # merged again with a GO shard, the stored fact still decides
     c = shard(pytester, "ap", "-m", "t_minus_7")
-    again = merged(pytester, pytester.path / "merged.json", c)
+    again = merged(pytester, pytester.path / "merged.json", c, options=("--allow-mixed",))
     assert again["verdict"] == "NO_GO"
     assert any("zero checks were selected" in r["text"] for r in again["reasons"])
 

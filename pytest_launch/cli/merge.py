@@ -12,6 +12,9 @@ def add_parser(commands: Any) -> None:
     merge.add_argument("results", nargs="+", metavar="RESULTS.json")
     merge.add_argument("-o", "--output", required=True, metavar="merged.json")
     merge.add_argument("--render", metavar="DIR", help="also write HTML and Markdown into DIR")
+    merge.add_argument("--allow-mixed", action="store_true",
+                       help="merge results of different environments or phases (refused without it); the merged "
+                       "document (`mixed`) and its pages say what differed")
     merge.set_defaults(handler=run)
 
 
@@ -22,10 +25,12 @@ def run(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.results]
     docs = [read_document(p) for p in paths]
     labels = source_labels(paths, docs)
-    merged = merge_documents(docs, labels, [str(p) for p in paths])
+    merged = merge_documents(docs, labels, [str(p) for p in paths], allow_mixed=args.allow_mixed)
     write_document(Path(args.output), merged)
     print(f"{args.output}: {merged['display_verdict']} from {len(paths)} runs "
           f"({', '.join(labels)}), {merged['summary'].get('total', 0)} checks")
+    for text in merged.get("mixed") or []:
+        print(f"MIXED INPUTS (--allow-mixed): {text}")
     if args.render:
         from pytest_launch.outputs.render_all import render_all
 

@@ -365,6 +365,7 @@ def build_view(doc: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, 
         "complete": bool(run.get("complete", False)),
         "clock_note": document_clock_note(run),
         "incomplete_reasons": run.get("incomplete_reasons") or [],
+        "mixed": [str(text) for text in doc.get("mixed") or []],  # launch merge --allow-mixed
         "reasons": reasons,
         "blocking_count": sum(1 for r in reasons if r["blocking"]),
         "owners": _owners_to_act(reasons),

@@ -85,6 +85,10 @@ def render_markdown(doc: dict[str, Any], max_reasons: int = MAX_REASONS) -> str:
         lines.append("")
         lines.append(f"\u26a0\ufe0f **PARTIAL RUN, not a launch decision:** "
                      f"{md_escape('; '.join(run['partial']), 300)}")
+    if doc.get("mixed"):
+        lines.append("")
+        lines.append(f"\u26a0\ufe0f **MIXED INPUTS (merged with --allow-mixed):** "
+                     f"{md_escape('; '.join(map(str, doc['mixed'])), 400)}")
     if not run.get("complete", False):
         why = "; ".join(run.get("incomplete_reasons") or []) or "the run did not complete"
         lines.append("")

@@ -16,7 +16,7 @@ from pytest_launch.config.policy import Policy
 from pytest_launch.core.clock import JudgingDate, judging_date
 from pytest_launch.core.decision import decide, incompleteness
 from pytest_launch.core.errors import ConfigError
-from pytest_launch.core.model import ChecklistItem, CheckResult, RunInfo, Signoff, Waiver
+from pytest_launch.core.model import VERDICTS, ChecklistItem, CheckResult, RunInfo, Signoff, Waiver
 from pytest_launch.core.vocabulary import PHASES
 from pytest_launch.outputs.history import is_failing
 from pytest_launch.outputs.jsonfile import build_document, document_inputs
@@ -144,9 +144,42 @@ def _unique(items: list[Any]) -> list[Any]:
     return result
 
 
+def _environment_of(doc: dict[str, Any]) -> str | None:
+    name = doc.get("environment", {}).get("name")
+    return str(name) if name else None
+
+
+def _phases_of(doc: dict[str, Any]) -> str | None:
+    phases = doc.get("run", {}).get("scope_phases")
+    return "+".join(str(p) for p in phases) if phases else None
+
+
+def mixed_inputs(docs: Sequence[dict[str, Any]], files: Sequence[str]) -> list[str]:
+    """What differs between the inputs that a merge of shards of one run should share: the
+    environment and the phases. One sentence per difference, naming every file and its value
+    ([] when they all agree). A value an input did not record is not compared here: the merge
+    already treats such an input as partial (never GO)."""
+    found = []
+    for what, plural, value_of in (("environment", "environments", _environment_of),
+                                   ("phases", "phases", _phases_of)):
+        values = [(f, value_of(doc)) for f, doc in zip(files, docs)]
+        if len({v for _f, v in values if v is not None}) > 1:
+            found.append(f"different {plural}: " + ", ".join(f"{f} {what} {v}" for f, v in values if v is not None))
+    return found
+
+
+def refuse_mixed_inputs(docs: Sequence[dict[str, Any]], files: Sequence[str]) -> None:
+    """ConfigError (one line naming both files and values) when the inputs are of different
+    environments or phases: merged, they would make one decision of two launches."""
+    mixed = mixed_inputs(docs, files)
+    if mixed:
+        raise ConfigError(", ".join(files), None, "results of one environment and the same phases "
+                          "(--allow-mixed merges them anyway, and the merged report says so)", "; ".join(mixed))
+
+
 def merge_documents(docs: Sequence[dict[str, Any]], labels: Sequence[str],
                     files: Sequence[str] | None = None,
-                    today: dt.date | None = None) -> dict[str, Any]:
+                    today: dt.date | None = None, allow_mixed: bool = False) -> dict[str, Any]:
     """One results document from several, with one verdict from `decide`.
 
     Every check keeps its source (`source`: the input's label, or the source it already had in
@@ -154,10 +187,16 @@ def merge_documents(docs: Sequence[dict[str, Any]], labels: Sequence[str],
     becomes "<nodeid> [<source>]" so each result counts, and a waiver naming that node id is
     applied to each copy. Manual and uncovered items come from the shared checklist: they are
     kept once, passed if any input had them passed (a valid sign-off is evidence anywhere).
+
+    Inputs of different environments or phases are refused (ConfigError) unless `allow_mixed`;
+    then the merged document's `mixed` lists what differed, and every rendering shows it.
     """
     if not docs:
         raise ConfigError("launch-report merge", None, "at least one results file", "none")
     files = list(files or labels)
+    mixed = mixed_inputs(docs, files)
+    if mixed and not allow_mixed:
+        refuse_mixed_inputs(docs, files)
     inputs = [document_inputs(doc) for doc in docs]
     checks_per_input: list[list[CheckResult]] = [list(i[0]) for i in inputs]
 
@@ -216,8 +255,21 @@ def merge_documents(docs: Sequence[dict[str, Any]], labels: Sequence[str],
     steps = next((d["rollback_steps"] for d in docs if d.get("rollback_steps")), None)
     if decision.verdict == "ROLLBACK" and steps:
         extra["rollback_steps"] = steps
+    carried = [f"{label}: {text}" for doc, label in zip(docs, labels) for text in doc.get("mixed") or []]
+    if mixed or carried:
+        extra["mixed"] = mixed + carried
     return build_document(decision, merged_checks, checklist, run, policy, _merge_environment(docs),
                           extra=extra)
+
+
+# verdicts from best to worst (core.model.VERDICTS is in that order): a move to the right is a
+# regression. A stage run's PROCEED/HOLD/ROLLBACK are display words of these canonical ones.
+VERDICT_ORDER: tuple[str, ...] = VERDICTS
+
+
+def verdict_rank(verdict: str) -> int:
+    """0 for GO up to 3 for ROLLBACK; a word that is not a verdict ranks worst (fail-safe)."""
+    return VERDICT_ORDER.index(verdict) if verdict in VERDICT_ORDER else len(VERDICT_ORDER)
 
 
 @dataclasses.dataclass
@@ -228,24 +280,76 @@ class Difference:
     newly_passing: list[str]
     added: list[str]
     removed: list[str]
+    # checks (and signed-off manual items) that passed before and now did not: any other
+    # outcome, a waived failure, or no longer in the run at all: evidence that was lost
+    lost_evidence: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    canonical_before: str = ""
+    canonical_after: str = ""
+    scope_notes: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def verdict_changed(self) -> bool:
         return self.verdict_before != self.verdict_after
 
+    @property
+    def verdict_worse(self) -> bool:
+        return verdict_rank(self.canonical_after) > verdict_rank(self.canonical_before)
+
+    @property
+    def regressions(self) -> list[str]:
+        """Why this is a regression, one line each (empty: none): a worse verdict first, then
+        every check that passed before and no longer does."""
+        lines = []
+        if self.verdict_worse:
+            shown = ""
+            if (self.verdict_before, self.verdict_after) != (self.canonical_before, self.canonical_after):
+                shown = f" (shown as {self.verdict_before} -> {self.verdict_after})"
+            lines.append(f"the verdict got worse: {self.canonical_before} -> {self.canonical_after}{shown}")
+        for lost in self.lost_evidence:
+            lines.append(f"{lost['nodeid']} passed before, now {lost['now']}")
+        return lines
+
     def to_dict(self) -> dict[str, Any]:
         return {"verdict_before": self.verdict_before, "verdict_after": self.verdict_after,
-                "verdict_changed": self.verdict_changed,
+                "verdict_changed": self.verdict_changed, "verdict_worse": self.verdict_worse,
                 "newly_failing": [{"nodeid": c.get("nodeid"), "outcome": c.get("outcome"),
                                    "owner": c.get("owner"), "checklist": c.get("checklist"),
                                    "blocking": c.get("blocking"), "message": c.get("message")}
                                   for c in self.newly_failing],
-                "newly_passing": self.newly_passing, "added": self.added, "removed": self.removed}
+                "newly_passing": self.newly_passing, "added": self.added, "removed": self.removed,
+                "lost_evidence": self.lost_evidence, "regression": bool(self.regressions),
+                "regressions": self.regressions, "scope_notes": self.scope_notes}
+
+
+def _passed(check: dict[str, Any]) -> bool:
+    return check.get("outcome") == "passed" and check.get("kind") != "uncovered" and not check.get("waiver")
+
+
+def _now(check: dict[str, Any] | None) -> str:
+    """What a check that passed before is now, in words."""
+    if check is None:
+        return "absent from the run (no result)"
+    outcome = str(check.get("outcome") or "no result")
+    if check.get("waiver"):
+        return f"{outcome} (waived)"
+    if check.get("kind") == "uncovered":
+        return "uncovered (no check)"
+    return outcome
+
+
+def _scope(doc: dict[str, Any]) -> tuple[str, str]:
+    run = doc.get("run", {})
+    phases = run.get("scope_phases")
+    stage = run.get("stage")
+    scope = ", ".join(phases) if phases else "(scope not recorded)"
+    if stage is not None:
+        scope += f" stage {stage}%"
+    return str(doc.get("environment", {}).get("name") or "?"), scope
 
 
 def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> Difference:
     """What changed from `old` to `new`: verdict, checks newly failing or passing, checks that
-    appeared or disappeared."""
+    appeared or disappeared, and the regressions (a worse verdict, evidence lost)."""
     old_checks = {c["nodeid"]: c for c in old.get("checks", [])}
     new_checks = {c["nodeid"]: c for c in new.get("checks", [])}
     failing_before = {n for n, c in old_checks.items() if is_failing(c)}
@@ -253,10 +357,22 @@ def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> Difference:
     newly_passing = [n for n in failing_before
                      if n in new_checks and new_checks[n].get("outcome") == "passed"
                      and not is_failing(new_checks[n])]
+    lost = [{"nodeid": n, "before": "passed", "now": _now(new_checks.get(n)),
+             "outcome": new_checks[n].get("outcome") if n in new_checks else None,
+             "owner": c.get("owner"), "checklist": c.get("checklist")}
+            for n, c in old_checks.items() if _passed(c) and not (n in new_checks and _passed(new_checks[n]))]
+    notes = []
+    (env_old, scope_old), (env_new, scope_new) = _scope(old), _scope(new)
+    if env_old != env_new:
+        notes.append(f"the runs are of different environments: {env_old} -> {env_new}")
+    if scope_old != scope_new:
+        notes.append(f"the runs are of different scopes: {scope_old} -> {scope_new}")
     return Difference(
         verdict_before=old.get("display_verdict") or old.get("verdict", "?"),
         verdict_after=new.get("display_verdict") or new.get("verdict", "?"),
         newly_failing=newly_failing, newly_passing=sorted(newly_passing),
         added=sorted(set(new_checks) - set(old_checks)),
         removed=sorted(set(old_checks) - set(new_checks)),
+        lost_evidence=lost, canonical_before=str(old.get("verdict", "?")),
+        canonical_after=str(new.get("verdict", "?")), scope_notes=notes,
     )

@@ -21,6 +21,7 @@ from pytest_launch.outputs.in_progress import Placeholder, record_unfinished, re
 from pytest_launch.outputs.terminal import write_reasons, write_verdict_line
 from pytest_launch.plugin.finish import RunFacts, decide_document, placeholder_document, report_folder, write_outputs
 from pytest_launch.plugin.gate import NO_RUN_MODES  # modes that list or plan checks (--setup-plan even "passes" them)
+from pytest_launch.plugin.junit import add_decision_testcase
 from pytest_launch.plugin.reports import (
     DROPPED,
     DROPPED_KEY,
@@ -161,8 +162,10 @@ class LaunchController:
                 reporter.write_line(message, red=True, bold=True)
             else:
                 print(message, file=sys.stderr)
+            add_decision_testcase(self.config, None, self.state.redactor, problem=message)
             session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
             return
+        add_decision_testcase(self.config, self.document, self.state.redactor)
         if self.config.option.launch_gate:
             session.exitstatus = gate_exit_code(self.document["verdict"], int(exitstatus),
                                                 self.config.option.launch_strict or self.state.policy.strict)
