@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,21 @@ def test_suite_decides_without_xdist(pytester: pytest.Pytester) -> None:
     assert document["verdict"] == "NO_GO"
     assert any(r["code"] == "unsigned" for r in document["reasons"]), document["reasons"]
     assert "launch decision (demo, t_minus_7): NO_GO" in output
+    # no machine-local path: the demo's generated layer lives in a temporary folder, but reasons
+    # and the report name the file the user wrote, relative to the repository root (issue 15.3)
+    temp = tempfile.gettempdir()
+    args = document["run"].pop("args")
+    assert document["scope"]["selection"].pop("args") == args
+    assert all(temp not in arg or str(pytester.path) in arg for arg in args), args  # ours, as typed
+    assert temp not in json.dumps(document, ensure_ascii=False), [
+        r["text"] for r in document["reasons"] if temp in r["text"]]
+    assert str(ROOT) not in json.dumps([document["reasons"], document["environment"]])
+    assert document["environment"]["source"] == "readiness/environments/demo.toml"
+    not_configured = [r["text"] for r in document["reasons"] if "not configured" in r["text"]]
+    assert len(not_configured) >= 3
+    assert all("table in readiness/environments/demo.toml" in text for text in not_configured), not_configured
+    pages = list((pytester.path / "reports").rglob("go-no-go.*"))
+    assert pages and not [p for p in pages if "launch-demo-" in p.read_text(encoding="utf-8")]
 
 
 def test_suite_fails_against_a_broken_demo(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:

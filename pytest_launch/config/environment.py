@@ -5,6 +5,10 @@
     production = true
     extends = "_base.toml"      # optional: a base file layered under this one
 
+A layer written by a tool (the demo's ports, `generated = true` in its [environment]) is never
+named in messages or reports: they name the file the user wrote, relative to the repository
+root (`root`, pytest's rootdir) when it is inside it.
+
 Every value that came from ${VAR} is a secret: the loader collects the substituted values so
 that the redactor can mask them in every output.
 """
@@ -20,7 +24,7 @@ from typing import Any
 
 from pytest_launch.config import tables
 from pytest_launch.config.toml import read_toml
-from pytest_launch.core.errors import ConfigError
+from pytest_launch.core.errors import ConfigError, shown_path
 from pytest_launch.core.settings import Table, build, only_tables
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -42,15 +46,21 @@ class EnvironmentInfo(Table):
     # the release deployed here (else [application] expected_version): a sign-off that names a
     # release counts only while it is this one
     release: str | None = None
+    # a layer written by a tool over the user's file (the demo's ports): messages and reports
+    # name the file it extends instead
+    generated: bool = False
 
 
 class Environment(Mapping[str, Any]):
     """A loaded environment: its tables, typed where the schema knows them, and its secrets."""
 
     def __init__(self, path: Path, data: dict[str, Any], secrets: set[str],
-                 bases: tuple[Path, ...] = (), added_tables: Mapping[str, type[Any]] | None = None) -> None:
+                 bases: tuple[Path, ...] = (), added_tables: Mapping[str, type[Any]] | None = None,
+                 generated: frozenset[Path] = frozenset(), root: Path | None = None) -> None:
         self.path = path
         self.bases = bases  # the files layered under this one (`extends`), nearest first
+        self.generated = generated  # the layers a tool wrote (never named to the user)
+        self.root = root  # the repository root: files inside it are named relative to it
         self.secrets = frozenset(secrets)
         # tables a suite added through the pytest_launch_tables hook, beside the built-in ones
         self.added_tables: dict[str, type[Any]] = dict(added_tables or {})
@@ -110,7 +120,12 @@ class Environment(Mapping[str, Any]):
     def where(self) -> str:
         """The file, and the base files under it, for messages: a table missing from the top
         file may belong in a base file."""
-        return _chain(self.path, self.bases)
+        return _chain(self.path, self.bases, self.generated, self.root)
+
+    @property
+    def source(self) -> str:
+        """The file the user wrote (the top layer a tool did not generate), as reports name it."""
+        return _shown_layers((self.path, *self.bases), self.generated, self.root)[0]
 
     def table(self, name: str) -> Any | None:
         """The table `name`, or None when this environment does not configure it."""
@@ -140,23 +155,28 @@ def resolve_path(name_or_path: str, environments_dir: Path) -> Path:
 
 
 def load_environment(path: Path, process_env: Mapping[str, str] | None = None,
-                     added_tables: Mapping[str, type[Any]] | None = None) -> Environment:
+                     added_tables: Mapping[str, type[Any]] | None = None, root: Path | None = None) -> Environment:
     """Load, layer and validate the environment file at `path`; `added_tables` are the tables a
-    suite registered ({name: settings dataclass}, from the pytest_launch_tables hook)."""
+    suite registered ({name: settings dataclass}, from the pytest_launch_tables hook); `root`: the
+    repository root, files inside it are named relative to it."""
     if process_env is None:
         process_env = os.environ
     if not path.exists():
         folder = path.parent
         known = sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
         hint = ("known environments: " + ", ".join(known)) if known else None
-        raise ConfigError(str(path), None, "an environment file", "no such file", hint)
+        raise ConfigError(shown_path(path, root), None, "an environment file", "no such file", hint)
     layers: list[Path] = []
-    raw = _load_layered(path, 0, layers)
+    generated: set[Path] = set()
+    try:
+        raw = _load_layered(path, 0, layers, generated)
+    except ConfigError as exc:
+        raise exc.relative_to(root) from None
     secrets: set[str] = set()
-    where = _chain(path, tuple(layers[1:]))
+    where = _chain(path, tuple(layers[1:]), frozenset(generated), root)
     data = _substitute(raw, where, "", process_env, secrets)
     try:
-        environment = Environment(path, data, secrets, tuple(layers[1:]), added_tables)
+        environment = Environment(path, data, secrets, tuple(layers[1:]), added_tables, frozenset(generated), root)
     except ConfigError as exc:  # the key may come from a base file: name the whole chain
         exc.file = where
         raise
@@ -164,16 +184,24 @@ def load_environment(path: Path, process_env: Mapping[str, str] | None = None,
     return environment
 
 
-def _chain(path: Path, bases: tuple[Path, ...]) -> str:
-    if not bases:
-        return str(path)
-    return f"{path} (over {', '.join(str(base) for base in bases)})"
+def _shown_layers(layers: tuple[Path, ...], generated: frozenset[Path], root: Path | None) -> list[str]:
+    """The layers a user wrote (every one when a tool wrote them all), as messages name them."""
+    written = [p for p in layers if p not in generated] or list(layers)
+    return [shown_path(p, root) for p in written]
 
 
-def _load_layered(path: Path, depth: int, layers: list[Path]) -> dict[str, Any]:
+def _chain(path: Path, bases: tuple[Path, ...], generated: frozenset[Path] = frozenset(),
+           root: Path | None = None) -> str:
+    first, *rest = _shown_layers((path, *bases), generated, root)
+    return f"{first} (over {', '.join(rest)})" if rest else first
+
+
+def _load_layered(path: Path, depth: int, layers: list[Path], generated: set[Path]) -> dict[str, Any]:
     layers.append(path)
     data = read_toml(path, "environment file")
     env_table = data.get("environment", {})
+    if isinstance(env_table, dict) and env_table.get("generated") is True:
+        generated.add(path)
     base = env_table.get("extends") if isinstance(env_table, dict) else None
     if base is None:
         return data
@@ -183,8 +211,9 @@ def _load_layered(path: Path, depth: int, layers: list[Path]) -> dict[str, Any]:
         raise ConfigError(str(path), "environment.extends", f"at most {_MAX_EXTENDS_DEPTH} levels of extends",
                           "a deeper chain (a cycle?)")
     base_path = (path.parent / base).resolve()
-    merged = _deep_merge(_load_layered(base_path, depth + 1, layers), data)
+    merged = _deep_merge(_load_layered(base_path, depth + 1, layers, generated), data)
     merged.setdefault("environment", {}).pop("extends", None)
+    merged["environment"].pop("generated", None)  # the merged environment is the user's one
     return merged
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable
+from pathlib import Path
 
 
 class ConfigError(Exception):
@@ -27,6 +29,14 @@ class ConfigError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def relative_to(self, root: Path | str | None) -> ConfigError:
+        """Name the file(s) relative to `root` (pytest's rootdir) where they are inside it: a
+        message never shows a machine-local absolute path the user did not type."""
+        if root is not None:
+            prefix = str(Path(root).resolve()).rstrip(os.sep) + os.sep
+            self.file = self.file.replace(prefix, "")
+        return self
+
     @property
     def message(self) -> str:
         where = f"{self.file}: {self.key}" if self.key else self.file
@@ -48,3 +58,14 @@ def describe(value: object, limit: int = 60) -> str:
     if len(text) > limit:
         text = text[: limit - 3] + "..."
     return f"{type(value).__name__} {text}"
+
+
+def shown_path(path: Path | str, root: Path | str | None) -> str:
+    """`path` as messages and reports show it: relative to `root` (the repository root, pytest's
+    rootdir) when it is inside it, else as it is."""
+    if root is not None:
+        try:
+            return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+        except (ValueError, OSError):
+            pass
+    return str(path)

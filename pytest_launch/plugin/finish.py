@@ -35,7 +35,7 @@ def environment_dict(env: Environment | None) -> dict[str, Any]:
     if env is None:
         return {"name": "none", "production": False, "description": "no --env given", "source": None}
     return {"name": env.name, "production": env.production, "description": env.description,
-            "source": str(env.path)}
+            "source": env.source}  # the file the user wrote, relative to the rootdir when inside it
 
 
 def decide_document(facts: RunFacts) -> tuple[dict[str, Any], Path | None]:

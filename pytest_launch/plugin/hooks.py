@@ -12,7 +12,7 @@ import pytest
 
 from pytest_launch.config.environment import Environment
 from pytest_launch.core import vocabulary as markers
-from pytest_launch.core.errors import ConfigError
+from pytest_launch.core.errors import ConfigError, shown_path
 from pytest_launch.core.evidence import Evidence
 from pytest_launch.outputs.paths import OutputPathError
 from pytest_launch.plugin import allure as allure_labels
@@ -101,7 +101,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     state = config.stash.get(STATE_KEY, None)
     if state is not None and state.active and not state.checklist_path.exists():
         # absent at its default place: the verdict judges the collected checks alone; say so up front
-        lines.append(f"launch checklist: none ({state.checklist_path} does not exist): the verdict judges the "
+        lines.append(f"launch checklist: none ({shown_path(state.checklist_path, config.rootpath)} does not exist): "
+                     f"the verdict judges the "
                      f"collected checks only, with no manual items and no coverage of checklist items")
     return lines
 
@@ -112,7 +113,7 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         state = load_state(config)
     except ConfigError as exc:
-        message = exc.message
+        message = exc.relative_to(config.rootpath).message  # no machine-local path the user did not type
         if config.option.launch_env == "demo":
             # readiness/conftest.py replaces "demo" by the running demo's generated environment
             message += "\nthe demo environment is started by the readiness suite: run `pytest readiness --env=demo`"

@@ -84,12 +84,12 @@ def stage_items(config: pytest.Config) -> list[StageItem]:
         return [StageItem(stage, None, None, f"--launch-stage {stage} needs an environment: pass --env NAME")]
     rollout = env.table("rollout")
     if rollout is None:
-        return [StageItem(stage, None, None, f"--launch-stage {stage}: the environment {env.name!r} ({env.path}) "
+        return [StageItem(stage, None, None, f"--launch-stage {stage}: the environment {env.name!r} ({env.where}) "
                                              f"has no [rollout] table, so no go criterion can show the stage is safe")]
     prometheus = env.table("prometheus")
     default_step = getattr(prometheus, "step", None) or "15s"
     try:
-        plan = stage_plan(rollout, stage, str(env.path), default_step)
+        plan = stage_plan(rollout, stage, env.where, default_step)
     except ConfigError as exc:
         return [StageItem(stage, None, None, exc.message)]
     items = [StageItem(stage, check, plan) for check in plan.checks]
@@ -110,7 +110,7 @@ def unstaged_items(config: pytest.Config) -> list[StageItem]:
     found: dict[str, StageItem] = {}
     for planned in rollout.stages:
         try:
-            plan = stage_plan(rollout, planned, str(env.path))
+            plan = stage_plan(rollout, planned, env.where)
         except ConfigError:  # pragma: no cover - stages come from the plan itself
             continue
         for check in plan.checks:
@@ -157,7 +157,7 @@ def success_items(config: pytest.Config) -> list[StageItem]:
     success = env.table("success") if env is not None else None
     if success is None:
         return []
-    plan = success_plan(success, str(env.path))
+    plan = success_plan(success, env.where)
     return [StageItem(100, check, plan) for check in plan.go]
 
 

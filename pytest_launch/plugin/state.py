@@ -97,7 +97,7 @@ def load_state(config: pytest.Config) -> LaunchState:
         path = resolve_path(opt.launch_env, environments_dir)
         if not path.is_absolute():
             path = Path(config.invocation_params.dir) / path
-        environment = load_environment(path, added_tables=_added_tables(config))
+        environment = load_environment(path, added_tables=_added_tables(config), root=config.rootpath)
     checklist_path = _ini_path(config, "launch_checklist")
     policy_path = _ini_path(config, "launch_policy")
     waivers_path = _ini_path(config, "launch_waivers")

@@ -58,7 +58,7 @@ class ApiClient(Probe[SettingsT]):
         when the environment file is loaded.)"""
         settings = env.table(cls.table)
         if settings is None:
-            raise ConfigError(str(env.path), cls.table, f"a [{cls.table}] table with url", "no such table")
+            raise ConfigError(str(env.where), cls.table, f"a [{cls.table}] table with url", "no such table")
         return cls(settings, secrets=env.secrets)
 
     def _target(self, path: str) -> str:
