@@ -55,6 +55,11 @@ def pytest_configure(config: pytest.Config) -> None:
                                     "the controller did not start the demo")
         config.option.launch_env = generated
         return
+    from pytest_launch.demo.extra import INSTALL_HINT, missing_modules
+
+    missing = missing_modules()
+    if missing:  # a plain `pip install pytest-launch`: one line, not a traceback
+        raise pytest.UsageError(f"--env=demo: {INSTALL_HINT} (not installed: {', '.join(missing)})")
     from pytest_launch.demo.environment import start_demo
 
     faults = [f.strip() for f in os.environ.get(DEMO_FAULTS_VARIABLE, "").split(",") if f.strip()]

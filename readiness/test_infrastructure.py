@@ -116,7 +116,7 @@ def _replication(launch_env: Any) -> tuple[Any, str, list[Any]]:
     try:
         import psycopg  # noqa: F401
     except ImportError:
-        pytest.skip("not configured: psycopg is not installed (pip install 'pytest-launch[test]' or psycopg[binary])")
+        pytest.skip("not configured: psycopg is not installed (pip install 'pytest-launch[postgres]')")
     from pytest_launch.probes.postgres import read_replication
 
     target, replicas = read_replication(database.dsn, database.connect_timeout, launch_env.secrets)

@@ -42,7 +42,7 @@ def assert_readiness_command(words: list[str]) -> None:
 
 
 def assert_publish_command(words: list[str]) -> None:
-    start = words.index("launch-report")
+    start = words.index("launch")  # the CLI (launch-report is its alias)
     args = build_parser().parse_args(words[start + 1:start + 4])  # the real CLI accepts it
     assert args.command == "publish"
     assert args.target.startswith("s3://")
@@ -83,7 +83,7 @@ def test_github_workflow_runs_the_gate_keeps_history_uploads_publishes_and_fails
     assert upload > suite_index and steps[upload]["if"] == "always()"
     assert "reports/" in steps[upload]["with"]["path"]
 
-    publish = [i for i, cmds in runs.items() if any("launch-report" in c for c in cmds)]
+    publish = [i for i, cmds in runs.items() if any(c[:2] == ["launch", "publish"] for c in cmds)]
     assert publish and publish[0] > suite_index
     for words in commands(steps[publish[0]]["run"]):
         assert_publish_command(words)
@@ -103,7 +103,7 @@ def test_gitlab_job_runs_the_gate_keeps_history_uploads_publishes_and_fails_on_n
     assert_readiness_command(pytest_line)
     assert "|| code=$?" in script  # the job goes on to publish, then fails
     assert job["script"][-1] == "exit $code"
-    publish = [c for c in lines if "launch-report" in c]
+    publish = [c for c in lines if c[:2] == ["launch", "publish"]]
     assert publish
     for words in publish:
         assert_publish_command(words)

@@ -63,5 +63,5 @@ def test_monitoring_fixtures_skip_when_not_configured(pytester):
     (pytester.path / "env.toml").write_text('[environment]\nname = "bare"\n')
     result = pytester.runpytest_inprocess("--env", "env.toml", "-p", "no:cacheprovider")
     result.assert_outcomes(skipped=5)
-    result.stdout.fnmatch_lines(["*not configured: no [[]prometheus[]] table*",
+    result.stdout.fnmatch_lines(["*not configured: fill in [[]prometheus[]] in*",
                                  "*launch decision (bare): NO_GO: 5 blocking checks skipped*"])

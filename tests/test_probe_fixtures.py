@@ -131,11 +131,11 @@ def test_lazy(launch_probes):
     result = run(pytester, "bare.toml", "-rs")
     result.assert_outcomes(skipped=3)
     out = result.stdout.str()
-    assert "not configured: no [http] table in bare.toml" in out  # relative to the rootdir
+    assert "not configured: fill in [http] in bare.toml" in out  # relative to the rootdir
     assert not [line for line in out.splitlines() if "not configured" in line and str(pytester.path) in line]
     assert "launch checklist: none (readiness/checklist.toml does not exist)" in out
-    assert "not configured: no [aws] or [backups] table in" in out
-    assert "not configured: no [dns] table in" in out
+    assert "not configured: fill in [aws] or [backups] in" in out
+    assert "not configured: fill in [dns] in" in out
 
 
 def test_probe_calls_record_evidence(project):

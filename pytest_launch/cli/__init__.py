@@ -4,6 +4,7 @@
     launch merge A.json B.json ... -o merged.json [--render DIR]
     launch diff OLD.json NEW.json [--json]
     launch publish DIR s3://bucket/prefix [--endpoint-url URL]
+    launch init [DIR]
 
 Each command lives in its own module of this package (``COMMANDS`` names them, in the order
 ``--help`` lists them); a module has ``add_parser(commands)`` that registers its arguments and
@@ -31,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "merge": "merge",
     "diff": "diff",
     "publish": "publish",
+    "init": "init",
 }
 
 

@@ -4,7 +4,7 @@
         assert "Strict-Transport-Security" in launch_http.get("/").headers
 
 Each fixture reads its own table ([http], [tls], [dns], [aws]/[backups]); an environment without
-that table skips the check with "not configured: no [http] table in <file>" (a skipped blocking
+that table skips the check with "not configured: fill in [http] in <file>" (a skipped blocking
 check blocks the launch, so a missing table is never a pass). Every probe call records what was
 probed and what it measured through `launch_evidence`, and every message it raises is masked
 with the environment's secrets.
@@ -36,14 +36,14 @@ if TYPE_CHECKING:  # the probe modules import their libraries (boto3, dnspython)
 
 def require_table(env: Any, name: str, *alternatives: str) -> Any:
     """The environment's [name] table (else the first of `alternatives` present), or skip the
-    check: 'not configured: no [name] table in FILE' (a skipped blocking check blocks). The one
+    check: 'not configured: fill in [name] in FILE' (a skipped blocking check blocks). The one
     such rule: the probe fixtures and the readiness suite's checks (launch_suite.checks.table) use it."""
     for table_name in (name, *alternatives):
         table = env.table(table_name)
         if table is not None:
             return table
     names = " or ".join(f"[{n}]" for n in (name, *alternatives))
-    pytest.skip(f"not configured: no {names} table in {env.where}")
+    pytest.skip(f"not configured: fill in {names} in {env.where}")
 
 
 def _recorder(evidence: Any) -> Callable[[dict[str, Any]], None]:

@@ -19,7 +19,7 @@ from pytest_launch.plugin.fixtures import require_table
 
 
 def table(env: Any, name: str) -> Any:
-    """The environment's [name] table, or skip: 'not configured: no [name] table in FILE'."""
+    """The environment's [name] table, or skip: 'not configured: fill in [name] in FILE'."""
     return require_table(env, name)
 
 
