@@ -95,10 +95,10 @@ def test_merge_keeps_sources_and_recomputes_the_verdict_with_decide(tmp_path, to
     a = write(tmp_path / "eu.json", eu)
     b = write(tmp_path / "us.json", us)
     out = tmp_path / "merged.json"
-    assert main(["merge", str(a), str(b), "-o", str(out)]) == 2  # two environments: refused without --allow-mixed
+    assert main(["merge", str(a), str(b), "-o", str(out), "--allow-backdate"]) == 2  # two environments: refused without --allow-mixed
     assert not out.exists()
     capsys.readouterr()
-    assert main(["merge", str(a), str(b), "-o", str(out), "--allow-mixed"]) == 0
+    assert main(["merge", str(a), str(b), "-o", str(out), "--allow-mixed", "--allow-backdate"]) == 0
     merged = read_document(out)  # validates against the schema
     assert merged["verdict"] == "NO_GO"
     assert merged["run"]["sources"] == ["eu", "us"]
@@ -126,7 +126,8 @@ def test_merge_of_disjoint_shards_and_a_waiver(tmp_path, today):
     second = {**doc, "checks": automated[30:]}
     paths = [write(tmp_path / "shard1.json", first), write(tmp_path / "shard2.json", second)]
     out = tmp_path / "merged.json"
-    assert main(["merge", *map(str, paths), "-o", str(out), "--render", str(tmp_path / "site")]) == 0
+    assert main(["merge", *map(str, paths), "-o", str(out), "--render", str(tmp_path / "site"),
+                 "--allow-backdate"]) == 0
     merged = read_document(out)
     assert len([c for c in merged["checks"] if c["kind"] == "check"]) == len(automated)
     assert all(" [" not in c["nodeid"] for c in merged["checks"])  # disjoint: ids unchanged

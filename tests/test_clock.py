@@ -174,3 +174,34 @@ def test_merge_records_the_judging_date(pytester, monkeypatch, tmp_path: Path):
     assert merged["run"]["judged_on"] == dt.date.today().isoformat() and merged["run"]["backdated"] is False
     # judged today the waiver has expired: the merged decision is NO_GO, not the rehearsal's GO
     assert merged["verdict"] == "NO_GO"
+
+
+def test_launch_merge_refuses_a_back_dated_clock_in_ci_unless_allowed(pytester, monkeypatch, capsys):
+    """`launch merge` decides too (waivers and sign-offs as of $LAUNCH_TODAY): under CI=true a
+    back-dated merge is refused with one line, exit 2, like the plugin's run; --allow-backdate
+    makes it a rehearsal on purpose, said in the merged document, page and on stderr."""
+    from pytest_launch.cli import main
+
+    _project(pytester)
+    _run(pytester, monkeypatch, today=None, ci=False)
+    shard = str(pytester.path / "out.json")
+    merged, site = pytester.path / "merged.json", pytester.path / "site"
+    monkeypatch.setenv("LAUNCH_TODAY", "2025-01-15")
+    monkeypatch.setenv("CI", "true")
+    assert main(["merge", shard, shard, "-o", str(merged), "--render", str(site)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "LAUNCH_TODAY" in err and "--allow-backdate" in err and "'2025-01-15'" in err
+    assert not merged.exists() and not site.exists()
+
+    assert main(["merge", shard, shard, "-o", str(merged), "--render", str(site), "--allow-backdate"]) == 0
+    assert "BACK-DATED: judged as of 2025-01-15" in capsys.readouterr().err
+    doc = json.loads(merged.read_text("utf-8"))
+    assert doc["run"]["backdated"] is True
+    assert doc["run"]["judged_on"] == "2025-01-15"
+    assert 'class="complete bad clock">BACK-DATED: judged as of 2025-01-15' in (site / "go-no-go.html").read_text()
+    assert "**BACK-DATED: judged as of 2025-01-15" in (site / "go-no-go.md").read_text()
+
+    monkeypatch.setenv("CI", "false")  # outside CI back-dating is allowed, and still said
+    assert main(["merge", shard, shard, "-o", str(merged)]) == 0
+    assert "BACK-DATED" in capsys.readouterr().err

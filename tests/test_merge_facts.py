@@ -52,7 +52,7 @@ def shard(pytester: pytest.Pytester, name: str, *args: str) -> Path:
 
 def merged(pytester: pytest.Pytester, *paths: Path, options: tuple[str, ...] = ()) -> dict:
     out = pytester.path / "merged.json"
-    assert main(["merge", *map(str, paths), "-o", str(out), *options]) == 0
+    assert main(["merge", *map(str, paths), "-o", str(out), *options, "--allow-backdate"]) == 0  # TODAY is past
     return read_document(out)
 
 
