@@ -26,7 +26,7 @@ def test_different_environments_are_refused_in_one_line(tmp_path, capsys):
     a = write(tmp_path / "prod.json", sample_document(40, env="prod"))
     b = write(tmp_path / "staging.json", sample_document(40, env="staging"))
     out = tmp_path / "merged.json"
-    assert main(["merge", str(a), str(b), "-o", str(out)]) == 2
+    assert main(["merge", str(a), str(b), "-o", str(out), "--allow-backdate"]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert f"{a} environment prod" in err and f"{b} environment staging" in err
@@ -39,7 +39,7 @@ def test_different_phases_are_refused(tmp_path, capsys):
     t0 = sample_document(40, env="prod")
     t0["run"]["scope_phases"] = ["t_0"]
     a, b = write(tmp_path / "a.json", t7), write(tmp_path / "b.json", t0)
-    assert main(["merge", str(a), str(b), "-o", str(tmp_path / "m.json")]) == 2
+    assert main(["merge", str(a), str(b), "-o", str(tmp_path / "m.json"), "--allow-backdate"]) == 2
     err = capsys.readouterr().err
     assert "different phases" in err and f"{b} phases t_0" in err
     assert f"{a} phases {'+'.join(t7['run']['scope_phases'])}" in err
@@ -48,7 +48,7 @@ def test_different_phases_are_refused(tmp_path, capsys):
 def test_shards_of_one_environment_and_phase_merge_without_a_note(tmp_path, capsys):
     a = write(tmp_path / "a.json", sample_document(40, seed=1))
     b = write(tmp_path / "b.json", sample_document(40, seed=2))
-    assert main(["merge", str(a), str(b), "-o", str(tmp_path / "m.json"), "--render", str(tmp_path / "site")]) == 0
+    assert main(["merge", str(a), str(b), "-o", str(tmp_path / "m.json"), "--render", str(tmp_path / "site"), "--allow-backdate"]) == 0
     assert "MIXED" not in capsys.readouterr().out
     assert "mixed" not in read_document(tmp_path / "m.json")
     assert "MIXED INPUTS" not in (tmp_path / "site" / "go-no-go.html").read_text()
@@ -58,7 +58,7 @@ def test_allow_mixed_merges_and_every_output_says_so(tmp_path, capsys):
     a = write(tmp_path / "prod.json", sample_document(40, env="prod"))
     b = write(tmp_path / "staging.json", sample_document(40, env="staging"))
     out = tmp_path / "merged.json"
-    assert main(["merge", str(a), str(b), "-o", str(out), "--allow-mixed", "--render", str(tmp_path / "site")]) == 0
+    assert main(["merge", str(a), str(b), "-o", str(out), "--allow-mixed", "--render", str(tmp_path / "site"), "--allow-backdate"]) == 0
     printed = capsys.readouterr().out
     assert "MIXED INPUTS (--allow-mixed): different environments" in printed
     merged = read_document(out)  # validates against the schema
@@ -70,5 +70,5 @@ def test_allow_mixed_merges_and_every_output_says_so(tmp_path, capsys):
     assert "environment staging" in summary
     # merged again (with a shard of the same mix), the note is carried
     again = tmp_path / "again.json"
-    assert main(["merge", str(out), str(b), "-o", str(again), "--allow-mixed"]) == 0
+    assert main(["merge", str(out), str(b), "-o", str(again), "--allow-mixed", "--allow-backdate"]) == 0
     assert any("different environments" in text for text in read_document(again)["mixed"])
