@@ -231,3 +231,22 @@ def test_publish_bad_arguments(tmp_path, capsys):
     assert "no such folder" in capsys.readouterr().err
     assert main(["publish", str(tmp_path), "https://b/p"]) == 2
     assert "expected s3://bucket/prefix" in capsys.readouterr().err
+
+
+def test_publish_prints_the_address_of_each_page(tmp_path, s3_server, capsys):
+    site = tmp_path / "site"
+    doc = sample_document(20)
+    doc["report_url"] = "https://reports.example/launch/prod/t_minus_7/go-no-go.html"
+    results = write(tmp_path / "go-no-go.json", doc)
+    assert main(["render", str(results), "-o", str(site / "t_minus_7")]) == 0
+    shutil.copy(results, site / "t_minus_7" / "go-no-go.json")
+    boto3.client("s3", endpoint_url=s3_server).create_bucket(Bucket="launch-reports")
+    capsys.readouterr()
+    assert main(["publish", str(site), "s3://launch-reports/prod", "--endpoint-url", s3_server,
+                 "--url", "https://launch-reports.example/prod/"]) == 0
+    assert "page: https://launch-reports.example/prod/t_minus_7/go-no-go.html\n" in capsys.readouterr().out
+    # without --url: the address the run recorded (--launch-report-url / [reports] url)
+    assert main(["publish", str(site), "s3://launch-reports/prod", "--endpoint-url", s3_server]) == 0
+    assert (f"page: {doc['report_url']} (as the run recorded it)" in capsys.readouterr().out)
+    assert main(["publish", str(site), "s3://launch-reports/prod", "--url", "ftp://x"]) == 2
+    assert "--url: expected BASE to be an http:// or https:// URL" in capsys.readouterr().err

@@ -30,6 +30,8 @@ TABLES: dict[str, str] = {
     # rollout and thresholds (issue 6)
     "rollout": "pytest_launch.core.rollout:RolloutSettings",
     "success": "pytest_launch.core.rollout:SuccessSettings",
+    # where reports are published and who hears the verdict (issue 15)
+    "reports": "pytest_launch.config.reports:ReportsSettings",
 }
 
 FREE_FORM_TABLES: frozenset[str] = frozenset({"custom"})

@@ -6,9 +6,10 @@ from __future__ import annotations
 import mimetypes
 import os
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from pytest_launch.core.errors import ConfigError
+from pytest_launch.outputs.jsonfile import read_document
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -90,3 +91,24 @@ def publish(folder: Path, target: str, endpoint_url: str | None = None) -> list[
                               str(exc).split("\n")[0][:160]) from None
         keys.append(key)
     return keys
+
+
+def page_addresses(folder: Path, base: str | None) -> list[tuple[str, bool]]:
+    """The address of every go-no-go.html in `folder` once published: under `base` (the address
+    the upload target is served at) when given, else the `report_url` its go-no-go.json recorded
+    (True: recorded). A page with neither is left out."""
+    addresses: list[tuple[str, bool]] = []
+    root = Path(folder)
+    for page in sorted(root.rglob("go-no-go.html")):
+        relative = page.relative_to(root).as_posix()
+        if base:
+            addresses.append((base.rstrip("/") + "/" + quote(relative), False))
+            continue
+        results = page.with_name("go-no-go.json")
+        try:
+            recorded = read_document(results).get("report_url") if results.exists() else None
+        except ConfigError:
+            recorded = None
+        if isinstance(recorded, str) and recorded:
+            addresses.append((recorded, True))
+    return addresses

@@ -90,7 +90,7 @@ def _write_locked(doc: dict[str, Any], folder: Path, write_json: bool, record_hi
     html_path = folder / HTML_FILE
     write_text_atomic(html_path, _rendered(lambda: render_html(doc, runs), error_page_html, doc, "HTML page"))
     written.append(html_path)
-    markdown = _rendered(lambda: render_markdown(doc), error_page_markdown, doc, "Markdown summary")
+    markdown = _rendered(lambda: render_markdown(doc, runs), error_page_markdown, doc, "Markdown summary")
     markdown_path = folder / MARKDOWN_FILE
     write_text_atomic(markdown_path, markdown)
     written.append(markdown_path)

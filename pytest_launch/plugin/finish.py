@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from pytest_launch.config.environment import Environment
+from pytest_launch.config.reports import page_url
 from pytest_launch.core.decision import decide
 from pytest_launch.core.model import CheckResult, RunInfo
 from pytest_launch.outputs.history import history_path
@@ -53,11 +54,13 @@ def decide_document(facts: RunFacts) -> tuple[dict[str, Any], Path | None]:
         if steps:
             extra["rollback_steps"] = steps
     environment = environment_dict(state.environment)
-    doc = build_document(decision, checks, state.checklist, run, state.policy, environment, state.redactor, extra)
     folder = None
     if state.report_dir is not None:
         folder = report_folder(state.report_dir, environment["name"], run.scope_phases or [], run.stage,
                                bool(run.partial))
+        if state.report_url:  # where the page will be once reports/<env>/ is published
+            extra["report_url"] = page_url(state.report_url, folder.relative_to(environment_folder(folder)).as_posix())
+    doc = build_document(decision, checks, state.checklist, run, state.policy, environment, state.redactor, extra)
     return doc, folder
 
 

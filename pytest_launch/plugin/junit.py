@@ -61,6 +61,7 @@ def decision_text(doc: dict[str, Any], report_url: str | None = None) -> tuple[s
     lines += ["", f"environment: {(doc.get('environment') or {}).get('name')}; phases: {scope}"]
     if run.get("judged_on"):
         lines.append(f"judged on {run['judged_on']}")
+    report_url = report_url or doc.get("report_url")
     if report_url:
         lines.append(f"report: {report_url}")
     return message, "\n".join(lines)

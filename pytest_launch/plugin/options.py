@@ -44,6 +44,19 @@ def add_options(parser: pytest.Parser) -> None:
                     "the reports say it is back-dated)")
     group.addoption("--launch-stage", dest="launch_stage", metavar="PERCENT", type=_stage, default=None,
                     help="evaluate this traffic step of the rollout (5, 25, 50, 100): PROCEED, HOLD or ROLLBACK")
+    group.addoption("--launch-report-url", dest="launch_report_url", metavar="BASE", default=None,
+                    help="the http(s) address where this environment's report folder (reports/<env>/) is published: "
+                    "the Markdown summary, the notifications and --junitxml link BASE/<phase>/go-no-go.html "
+                    "(default: [reports] url of the environment file)")
+    group.addoption("--launch-notify", dest="launch_notify", metavar="[FORMAT:]URL", action="append", default=[],
+                    help="send the verdict, the why, the top to-dos and the page link to a webhook; repeatable. "
+                    "FORMAT is slack, teams or webhook (default: guessed from the host). Webhook URLs are secrets: "
+                    "give '${VAR}' in single quotes (expanded by pytest-launch, masked everywhere); "
+                    "also [reports] notify in the environment file. A failed send is reported, never changes "
+                    "the verdict or the exit code")
+    group.addoption("--launch-notify-on", dest="launch_notify_on", choices=("change", "always", "nogo"), default=None,
+                    help="when to notify: change (the verdict differs from the previous run's; the default), always, "
+                    "or nogo (NO_GO and ROLLBACK only); default [reports] notify_on")
     for name, (help_text, default) in INI_PATHS.items():
         parser.addini(name, help_text, default=default)
     parser.addini(TLS_WORKERS_INI, "TLS fan-out pool size when [tls] max_workers is not set (default 32)",

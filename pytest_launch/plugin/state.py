@@ -15,13 +15,24 @@ from pytest_launch.config.approvals import load_signoffs, load_waivers
 from pytest_launch.config.checklist import load_checklist
 from pytest_launch.config.environment import Environment, load_environment, resolve_path
 from pytest_launch.config.policy import Policy, load_policy
+from pytest_launch.config.reports import NOTIFY_TIMEOUT_S, NotifyTarget, parse_target, target_secrets
 from pytest_launch.config.tables import added_tables
 from pytest_launch.core.clock import JudgingDate, judging_date, refuse_backdate_in_ci
 from pytest_launch.core.errors import ConfigError, did_you_mean
 from pytest_launch.core.model import ChecklistItem, Signoff, Waiver
 from pytest_launch.core.redact import Redactor
+from pytest_launch.core.settings import http_url_problem
 from pytest_launch.plugin.options import INI_PATHS
 from pytest_launch.plugin.reports import CHANNEL_INPUT, new_channel_name
+
+
+@dataclasses.dataclass
+class Notify:
+    """Who hears the verdict (--launch-notify and [reports] notify), and when."""
+
+    targets: list[NotifyTarget]
+    on: str  # change | always | nogo
+    timeout_s: float
 
 
 @dataclasses.dataclass
@@ -40,6 +51,8 @@ class LaunchState:
     allow_destructive: bool
     channel: str  # the user-property name of the plugin's own facts this run (results.new_channel_name)
     input_files: tuple[Path, ...] = ()  # every file the run reads: no output may replace one
+    report_url: str | None = None  # where reports/<env>/ is published (--launch-report-url, [reports] url)
+    notify: Notify = dataclasses.field(default_factory=lambda: Notify([], "change", NOTIFY_TIMEOUT_S))
 
     @functools.cached_property
     def items_by_id(self) -> dict[str, ChecklistItem]:
@@ -105,7 +118,18 @@ def load_state(config: pytest.Config) -> LaunchState:
     policy = load_policy(policy_path)
     if environment is not None and environment.table("policy") is not None:
         policy = environment.table("policy")
-    redactor = Redactor(environment.secrets if environment else ())
+    reports = environment.table("reports") if environment is not None else None
+    where = str(environment.path) if environment is not None else "--launch-notify"
+    targets = [parse_target(text, f"--launch-notify {i + 1}") for i, text in enumerate(opt.launch_notify or [])]
+    targets += reports.targets(where) if reports is not None else []
+    notify = Notify(targets, opt.launch_notify_on or (reports.notify_on if reports is not None else "change"),
+                    reports.notify_timeout if reports is not None else NOTIFY_TIMEOUT_S)
+    report_url = opt.launch_report_url or (reports.url if reports is not None else None)
+    if opt.launch_report_url:
+        problem = http_url_problem("BASE", opt.launch_report_url)
+        if problem:
+            raise ConfigError("--launch-report-url", None, *problem)
+    redactor = Redactor([*(environment.secrets if environment else ()), *target_secrets(targets)])
     active = bool(opt.launch_env or opt.launch_json or opt.launch_gate)
     report_dir = None
     if active:  # a deciding run: a back-dated clock in CI must be asked for
@@ -124,6 +148,8 @@ def load_state(config: pytest.Config) -> LaunchState:
         json_path=Path(opt.launch_json) if opt.launch_json else None,
         stage=opt.launch_stage,
         allow_destructive=bool(opt.launch_allow_destructive),
+        report_url=report_url,
+        notify=notify,
         input_files=tuple(p for p in (checklist_path, policy_path, waivers_path, signoffs_path, config.inipath,
                                       *((environment.path, *environment.bases) if environment else ()))
                           if p is not None),
