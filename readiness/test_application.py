@@ -72,6 +72,7 @@ def _journeys(env: Any) -> list[Any]:
 
 
 # ------------------------------------------------------------------------------------ APP-09
+@pytest.mark.env_tables("application")
 @pytest.mark.checklist("APP-09")
 def test_critical_user_journeys(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
     problems = []
@@ -80,6 +81,7 @@ def test_critical_user_journeys(launch_env: Any, launch_http: Any, launch_eviden
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.env_tables("application")
 @pytest.mark.checklist("DAY-04")
 def test_launch_day_smoke_tests(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
     """Launch morning: the same journeys, against the freshly deployed version."""
@@ -90,6 +92,7 @@ def test_launch_day_smoke_tests(launch_env: Any, launch_http: Any, launch_eviden
 
 
 # ------------------------------------------------------------------------------------ APP-10
+@pytest.mark.env_tables("application")
 @pytest.mark.checklist("APP-10")
 def test_health_endpoint(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
     app = table(launch_env, "application")
@@ -101,6 +104,7 @@ def test_health_endpoint(launch_env: Any, launch_http: Any, launch_evidence: Any
 
 
 # ------------------------------------------------------------------------------------ DAY-03
+@pytest.mark.env_tables("application", "load_balancer")
 @pytest.mark.checklist("DAY-03")
 def test_deployed_version(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
     """The version endpoint of the base URL and of every `[load_balancer] backends` instance
@@ -147,6 +151,7 @@ def _as_probe_error(outcome: Any) -> ProbeError:
 
 
 # ------------------------------------------------------------------------------------ DAY-13
+@pytest.mark.env_tables("application")
 @pytest.mark.checklist("DAY-13")
 def test_maintenance_mode_removed(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
     app = table(launch_env, "application")
@@ -166,6 +171,7 @@ def _provider_health(launch_env: Any, launch_http: Any, launch_evidence: Any, ke
     assert 200 <= result.status < 300, f"{what}: {result.url} answered {result.status}, expected 2xx"
 
 
+@pytest.mark.env_tables("providers")
 @pytest.mark.checklist("APP-03")
 def test_feature_flag_service(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
     _provider_health(launch_env, launch_http, launch_evidence, "feature_flags_url", "feature-flag service")
@@ -183,6 +189,7 @@ def test_feature_flag_service(launch_env: Any, launch_http: Any, launch_evidence
         assert not missing, f"feature flags not defined in the flag service: {missing}"
 
 
+@pytest.mark.env_tables("providers")
 @pytest.mark.checklist("APP-04")
 def test_error_tracking_configured(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
     """A well-formed Sentry DSN (https://KEY@HOST/PROJECT) whose host is a live Sentry ingest:
@@ -205,21 +212,25 @@ def test_error_tracking_configured(launch_env: Any, launch_http: Any, launch_evi
         f"{result.status}" + ("" if result.status != 200 else " without is_healthy: true"))
 
 
+@pytest.mark.env_tables("providers")
 @pytest.mark.checklist("APP-05")
 def test_analytics_configured(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
     _provider_health(launch_env, launch_http, launch_evidence, "analytics_url", "analytics")
 
 
+@pytest.mark.env_tables("providers")
 @pytest.mark.checklist("APP-06")
 def test_payment_provider_healthy(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
     _provider_health(launch_env, launch_http, launch_evidence, "payments_url", "payment provider")
 
 
+@pytest.mark.env_tables("providers")
 @pytest.mark.checklist("APP-07")
 def test_email_provider_healthy(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
     _provider_health(launch_env, launch_http, launch_evidence, "email_url", "email provider")
 
 
+@pytest.mark.env_tables("providers")
 @pytest.mark.checklist("APP-08")
 def test_push_provider_healthy(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
     _provider_health(launch_env, launch_http, launch_evidence, "push_url", "push notification provider")

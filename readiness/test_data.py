@@ -41,6 +41,7 @@ def _integrity(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
 
 
 # ------------------------------------------------------------------------------------ DAT-02
+@pytest.mark.env_tables("catalog")
 @pytest.mark.checklist("DAT-02")
 def test_catalog_integrity(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
     """Schema, author ids, ISBN check digits, no duplicate ids or ISBNs."""
@@ -48,6 +49,7 @@ def test_catalog_integrity(launch_env: Any, launch_http: Any, launch_evidence: A
 
 
 @pytest.mark.rollback_trigger
+@pytest.mark.env_tables("catalog")
 @pytest.mark.checklist("RB-03")
 def test_no_data_corruption(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
     """Rollback trigger: the catalog as served now still passes every integrity rule."""
@@ -55,6 +57,7 @@ def test_no_data_corruption(launch_env: Any, launch_http: Any, launch_evidence: 
 
 
 # ------------------------------------------------------------------------------------ DAT-06
+@pytest.mark.env_tables("catalog")
 @pytest.mark.checklist("DAT-06")
 def test_search_index_built(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
     catalog = table(launch_env, "catalog")
@@ -86,17 +89,20 @@ def _backup_fresh_and_intact(launch_s3: Any, launch_evidence: Any) -> None:
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.env_tables("backups")
 @pytest.mark.checklist("DAT-08")
 def test_backup_fresh_and_checksum_verified(launch_s3: Any, launch_evidence: Any) -> None:
     _backup_fresh_and_intact(launch_s3, launch_evidence)
 
 
+@pytest.mark.env_tables("backups")
 @pytest.mark.checklist("OPS-04")
 def test_post_launch_backup_verification(launch_s3: Any, launch_evidence: Any) -> None:
     _backup_fresh_and_intact(launch_s3, launch_evidence)
 
 
 # ------------------------------------------------------------------------------------ DAT-09
+@pytest.mark.env_tables("backups")
 @pytest.mark.checklist("DAT-09")
 def test_backup_retention_policy(launch_s3: Any, launch_evidence: Any) -> None:
     if launch_s3.backups is None:
@@ -116,6 +122,7 @@ def test_backup_retention_policy(launch_s3: Any, launch_evidence: Any) -> None:
 
 # ------------------------------------------------------------------------------------ DAT-03
 @pytest.mark.destructive
+@pytest.mark.env_tables("backups", "restore")
 @pytest.mark.checklist("DAT-03")
 def test_backup_restore_round_trip(launch_env: Any, launch_s3: Any, launch_probes: Any, launch_evidence: Any) -> None:
     """DESTRUCTIVE (writes a scratch copy): restore the newest backup into the scratch location and

@@ -35,6 +35,7 @@ def _client(env: Any, kube: Any, cluster: Any) -> KubernetesClient:
 
 
 # ------------------------------------------------------------------------------------ INF-01
+@pytest.mark.env_tables("kubernetes")
 @pytest.mark.checklist("INF-01")
 def test_kubernetes_clusters_ready(launch_env: Any, launch_evidence: Any) -> None:
     """Every cluster's API answers /readyz and lists every node Ready."""
@@ -76,6 +77,7 @@ def test_kubernetes_clusters_ready(launch_env: Any, launch_evidence: Any) -> Non
 
 
 # ------------------------------------------------------------------------------------ INF-07
+@pytest.mark.env_tables("kubernetes")
 @pytest.mark.checklist("INF-07")
 def test_autoscaling_policies(launch_env: Any, launch_evidence: Any) -> None:
     """Every configured workload has a HorizontalPodAutoscaler with min >= the minimum and max > min."""
@@ -123,6 +125,7 @@ def _replication(launch_env: Any) -> tuple[Any, str, list[Any]]:
     return database, target, replicas
 
 
+@pytest.mark.env_tables("database")
 @pytest.mark.checklist("INF-02")
 def test_database_replication(launch_env: Any, launch_evidence: Any) -> None:
     """pg_stat_replication on the primary lists every expected replica as streaming."""
@@ -138,6 +141,7 @@ def test_database_replication(launch_env: Any, launch_evidence: Any) -> None:
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.env_tables("database")
 @pytest.mark.checklist("DAT-04")
 def test_read_replicas_lag(launch_env: Any, launch_evidence: Any) -> None:
     """Every replica's replay lag is within [database] max_lag_seconds and max_lag_bytes."""
@@ -151,6 +155,7 @@ def test_read_replicas_lag(launch_env: Any, launch_evidence: Any) -> None:
 
 
 # ------------------------------------------------------------------------------------ INF-03
+@pytest.mark.env_tables("cdn")
 @pytest.mark.checklist("INF-03")
 def test_cdn_configuration(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
     """Every CDN URL answers 2xx, cacheable (Cache-Control without no-store/private), with a
@@ -283,6 +288,7 @@ def test_dns_mail_policies(launch_dns: Any) -> None:
 
 
 # ------------------------------------------------------------------------------------ INF-06
+@pytest.mark.env_tables("load_balancer")
 @pytest.mark.checklist("INF-06")
 def test_load_balancer_backends_healthy(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
     """Every backend in the pool answers its health URL with 2xx."""
@@ -304,6 +310,7 @@ def test_load_balancer_backends_healthy(launch_env: Any, launch_http: Any, launc
 
 
 # ------------------------------------------------------------------------------------ INF-08
+@pytest.mark.env_tables("backups")
 @pytest.mark.checklist("INF-08")
 def test_backup_system_configured(launch_s3: Any, launch_evidence: Any) -> None:
     """The backup bucket is versioned, encrypted, has a retention rule and a fresh backup."""
@@ -325,6 +332,7 @@ def test_backup_system_configured(launch_s3: Any, launch_evidence: Any) -> None:
 
 
 # ----------------------------------------------------------------------- launch day: DAY-01, RB-05
+@pytest.mark.env_tables("application")
 @pytest.mark.checklist("DAY-01")
 def test_final_infrastructure_health(launch_env: Any, launch_http: Any, launch_tls: Any, launch_dns: Any,
                                      launch_evidence: Any) -> None:
@@ -341,6 +349,7 @@ def test_final_infrastructure_health(launch_env: Any, launch_http: Any, launch_t
 
 
 @pytest.mark.rollback_trigger
+@pytest.mark.env_tables("application")
 @pytest.mark.checklist("RB-05")
 def test_no_complete_outage(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
     """Rollback trigger: the health endpoint and the home page answer (no complete outage)."""

@@ -55,6 +55,7 @@ def _sli_problems(prometheus: Any, evidence: Any) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------ MON-01
+@pytest.mark.env_tables("prometheus")
 @pytest.mark.checklist("MON-01")
 def test_prometheus_targets_up(launch_env: Any, launch_probes: Any, launch_evidence: Any) -> None:
     prometheus = _prometheus(launch_env, launch_probes)
@@ -62,6 +63,7 @@ def test_prometheus_targets_up(launch_env: Any, launch_probes: Any, launch_evide
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.env_tables("prometheus")
 @pytest.mark.checklist("MON-01")
 def test_sli_queries_return_data(launch_env: Any, launch_probes: Any, launch_evidence: Any) -> None:
     prometheus = _prometheus(launch_env, launch_probes)
@@ -70,6 +72,7 @@ def test_sli_queries_return_data(launch_env: Any, launch_probes: Any, launch_evi
 
 
 # ------------------------------------------------------------------------------------ MON-03
+@pytest.mark.env_tables("prometheus")
 @pytest.mark.checklist("MON-03")
 def test_alert_rules_exist(launch_env: Any, launch_probes: Any, launch_evidence: Any) -> None:
     """Every expected alert rule is loaded and healthy in Prometheus."""
@@ -85,6 +88,7 @@ def test_alert_rules_exist(launch_env: Any, launch_probes: Any, launch_evidence:
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.env_tables("alertmanager")
 @pytest.mark.checklist("MON-03")
 def test_alertmanager_receivers(launch_env: Any, launch_probes: Any, launch_evidence: Any) -> None:
     alertmanager = _alertmanager(launch_env, launch_probes)
@@ -104,6 +108,7 @@ def test_alertmanager_receivers(launch_env: Any, launch_probes: Any, launch_evid
 
 # ------------------------------------------------------------------------------------ MON-09
 @pytest.mark.destructive
+@pytest.mark.env_tables("alertmanager")
 @pytest.mark.checklist("MON-09")
 def test_synthetic_alert_delivered(launch_env: Any, launch_probes: Any, launch_evidence: Any) -> None:
     """DESTRUCTIVE (pages the receiver): a synthetic alert is accepted, routed to the expected
@@ -123,6 +128,7 @@ def test_synthetic_alert_delivered(launch_env: Any, launch_probes: Any, launch_e
 
 
 # ------------------------------------------------------------------------------------ MON-02
+@pytest.mark.env_tables("grafana")
 @pytest.mark.checklist("MON-02")
 def test_grafana_dashboards(launch_env: Any, launch_evidence: Any) -> None:
     grafana = table(launch_env, "grafana")
@@ -145,6 +151,7 @@ def test_grafana_dashboards(launch_env: Any, launch_evidence: Any) -> None:
 
 
 # ------------------------------------------------------------------------------- launch day
+@pytest.mark.env_tables("prometheus", "alertmanager")
 @pytest.mark.checklist("DAY-05")
 def test_launch_day_monitoring_alerts(launch_env: Any, launch_probes: Any, launch_evidence: Any) -> None:
     """Launch morning: Prometheus targets up, Alertmanager ready with its receivers."""
@@ -159,6 +166,7 @@ def test_launch_day_monitoring_alerts(launch_env: Any, launch_probes: Any, launc
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.env_tables("prometheus")
 @pytest.mark.checklist("DAY-10")
 def test_launch_day_system_metrics(launch_env: Any, launch_probes: Any, launch_evidence: Any) -> None:
     prometheus = _prometheus(launch_env, launch_probes)

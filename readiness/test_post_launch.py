@@ -15,6 +15,7 @@ from launch_suite.checks import table
 SYNTHETIC_LABEL = "readiness"  # the synthetic alerts of MON-09 carry readiness="synthetic"
 
 
+@pytest.mark.env_tables("alertmanager")
 @pytest.mark.checklist("OPS-01")
 def test_all_alerts_resolved(launch_env: Any, launch_probes: Any, launch_evidence: Any) -> None:
     """Alertmanager lists no active, unsilenced alert (synthetic readiness alerts excepted)."""

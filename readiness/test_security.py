@@ -31,6 +31,7 @@ def _pages(env: Any, key: str) -> list[str]:
 
 # ------------------------------------------------------------------------------------ SEC-03
 @pytest.mark.destructive
+@pytest.mark.env_tables("security")
 @pytest.mark.checklist("SEC-03")
 def test_api_rate_limiting(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
     """DESTRUCTIVE (load): a bounded burst is answered with 429 before it ends."""
@@ -43,6 +44,7 @@ def test_api_rate_limiting(launch_env: Any, launch_http: Any, launch_evidence: A
 
 
 # ------------------------------------------------------------------------------------ SEC-05
+@pytest.mark.env_tables("security")
 @pytest.mark.checklist("SEC-05")
 def test_waf_blocks_attack_signatures(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
     """Harmless requests carrying SQL-injection / XSS signatures are refused (403/406)."""
@@ -56,6 +58,7 @@ def test_waf_blocks_attack_signatures(launch_env: Any, launch_http: Any, launch_
 
 
 # ------------------------------------------------------------------------------------ SEC-06
+@pytest.mark.env_tables("secrets_rotation")
 @pytest.mark.checklist("SEC-06")
 def test_secrets_rotated(launch_env: Any, launch_aws: Any, launch_evidence: Any) -> None:
     """Every configured secret was rotated within max_age_days (Secrets Manager LastRotatedDate)."""
@@ -89,6 +92,7 @@ def test_secrets_rotated(launch_env: Any, launch_aws: Any, launch_evidence: Any)
 
 
 # ------------------------------------------------------------------------------------ SEC-07
+@pytest.mark.env_tables("security")
 @pytest.mark.checklist("SEC-07")
 def test_admin_endpoints_require_authentication(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
     """Unauthenticated requests to admin endpoints get 401/403 (or a redirect to a login page)."""
@@ -139,6 +143,7 @@ def test_legacy_tls_refused(launch_tls: Any, launch_evidence: Any) -> None:
 
 
 # ------------------------------------------------------------------------------------ SEC-10
+@pytest.mark.env_tables("security")
 @pytest.mark.checklist("SEC-10")
 def test_hsts_max_age(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
     security = table(launch_env, "security")
@@ -154,6 +159,7 @@ def test_hsts_max_age(launch_env: Any, launch_http: Any, launch_evidence: Any) -
                                  f"at least {required}s ({security.hsts_min_days} days) required")
 
 
+@pytest.mark.env_tables("security")
 @pytest.mark.checklist("SEC-10")
 def test_plain_http_redirects_to_https(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
     url = setting(launch_env, "security", "http_redirect_url")
@@ -187,6 +193,7 @@ def _header_problems(url: str, headers: Any) -> list[str]:
     return problems
 
 
+@pytest.mark.env_tables("security")
 @pytest.mark.checklist("SEC-11")
 def test_security_headers(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
     problems = []
@@ -199,6 +206,7 @@ def test_security_headers(launch_env: Any, launch_http: Any, launch_evidence: An
 
 
 # ------------------------------------------------------------------------------------ SEC-12
+@pytest.mark.env_tables("security")
 @pytest.mark.checklist("SEC-12")
 def test_no_server_version_leak(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
     problems = []
@@ -213,6 +221,7 @@ def test_no_server_version_leak(launch_env: Any, launch_http: Any, launch_eviden
 
 
 # ------------------------------------------------------------------------------------ SEC-13
+@pytest.mark.env_tables("security")
 @pytest.mark.checklist("SEC-13")
 def test_cookies_secure(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
     problems, seen = [], []
@@ -232,6 +241,7 @@ def test_cookies_secure(launch_env: Any, launch_http: Any, launch_evidence: Any)
 
 
 # ------------------------------------------------------------------------------------ SEC-14
+@pytest.mark.env_tables("security|backups")
 @pytest.mark.checklist("SEC-14")
 def test_buckets_private_and_encrypted(launch_env: Any, launch_s3: Any, launch_evidence: Any) -> None:
     security = launch_env.table("security")

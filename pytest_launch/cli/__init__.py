@@ -5,6 +5,7 @@
     launch diff OLD.json NEW.json [--json]
     launch publish DIR s3://bucket/prefix [--endpoint-url URL]
     launch init [DIR]
+    launch plan --launch-env NAME [-m PHASES] [--format text|json|markdown] [PATH ...] [-- PYTEST_ARGS]
 
 Each command lives in its own module of this package (``COMMANDS`` names them, in the order
 ``--help`` lists them); a module has ``add_parser(commands)`` that registers its arguments and
@@ -33,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "diff": "diff",
     "publish": "publish",
     "init": "init",
+    "plan": "plan",
 }
 
 

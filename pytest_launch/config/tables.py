@@ -36,6 +36,27 @@ TABLES: dict[str, str] = {
 
 FREE_FORM_TABLES: frozenset[str] = frozenset({"custom"})
 
+# The tables a fixture reads, for the plan (`launch plan`): fixture name -> the tables it needs,
+# each one table or alternatives any one of which is enough. A check's tables are those of the
+# fixtures it uses plus its `@pytest.mark.env_tables(...)`; a fixture that reads the environment
+# (`launch_env`) and is not listed here must be declared with that marker, or the plan says
+# "undeclared" (never "configured"). `launch_probes` builds any probe: it is not listed.
+FIXTURE_TABLES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "launch_http": (("http",),),
+    "launch_tls": (("tls",),),
+    "launch_dns": (("dns",),),
+    "launch_s3": (("aws", "backups"),),
+    "launch_aws": (("aws",),),
+    "launch_prometheus": (("prometheus",),),
+    "launch_alertmanager": (("alertmanager",),),
+    # the launch-day stage checks and the T+1 success criteria (plugin.stage_checks)
+    "launch_stage_prometheus": (("prometheus",),),
+    "launch_stage_verdict": (("rollout",), ("prometheus",)),
+    "launch_success_verdict": (("success",), ("prometheus",)),
+}
+# fixtures that hand a check the whole environment: what reads through them must be declared
+ENVIRONMENT_FIXTURES: frozenset[str] = frozenset({"launch_env", "launch_probes"})
+
 
 def settings_class(table: str, extra: Mapping[str, type[Any]] | None = None) -> type[Any] | None:
     """The settings dataclass for `table` (built in, or among the `extra` tables a suite added),

@@ -49,6 +49,8 @@ OTHER_MARKERS: dict[str, str] = {
     "destructive": "changes state or load (bursts, synthetic alerts, restores); refused "
     "against production unless --launch-allow-destructive is given",
     "rollback_trigger": "during a --launch-stage run, a failure means roll back, not just hold",
+    "env_tables(name, ...)": "the environment tables the check reads beyond those of the probe fixtures it "
+    "uses (launch_http: [http], ...): how `launch plan` tells whether the environment configures them",
 }
 
 LABEL_KINDS: dict[str, dict[str, str]] = {

@@ -34,6 +34,7 @@ from pytest_launch.plugin.gate import (
     refuse_gate_without_checks,
 )
 from pytest_launch.plugin.options import add_env_alias, add_options
+from pytest_launch.plugin.plan import PLANNER_NAME, LaunchPlanner, refuse_plan_with
 from pytest_launch.plugin.redaction import (
     LogRedactor,
     PytestRedactor,
@@ -133,6 +134,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(PytestRedactor(state.redactor), "launch-redactor")
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(LaunchController(config, state), CONTROLLER_NAME)
+        if config.option.launch_plan:  # print the plan, run nothing
+            config.pluginmanager.register(LaunchPlanner(config, state), PLANNER_NAME)
     if getattr(config.option, "allure_report_dir", None):
         config.pluginmanager.register(allure_labels, "launch-allure-labels")
         if state.redactor.secrets:
@@ -150,6 +153,7 @@ def _nothing_runs(config: pytest.Config) -> bool:
 def pytest_cmdline_main(config: pytest.Config) -> None:
     # before --version, --help, --markers, --fixtures answer and before --co collects
     refuse_gate_without_checks(config)
+    refuse_plan_with(config)
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_launch.core.plan import PLAN_FORMATS
+
 
 def _stage(value: str) -> int:
     try:
@@ -13,6 +15,12 @@ def _stage(value: str) -> int:
     if not 0 < stage <= 100:
         raise pytest.UsageError(f"--launch-stage: expected a percentage from 1 to 100, found {stage}")
     return stage
+
+
+def _plan_format(value: str) -> str:
+    if value not in PLAN_FORMATS:
+        raise pytest.UsageError(f"--launch-plan-format: expected one of {', '.join(PLAN_FORMATS)}, found {value!r}")
+    return value
 
 
 ENV_ALIAS = "--env"
@@ -57,6 +65,13 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--launch-notify-on", dest="launch_notify_on", choices=("change", "always", "nogo"), default=None,
                     help="when to notify: change (the verdict differs from the previous run's; the default), always, "
                     "or nogo (NO_GO and ROLLBACK only); default [reports] notify_on")
+    group.addoption("--launch-plan", dest="launch_plan", action="store_true", default=False,
+                    help="print the plan instead of running: every checklist item in scope (-m), its checks, whether the "
+                    "environment configures the tables they need, the waiver or sign-off that applies; nothing is run "
+                    "or probed. Exit 1 when the plan has gaps (an automated item without a check, a missing or "
+                    "undeclared table, a manual item without a valid sign-off), 0 otherwise")
+    group.addoption("--launch-plan-format", dest="launch_plan_format", metavar="FORMAT", type=_plan_format,
+                    default="text", help="format of --launch-plan: text (default), json or markdown")
     for name, (help_text, default) in INI_PATHS.items():
         parser.addini(name, help_text, default=default)
     parser.addini(TLS_WORKERS_INI, "TLS fan-out pool size when [tls] max_workers is not set (default 32)",

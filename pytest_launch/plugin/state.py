@@ -93,7 +93,7 @@ def _ini_path(config: pytest.Config, name: str) -> Path:
     return path
 
 
-def _added_tables(config: pytest.Config) -> dict[str, type[Any]]:
+def added_tables_of(config: pytest.Config) -> dict[str, type[Any]]:
     """The environment tables plugins and initial conftest.py files add (pytest_launch_tables):
     the readiness suite's conftest registers its own; without it they are unknown tables."""
     results = config.hook.pytest_launch_tables(config=config)
@@ -110,7 +110,7 @@ def load_state(config: pytest.Config) -> LaunchState:
         path = resolve_path(opt.launch_env, environments_dir)
         if not path.is_absolute():
             path = Path(config.invocation_params.dir) / path
-        environment = load_environment(path, added_tables=_added_tables(config), root=config.rootpath)
+        environment = load_environment(path, added_tables=added_tables_of(config), root=config.rootpath)
     checklist_path = _ini_path(config, "launch_checklist")
     policy_path = _ini_path(config, "launch_policy")
     waivers_path = _ini_path(config, "launch_waivers")
@@ -130,7 +130,8 @@ def load_state(config: pytest.Config) -> LaunchState:
         if problem:
             raise ConfigError("--launch-report-url", None, *problem)
     redactor = Redactor([*(environment.secrets if environment else ()), *target_secrets(targets)])
-    active = bool(opt.launch_env or opt.launch_json or opt.launch_gate)
+    # --launch-plan runs nothing: no decision, no report, nothing written (plugin.plan)
+    active = bool(opt.launch_env or opt.launch_json or opt.launch_gate) and not getattr(opt, "launch_plan", False)
     report_dir = None
     if active:  # a deciding run: a back-dated clock in CI must be asked for
         refuse_backdate_in_ci(clock, bool(opt.launch_allow_backdate))

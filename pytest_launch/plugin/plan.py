@@ -1,0 +1,155 @@
+"""`pytest --launch-plan`: collect, select with -m as a real run does, then print the plan
+(core.plan.build_plan) instead of running anything: no check, no fixture, no probe.
+
+The tables a check needs are read from what it declares, never guessed: the tables of the probe
+fixtures it uses (config.tables.FIXTURE_TABLES, looked up in its whole fixture closure) plus its
+`@pytest.mark.env_tables("security", ...)` markers. A check that reaches the environment some
+other way (`launch_env`, `launch_probes`, a fixture of its own that takes `launch_env`) without
+that marker is "undeclared": the plan cannot vouch for its tables and says so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from pytest_launch.config.tables import ENVIRONMENT_FIXTURES, FIXTURE_TABLES, is_known, known_tables
+from pytest_launch.core.errors import did_you_mean
+from pytest_launch.core.plan import CheckNeeds, Plan, PlanEnvironment, build_plan
+from pytest_launch.core.redact import Redactor
+from pytest_launch.outputs.plan import render_plan
+from pytest_launch.plugin.collection import _ChecklistNode
+from pytest_launch.plugin.reports import checklist_id_of, read_metadata
+from pytest_launch.plugin.selection import run_selection
+from pytest_launch.plugin.state import LaunchState, added_tables_of
+
+PLANNER_NAME = "launch-planner"
+TABLES_MARKER = "env_tables"
+
+
+@dataclasses.dataclass
+class PlanResult:
+    plan: Plan
+    redactor: Redactor  # masks the environment's secrets in whatever is rendered from the plan
+
+
+PLAN_KEY = pytest.StashKey[PlanResult]()
+
+
+def declared_tables(node: pytest.Item, known: set[str]) -> list[tuple[str, ...]] | None:
+    """The tables the node's `env_tables` markers name (None: no such marker), each a table or
+    alternatives written "security|backups" (either one is enough). A name that is not a string
+    or not a known table is a usage error (a typo must not read as "missing")."""
+    markers = list(node.iter_markers(TABLES_MARKER))
+    if not markers:
+        return None
+    needs: list[tuple[str, ...]] = []
+    for marker in markers:
+        for arg in marker.args:
+            if not isinstance(arg, str) or not arg.strip():
+                raise pytest.UsageError(f"{node.nodeid}: @pytest.mark.{TABLES_MARKER} expects table names such as "
+                                        f"'security' or 'security|backups', found {arg!r}")
+            alternatives = tuple(name.strip() for name in arg.split("|"))
+            for name in alternatives:
+                if name not in known:
+                    hint = did_you_mean(name, known)
+                    raise pytest.UsageError(f"{node.nodeid}: @pytest.mark.{TABLES_MARKER}({arg!r}): {name!r} is not a "
+                                            f"known environment table{' (' + hint + ')' if hint else ''}")
+            needs.append(alternatives)
+    return needs
+
+
+def check_needs(node: pytest.Item, known: set[str]) -> CheckNeeds:
+    """What a selected check needs from the environment, from its fixtures and markers only."""
+    info = getattr(node, "_fixtureinfo", None)
+    tables: list[tuple[str, ...]] = []
+    closure = list(getattr(node, "fixturenames", ()))
+    for name in closure:
+        tables += FIXTURE_TABLES.get(name, ())
+    declared = declared_tables(node, known)
+    undeclared: list[str] = []
+    if declared is not None:
+        tables += declared
+    elif info is None:
+        undeclared.append(f"its own item type ({type(node).__name__})")
+    else:
+        undeclared += [name for name in info.argnames if name in ENVIRONMENT_FIXTURES]
+        for name, definitions in info.name2fixturedefs.items():
+            if name in FIXTURE_TABLES or name in undeclared:
+                continue
+            if name in ENVIRONMENT_FIXTURES - {"launch_env"} or any(
+                    set(d.argnames) & ENVIRONMENT_FIXTURES for d in definitions):
+                undeclared.append(name)
+    meta = read_metadata(node)
+    return CheckNeeds(node.nodeid, checklist_id_of(node), tuple(tables), tuple(undeclared),
+                      meta.get("phase"), meta.get("category"), meta.get("severity"), meta.get("owner"),
+                      bool(meta.get("destructive")))
+
+
+def plan_of(items: list[pytest.Item], config: pytest.Config, state: LaunchState) -> Plan:
+    env = state.environment
+    added = env.added_tables if env is not None else added_tables_of(config)
+    known = set(known_tables(added))
+    needs = [check_needs(node, known) for node in items if not isinstance(node, _ChecklistNode)]
+    environment = None
+    if env is not None:
+        environment = PlanEnvironment(env.name, env.where, frozenset(n for n in env if is_known(n, added)),
+                                      env.production, env.release)
+    selection = run_selection(config)
+    return build_plan(needs, state.checklist, environment, state.waivers, state.signoffs, state.today,
+                      selection.phases, selection=config.option.markexpr or "", partial=selection.partial,
+                      paths_narrowed=selection.paths_narrowed)
+
+
+class LaunchPlanner:
+    """Registered for `--launch-plan` only: after collection and -m, build and print the plan,
+    run nothing, and exit 1 when the plan has gaps (0 otherwise)."""
+
+    def __init__(self, config: pytest.Config, state: LaunchState) -> None:
+        self.config = config
+        self.state = state
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool:
+        if session.testsfailed:
+            raise session.Interrupted(f"{session.testsfailed} error(s) during collection: the plan cannot see every "
+                                      f"check (fix the collection errors above)")
+        plan = plan_of(session.items, self.config, self.state)
+        self.config.stash[PLAN_KEY] = PlanResult(plan, self.state.redactor)
+        return True  # nothing runs
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        result = self.config.stash.get(PLAN_KEY, None)
+        if result is None:
+            return
+        terminalreporter.section("launch plan")
+        text = result.redactor.text(render_plan(result.plan, self.config.option.launch_plan_format))
+        for line in text.rstrip("\n").splitlines():
+            terminalreporter.write_line(line)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        result = self.config.stash.get(PLAN_KEY, None)
+        if result is not None and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+            session.exitstatus = result.plan.exit_code
+
+
+def refuse_plan_with(config: pytest.Config) -> None:
+    """--launch-plan runs nothing and writes no report: options that ask for a run are usage errors."""
+    if not getattr(config.option, "launch_plan", False):
+        return
+    clashing = [flag for dest, flag in (("launch_gate", "--launch-gate"), ("launch_json", "--launch-json"),
+                                        ("launch_allow_destructive", "--launch-allow-destructive"),
+                                        ("launch_notify", "--launch-notify"))
+                if getattr(config.option, dest, None)]
+    if clashing:
+        raise pytest.UsageError(f"--launch-plan runs no check, writes no report and sends nothing: drop {', '.join(clashing)} "
+                                f"(the plan's own format: --launch-plan-format text|json|markdown)")
+    # no xdist workers: nothing runs, and a worker would only load the suite again
+    # (pytest-xdist reads these in its own pytest_cmdline_main, before or after this one)
+    if hasattr(config.option, "numprocesses"):
+        config.option.numprocesses = 0
+        config.option.dist = "no"
+        config.option.tx = []
