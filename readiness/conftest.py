@@ -55,6 +55,9 @@ def pytest_configure(config: pytest.Config) -> None:
                                     "the controller did not start the demo")
         config.option.launch_env = generated
         return
+    if not BASE_ENVIRONMENT.is_file():  # a suite written by `launch init`: the demo stays in pytest-launch's repository
+        raise pytest.UsageError(f"--env=demo: this suite has no environments/{BASE_ENVIRONMENT.name}; the demo runs "
+                                "from a checkout of pytest-launch (pytest readiness -m t_minus_7 --env=demo there)")
     from pytest_launch.demo.extra import INSTALL_HINT, missing_modules
 
     missing = missing_modules()

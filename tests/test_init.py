@@ -246,3 +246,15 @@ def test_the_root_conftest_gives_checks_outside_readiness_the_suites_tables(tmp_
     else:
         assert run.returncode == 4, output
         assert "application" in output and "Traceback" not in output
+
+
+def test_the_demo_in_a_starter_suite_says_where_it_runs(tmp_path: Path) -> None:
+    """A starter suite has no demo environment: `--env=demo` there is one line (exit 4) naming
+    where the demo runs, before any demo server starts."""
+    assert launch("init", cwd=tmp_path).returncode == 0
+    run = subprocess.run([sys.executable, "-m", "pytest", "-m", "t_minus_7", "--env=demo", "-p", "no:cacheprovider"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    output = (run.stdout + run.stderr).strip()
+    assert run.returncode == 4, output
+    assert output.splitlines() == ["ERROR: --env=demo: this suite has no environments/demo.toml; the demo runs from a "
+                                   "checkout of pytest-launch (pytest readiness -m t_minus_7 --env=demo there)"]
