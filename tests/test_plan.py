@@ -532,3 +532,18 @@ def test_the_plan_writes_nothing(pytester: pytest.Pytester) -> None:
     before = files()
     assert plan_run(pytester, "--launch-env=prod").ret == 1
     assert files() == before
+
+
+def test_the_documented_plan_commands_are_what_the_cli_accepts() -> None:
+    from pytest_launch.cli import build_parser
+
+    found = []
+    for doc in (REPO / "README.md", REPO / "docs" / "ci.md"):
+        for line in doc.read_text("utf-8").splitlines():
+            if line.strip().startswith("launch plan ") and not line.strip().startswith("launch plan ("):
+                words = line.split("#")[0].split("|")[0].split(">>")[0].split()
+                args = build_parser("launch").parse_args(words[1:])
+                assert args.command == "plan" and args.format in ("text", "json", "markdown"), line
+                assert args.launch_env and args.markexpr == "t_minus_7", line
+                found.append(line)
+    assert len(found) >= 4
