@@ -30,6 +30,11 @@ def test_tls():
         Path("check-started").write_text(str(os.getpid()))
         if mode == "exit":
             os._exit(0)
+        if mode == "wait":  # until the test creates "release" (bounded: the test's deadline is 60 s)
+            for _ in range(2400):
+                if Path("release").exists():
+                    return
+                time.sleep(0.05)
         time.sleep(120)
 
 @pytest.mark.checklist("PERF-02")
@@ -144,3 +149,36 @@ def test_the_end_of_the_run_replaces_the_placeholder(pytester):
     for doc in (page(pytester.path), json.loads(out.read_text())):
         assert doc["verdict"] == "GO" and doc["run"]["in_progress"] is None
     assert [h["verdict"] for h in history(pytester.path)] == ["GO"]
+
+
+def test_an_overlapping_run_is_live_not_never_finished(pytester):
+    """Two runs writing the same report folder: the second one's start finds the first one's
+    placeholder, but the first still holds its run lock: it is live, so no "never finished"
+    history line is written and the second run says another run is in progress. Before: a
+    false NO_GO "never finished" line for a run that then finished GO."""
+    make_project(pytester, CHECKS, signoffs=SIGNED)
+    root = pytester.path
+    first = start(root, mode="wait")
+    wait_for((root / "check-started").exists, "the first run's check to start")
+    assert page(root)["run"]["in_progress"]  # the first run's placeholder, live
+    second = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--env=prod", "--launch-gate",
+                             "-m", "t_minus_7"], cwd=root, env=dict(os.environ), capture_output=True, text=True,
+                            timeout=DEADLINE_S)
+    assert second.returncode == 0, second.stdout[-2000:]
+    assert "another run is in progress since" in second.stdout
+    (root / "release").write_text("")
+    assert first.wait(timeout=DEADLINE_S) == 0
+    assert [h["verdict"] for h in history(root)] == ["GO", "GO"]  # no NO_GO "never finished" line
+    assert page(root)["verdict"] == "GO" and not page(root)["run"].get("in_progress")
+    # the locks are gone with their runs: a killed run after them is dead, and recorded as such
+    assert not list((root / "reports" / "prod" / "t_minus_7").glob(".launch-run-*.lock"))
+    (root / "check-started").unlink()
+    killed = start(root, mode="hang")
+    wait_for((root / "check-started").exists, "the third run's check to start")
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(timeout=DEADLINE_S)
+    third = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--env=prod", "--launch-gate",
+                            "-m", "t_minus_7"], cwd=root, env=dict(os.environ), capture_output=True, text=True,
+                           timeout=DEADLINE_S)
+    assert third.returncode == 0 and "another run is in progress" not in third.stdout
+    assert [h["verdict"] for h in history(root)] == ["GO", "GO", "NO_GO", "GO"]

@@ -5,6 +5,14 @@ run replaces it; a run killed by SIGKILL, SIGTERM or os._exit leaves the placeho
 previous GO. The next run that starts there finds it and adds a history line for the run that
 never finished.
 
+A placeholder is also what a *live* run leaves while it runs. So each deciding run holds a lock
+for its whole life (`RunLock`: a filelock on `.launch-run-<since>-<pid>.lock` in the folder,
+named by the placeholder's "since" and the run's pid) and releases it at its end. A run that
+starts and finds a placeholder asks whether a lock of that "since" is still held: held, it is a
+live run ("another run is in progress since …") and no "never finished" line is written; free
+or absent, that run is dead (killed, crashed, os._exit) as before. The OS releases the lock of a
+killed process, so a dead run never looks alive.
+
 A -x/--maxfail run writes the placeholder over the canonical page (it may well complete); if it
 stops early it is partial and puts back, byte for byte, the files the placeholder replaced.
 """
@@ -13,8 +21,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import re
 from pathlib import Path
 from typing import Any
+
+from filelock import FileLock, Timeout
 
 from pytest_launch.outputs.atomic import write_bytes_atomic
 from pytest_launch.outputs.history import HISTORY_FILE, append_history
@@ -36,14 +48,63 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     return doc if isinstance(doc, dict) else None
 
 
-def record_unfinished(folder: Path) -> bool:
+RUN_LOCK_PREFIX = ".launch-run-"
+
+
+def _lock_stem(since: str) -> str:
+    return RUN_LOCK_PREFIX + re.sub(r"[^0-9A-Za-z]", "", since) + "-"
+
+
+@dataclasses.dataclass
+class RunLock:
+    """The lock a run holds from its placeholder to its last write."""
+
+    lock: FileLock
+    path: Path
+
+    def release(self) -> None:
+        self.lock.release()
+        self.path.unlink(missing_ok=True)
+
+
+def hold_run_lock(folder: Path, since: str) -> RunLock:
+    """Take the run's own lock in `folder` (a new name per run: it never waits)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{_lock_stem(since)}{os.getpid()}.lock"
+    lock = FileLock(path, timeout=0)
+    lock.acquire()
+    return RunLock(lock, path)
+
+
+def _held(path: Path) -> bool:
+    """Whether another process holds the run lock at `path`; a free one is a dead run's: removed."""
+    lock = FileLock(path, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        return True
+    lock.release()
+    path.unlink(missing_ok=True)
+    return False
+
+
+def record_unfinished(folder: Path) -> str | None:
     """When the report in `folder` is a placeholder left by a run that never finished, add that
-    run to the history (NO_GO, never finished); True when it did."""
+    run to the history (NO_GO, never finished). When the placeholder's run still holds its lock
+    it is live, not unfinished: nothing is recorded and the sentence saying so is returned."""
     doc = _read_json(folder / "go-no-go.json")
-    if doc is None or not (doc.get("run") or {}).get("in_progress"):
-        return False
+    since = (doc or {}).get("run", {}).get("in_progress") if isinstance((doc or {}).get("run"), dict) else None
+    live = False
+    for path in sorted(folder.glob(RUN_LOCK_PREFIX + "*.lock")):
+        if _held(path) and isinstance(since, str) and path.name.startswith(_lock_stem(since)):
+            live = True
+    if doc is None or not since:
+        return None
+    if live:
+        return (f"another run is in progress since {since} (it holds its lock in {folder.name}/): "
+                "its report will replace this run's or be replaced by it, whichever ends last")
     append_history(folder / HISTORY_FILE, doc)
-    return True
+    return None
 
 
 def save_previous(folder: Path) -> Placeholder:

@@ -4,6 +4,7 @@ function once at the end of the session, writes every output and sets the gate's
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import platform
@@ -17,7 +18,14 @@ import pytest
 
 from pytest_launch import __version__
 from pytest_launch.core.model import RunInfo
-from pytest_launch.outputs.in_progress import Placeholder, record_unfinished, restore_previous, save_previous
+from pytest_launch.outputs.in_progress import (
+    Placeholder,
+    RunLock,
+    hold_run_lock,
+    record_unfinished,
+    restore_previous,
+    save_previous,
+)
 from pytest_launch.outputs.terminal import write_reasons, write_verdict_line
 from pytest_launch.plugin.finish import RunFacts, decide_document, placeholder_document, report_folder, write_outputs
 from pytest_launch.plugin.gate import NO_RUN_MODES  # modes that list or plan checks (--setup-plan even "passes" them)
@@ -59,6 +67,7 @@ class LaunchController:
         self.selection: Selection = run_selection(config)
         self.stopped: str | None = None  # why a -x/--maxfail run stopped early
         self.placeholder: Placeholder | None = None  # the report files the in-progress page replaced
+        self.run_lock: RunLock | None = None  # held from the placeholder to the last write: "a live run"
 
     # -- facts about completeness --------------------------------------------------------
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -111,7 +120,13 @@ class LaunchController:
         if state.report_dir is not None:
             folder = report_folder(state.report_dir, doc["environment"]["name"], self.selection.phases,
                                    state.stage, bool(self.selection.partial))
-            record_unfinished(folder)
+            live = record_unfinished(folder)
+            if live:
+                reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+                if reporter is not None:
+                    reporter.write_line(f"pytest-launch: {live}", yellow=True, bold=True)
+            with contextlib.suppress(OSError):  # an unwritable folder is reported at the end, once
+                self.run_lock = hold_run_lock(folder, since)
             if may_stop_early(self.config) and not self.selection.partial:
                 self.placeholder = save_previous(folder)
         try:
@@ -176,6 +191,7 @@ class LaunchController:
         write_reasons(terminalreporter, self.document, self.written)
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self.release_run_lock()  # a run that ended without writing its report (a usage error at the end)
         if self.document is None:
             return
         reporter = config.pluginmanager.get_plugin("terminalreporter")
@@ -187,8 +203,16 @@ class LaunchController:
         checks = self.collector.finish(self.selected if self.selected is not None else [])
         doc, folder = decide_document(RunFacts(self.state, checks, RunInfo(**self.run_info(session))))
         self.release_placeholder(folder)
-        written = write_outputs(doc, folder, self.state.json_path, self.config)
+        try:
+            written = write_outputs(doc, folder, self.state.json_path, self.config)
+        finally:
+            self.release_run_lock()
         return doc, written
+
+    def release_run_lock(self) -> None:
+        if self.run_lock is not None:
+            self.run_lock.release()
+            self.run_lock = None
 
     def run_info(self, session: pytest.Session) -> dict[str, Any]:
         return {
