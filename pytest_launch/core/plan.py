@@ -4,8 +4,8 @@ One pure function, `build_plan`, from what collection found (each check's checkl
 environment tables it needs), the checklist, the environment's tables, waivers, sign-offs and
 the judging date. It probes nothing. For every checklist item of the phases in scope it says
 which checks cover it, whether the environment configures the tables they need, and which
-waiver or sign-off applies (and whether it is valid here, today). The gaps it finds are what a
-real run would block on before any probe answers:
+waiver or sign-off applies (and whether it is valid here, today). The gaps it finds are evidence
+a real run would be missing before any probe answers:
 
 - `uncovered`: an automated item without a check;
 - `missing_table`: a check needs a table the environment does not configure (it would skip

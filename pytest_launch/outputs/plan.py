@@ -104,7 +104,7 @@ def plan_text(plan: Plan) -> str:
         lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
         lines.append(f"    {item.title}")
         for check in item.checks:
-            lines.append(f"    check {check.nodeid}: {_tables_text(check)}")
+            lines.append(f"    check {check.nodeid}{_destructive(plan, check)}: {_tables_text(check)}")
         if item.mode == "automated" and not item.checks:
             lines.append("    check: none")
         for approval in item.approvals:
@@ -121,6 +121,14 @@ def plan_text(plan: Plan) -> str:
             lines += [f"  {_GAP_WORDS[kind]}: {gap.text}" for gap in plan.gaps if gap.kind == kind]
     lines.append(summary_line(plan))
     return "\n".join(lines) + "\n"
+
+
+def _destructive(plan: Plan, check: PlannedCheck) -> str:
+    if not check.destructive:
+        return ""
+    if plan.environment is not None and plan.environment.production:
+        return " (destructive: refused against production unless --launch-allow-destructive)"
+    return " (destructive)"
 
 
 def _md_checks(checks: list[PlannedCheck]) -> str:
