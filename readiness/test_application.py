@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from launch_suite.checks import setting, table
+from launch_suite.health import maintenance_signs
 
 from pytest_launch.probes.errors import ProbeError, conclude
 from pytest_launch.probes.fanout import fan_out
@@ -154,13 +155,24 @@ def _as_probe_error(outcome: Any) -> ProbeError:
 @pytest.mark.env_tables("application")
 @pytest.mark.checklist("DAY-13")
 def test_maintenance_mode_removed(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
+    """The home page and the health endpoint answer 200, and the home page is not a maintenance
+    page (which sites often answer with 200): no Retry-After, no redirect to a /maintenance path,
+    no [application] maintenance_markers text in its title or first heading."""
     app = table(launch_env, "application")
     statuses = {}
+    signs: dict[str, list[str]] = {}
     for path in [p for p in (app.home_path, app.health_path) if p]:
-        statuses[path] = launch_http.get(path, accept_5xx=True).status
-    launch_evidence.record(statuses=statuses)
+        result = launch_http.get(path, accept_5xx=True)
+        statuses[path] = result.status
+        found = maintenance_signs(result.text if path == app.home_path else "", result.headers, result.url,
+                                  app.maintenance_markers)
+        if found:
+            signs[path] = found
+    launch_evidence.record(statuses=statuses, maintenance_signs=signs, markers=app.maintenance_markers)
     not_open = {p: s for p, s in statuses.items() if s != 200}
     assert not not_open, f"the site is not open (maintenance page or error): {not_open}"
+    assert not signs, "the site answers its maintenance page: " + "; ".join(
+        f"{path} ({', '.join(found)})" for path, found in signs.items())
 
 
 # ------------------------------------------------------------------------- providers: APP-03..08

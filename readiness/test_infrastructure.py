@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from launch_suite.checks import env_path, setting, table
+from launch_suite.health import health_word, is_healthy_word
 
 from pytest_launch.probes.cdn import cache_control_problem, cache_status_is_hit
 from pytest_launch.probes.errors import NoAnswer, ProbeError, conclude
@@ -291,20 +292,31 @@ def test_dns_mail_policies(launch_dns: Any) -> None:
 @pytest.mark.env_tables("load_balancer")
 @pytest.mark.checklist("INF-06")
 def test_load_balancer_backends_healthy(launch_env: Any, launch_http: Any, launch_evidence: Any) -> None:
-    """Every backend in the pool answers its health URL with 2xx."""
+    """Every backend in the pool answers its health URL with 2xx, and a body that states a
+    health verdict (a JSON status/state/health/healthy field, a JSON scalar, a short plain-text
+    body) states a healthy one: 200 {"status": "DOWN"} is a backend that says it is down."""
     backends = setting(launch_env, "load_balancer", "backends")
     problems: list[str] = []
     unanswered: list[ProbeError] = []
     statuses = {}
+    said = {}
     for outcome in fan_out(lambda url: launch_http.get(url, accept_5xx=True), backends):
         if not outcome.ok:
             unanswered.append(_probe_error(outcome))
             continue
-        status = outcome.result().status
-        statuses[outcome.target] = status
-        if not 200 <= status < 300:
-            problems.append(f"backend {outcome.target} answered {status}, expected 2xx")
-    launch_evidence.record(backend_status=statuses, backends=len(backends))
+        result = outcome.result()
+        statuses[outcome.target] = result.status
+        if not 200 <= result.status < 300:
+            problems.append(f"backend {outcome.target} answered {result.status}, expected 2xx")
+            continue
+        stated = health_word(result.text)
+        if stated is not None:
+            where, word = stated
+            said[outcome.target] = f"{where}={word[:40]}"
+            if not is_healthy_word(word):
+                problems.append(f"backend {outcome.target} answered {result.status} but its health says "
+                                f"{word[:40]!r} ({where}): not healthy")
+    launch_evidence.record(backend_status=statuses, backend_health=said, backends=len(backends))
     conclude(unanswered, problems, "backends")
     assert not problems, "\n".join(problems)
 

@@ -72,6 +72,11 @@ EXCLUSIVE_FAULT_EXPECTATIONS: list[tuple[str, str, str]] = [
      "does not match the recorded"),
     ("backup_schema_violation", "test_data.py::test_backup_restore_round_trip",
      "schema: /books/17/isbn: 9780140449129 is not of type 'string'"),
+    # a 200 that is not fine: the maintenance page as the home page, a backend whose health says DOWN
+    ("maintenance_page", "test_application.py::test_maintenance_mode_removed",
+     "the site answers its maintenance page: / (title 'Down for maintenance' holds the marker 'maintenance'"),
+    ("backend_reports_down", "test_infrastructure.py::test_load_balancer_backends_healthy",
+     "answered 200 but its health says 'DOWN' (status): not healthy"),
     # the DSN names a host that answers (the app) but is no Sentry ingest: errors sent there are lost
     ("error_tracking_not_sentry", "test_application.py::test_error_tracking_configured",
      "is not a live Sentry ingest: /api/relay/healthcheck/live/ answered 404"),

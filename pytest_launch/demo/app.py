@@ -61,7 +61,11 @@ APP_FAULTS = frozenset({
     "push_down",          # the push notification provider stand-in answers 503
     "search_index_missing",  # /api/search finds nothing
     "api_errors",         # every /api/ request answers 500 (a bad release: the error rate soars)
+    "maintenance_page",   # / answers 200 with the maintenance page ("Down for maintenance")
 })
+# set on one instance by the demo environment (fault backend_reports_down), not a fault of its own:
+# /health answers 200 with Spring Boot's {"status": "DOWN"}
+HEALTH_REPORTS_DOWN = "health_reports_down"
 
 _WAF_SIGNATURES = ("<script", "' or '1'='1", "' or 1=1", "union select", "../", "%3cscript")
 
@@ -209,6 +213,11 @@ class CatalogApp:
 
     # ---------------------------------------------------------------- pages
     def on_home(self, request: Request) -> Response:
+        if "maintenance_page" in self.faults:  # what a site in maintenance often answers: a 200
+            page = ("<!doctype html><html lang=en><head><meta charset=utf-8><title>Down for maintenance"
+                    "</title></head><body><h1>We'll be right back</h1><p>The catalog is being upgraded."
+                    "</p></body></html>")
+            return Response(page, mimetype="text/html", headers={"Cache-Control": "no-store"})
         html = ("<!doctype html><html lang=en><head><meta charset=utf-8><title>Book catalog</title>"
                 "</head><body><h1>Book catalog</h1><p>{n} books.</p></body></html>")
         response = Response(html.format(n=len(self.catalog.get("books", []))), mimetype="text/html")
@@ -225,6 +234,8 @@ class CatalogApp:
             return _slow_drip(json.dumps({"status": "ok", "instance": self.instance}).encode().rjust(300))
         if "health_down" in self.faults:
             return self._json({"status": "down", "checks": {"catalog": "unavailable"}}, 503)
+        if HEALTH_REPORTS_DOWN in self.faults:
+            return self._json({"status": "DOWN", "components": {"db": {"status": "DOWN"}}})
         return self._json({"status": "ok", "instance": self.instance,
                            "checks": {"catalog": "ok", "books": len(self.catalog.get("books", []))}})
 

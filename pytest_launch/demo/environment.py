@@ -60,7 +60,8 @@ UNREACHABLE_FAULTS = frozenset({"email_unreachable", "error_tracking_unreachable
 DEPLOY_FAULTS = frozenset({"stale_instance", "error_tracking_not_sentry", "redirect_elsewhere"})
 PREVIOUS_VERSION = "1.3.9"
 ALL_FAULTS = (demo_app.APP_FAULTS | kube.KUBE_FAULTS | storage.STORAGE_FAULTS | DNS_FAULTS
-              | MONITORING_FAULTS | UNREACHABLE_FAULTS | DEPLOY_FAULTS | NO_ANSWER_FAULTS | {"expired_certificate", "backend_down"})
+              | MONITORING_FAULTS | UNREACHABLE_FAULTS | DEPLOY_FAULTS | NO_ANSWER_FAULTS
+              | {"expired_certificate", "backend_down", "backend_reports_down"})
 
 # Secrets reach the environment file through ${VAR}, like production secrets do.
 SECRET_VARIABLES = ("DEMO_KUBE_TOKEN", "DEMO_SENTRY_DSN")
@@ -265,6 +266,8 @@ def _start(workdir: Path, faults: frozenset[str], stoppers: list[Any], with_moni
     server_a = DemoWSGIServer(app_a, tls=tls, server_header=server_header).start()
     stoppers.append(server_a.stop)
     b_faults = app_faults | ({"health_down"} if "backend_down" in faults else set())
+    # backend_reports_down: app-b's /health answers 200 {"status": "DOWN"} (INF-06 reads the body)
+    b_faults |= {demo_app.HEALTH_REPORTS_DOWN} if "backend_reports_down" in faults else set()
     b_version = PREVIOUS_VERSION if "stale_instance" in faults else demo_app.APP_VERSION
     app_b = demo_app.CatalogApp(catalog, admin_token=admin_token, faults=b_faults, instance="app-b",
                                 version=b_version)

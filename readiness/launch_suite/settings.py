@@ -60,6 +60,10 @@ class ApplicationSettings(Table):
     health_field: str = "status"
     health_ok_values: list[str] = dataclasses.field(default_factory=lambda: ["ok", "pass", "healthy", "UP"])
     home_path: str = "/"
+    # DAY-13: text in the home page's <title> or first <h1> that marks a maintenance page
+    # (case-insensitive); a Retry-After header or a redirect to a /maintenance path marks one too
+    maintenance_markers: list[str] = dataclasses.field(
+        default_factory=lambda: ["maintenance", "be right back", "temporarily unavailable", "down for"])
     version_path: str | None = None
     version_field: str = "version"
     expected_version: str | None = None
