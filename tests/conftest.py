@@ -31,9 +31,11 @@ def _rehearsal_clock_allowed(request: pytest.FixtureRequest) -> None:
     in the past), and CI runs them with CI=true, where a back-dated run is refused unless asked
     for: every pytest a test starts (pytester in-process or subprocess, or a subprocess with
     os.environ) asks for it. pytester clears PYTEST_ADDOPTS when it starts, so this runs after it.
-    A test of the refusal itself removes the variable again."""
+    A test of the refusal itself removes the variable again.
+    Hypothesis's pytest plugin is blocked in those runs: no project there uses it, and importing
+    it cost every pytest a test starts about 0.3 s of CPU (a third of a bare start)."""
     if "pytester" not in request.fixturenames:
         return
     request.getfixturevalue("pytester")
     monkeypatch = request.getfixturevalue("monkeypatch")
-    monkeypatch.setenv("PYTEST_ADDOPTS", "--launch-allow-backdate")
+    monkeypatch.setenv("PYTEST_ADDOPTS", "--launch-allow-backdate -p no:hypothesispytest")
