@@ -127,6 +127,14 @@ def test_routed_but_failing_receiver_is_not_delivered(alertmanager_scenario, beh
     assert evidence["seconds_to_delivery"] is None
     if behaviour == "500":
         assert server.webhook.alerts_with(alert.readiness_id)  # it answered, with 500
+    # the Debian Alertmanager (0.25) has no reason label: it cannot tell refused from 500, and says
+    # so plainly, with the method used and the version that can; never the webhook URL (a secret)
+    assert "[integration counters (no receiver label in Alertmanager 0.25" in alert.problem
+    assert ("why: unknown: Alertmanager 0.25.0 cannot tell a receiver that refuses connections from one "
+            "that answers an error") in alert.problem
+    assert "Alertmanager 0.26 and later label each failure clientError, serverError or other" in alert.problem
+    assert evidence["failure_reason"].startswith("unknown: Alertmanager 0.25.0 cannot tell")
+    assert str(server.webhook.port) not in alert.problem and str(server.webhook.port) not in str(evidence)
 
 
 def test_route_to_another_working_receiver_is_not_delivered(alertmanager_scenario):
@@ -186,6 +194,29 @@ def test_counters_with_the_receiver_label_are_the_receivers_own():
     assert counters.total("failures", "webhook", "oncall") == 2  # summed over the reason label
     assert counters.reasons("webhook", "oncall") == {"serverError": 1, "other": 1}
     assert counters.total("requests", "webhook", "oncall") - counters.total("failed_requests", "webhook", "oncall") == 1
+
+
+def test_the_reason_label_of_newer_versions_says_why_delivery_failed():
+    """Alertmanager >= 0.26 labels each failed notification with a reason: refused (other) and
+    500 (serverError) are told apart; a version without the label says it cannot."""
+    from pytest_launch.probes.alertmanager import AlertmanagerProbe, IntegrationDelivery
+
+    counters = parse_notification_counters(NEWER_METRICS)
+    assert counters.reason_label
+    for reasons, words in (({"serverError": 1}, "serverError: the receiver answered with an HTTP 5xx status"),
+                           ({"other": 1}, "other: no HTTP answer (connection refused, DNS or TLS failure)")):
+        failed = [IntegrationDelivery("webhook", requests=1, failed_requests=1, failures=1, failure_reasons=reasons)]
+        why = AlertmanagerProbe._failure_reason(failed, True, "0.27.0")
+        assert why.startswith(words)
+        message = AlertmanagerProbe._failure_message("oncall", failed, "receiver counters (receiver_name label, "
+                                                     "Alertmanager 0.27.0)", True, "0.27.0", why)
+        assert "was not notified (routed, but not delivered)" in message and "[receiver counters" in message
+        assert words in message
+    failed = [IntegrationDelivery("webhook", requests=1, failed_requests=1)]
+    assert AlertmanagerProbe._failure_reason(failed, True, "0.27.0").startswith("not counted yet")
+    assert "cannot tell a receiver that refuses" in AlertmanagerProbe._failure_reason(failed, False, "0.25.0")
+    assert not parse_notification_counters(NEWER_METRICS.replace('reason="serverError",', "")
+                                           .replace('reason="other",', "")).reason_label
 
 
 class RoundRobin:

@@ -26,7 +26,10 @@ integration of that receiver (`webhook_configs` -> webhook, ...), a notification
 did not fail. With the `receiver_name` label (Alertmanager >= 0.27 with
 --enable-feature=receiver-name-in-metrics) the counters are the receiver's own; without it they
 are per integration, any failure of that integration during the drill fails the check, and the
-evidence's "method" says which was used. `url` must name one instance, not a load balancer:
+evidence's "method" says which was used. Why a notification failed comes from the `reason` label of
+the failure counter (Alertmanager >= 0.26: serverError, clientError, other); Alertmanager 0.25
+has none, so it cannot tell a receiver that refuses connections from one that answers 500, and
+the message and the evidence's "failure_reason" say so (the webhook URL, a secret, is never read). `url` must name one instance, not a load balancer:
 /metrics answered by another process than before the alert was sent fails the check. In an HA
 cluster the instance that received the alert sends it after waiting its position times the peer
 timeout (15 s by default): delivery_timeout_s must cover that.
@@ -113,6 +116,16 @@ _COUNTERS = {
     "alertmanager_notification_requests_failed": "failed_requests",
 }
 RECEIVER_LABEL = "receiver_name"  # Alertmanager >= 0.27 with --enable-feature=receiver-name-in-metrics
+# the `reason` label of alertmanager_notifications_failed_total (Alertmanager >= 0.26): what each
+# value says about the receiver. Connection refused, DNS and TLS failures are all "other".
+REASON_LABEL_SINCE = "0.26"
+FAILURE_REASONS = {
+    "serverError": "the receiver answered with an HTTP 5xx status",
+    "clientError": "the receiver answered with an HTTP 4xx status (refused the request)",
+    "other": "no HTTP answer (connection refused, DNS or TLS failure) or another error",
+    "contextDeadlineExceededError": "the receiver did not answer in time",
+    "contextCanceledError": "the notification was cancelled (Alertmanager stopped or gave up)",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,6 +136,7 @@ class NotificationCounters:
 
     values: dict[tuple[str, str, str, str], float]
     instance: str = ""  # which Alertmanager process answered (cluster peer name, process start time)
+    reason_label: bool = False  # the failure counter has a `reason` label (Alertmanager >= 0.26)
 
     @property
     def by_receiver(self) -> bool:
@@ -148,6 +162,7 @@ def parse_notification_counters(text: str) -> NotificationCounters:
     """Alertmanager's /metrics text -> its notification counters (prometheus_client's parser)."""
     values: dict[tuple[str, str, str, str], float] = {}
     peer = started = ""
+    reason_label = False
     for family in text_string_to_metric_families(text):
         if family.name == "process_start_time_seconds" and family.samples:
             started = repr(family.samples[0].value)
@@ -159,10 +174,11 @@ def parse_notification_counters(text: str) -> NotificationCounters:
         for sample in family.samples:
             if not sample.name.endswith("_total"):
                 continue  # _created samples of the OpenMetrics format
+            reason_label = reason_label or (kind == "failures" and "reason" in sample.labels)
             key = (kind, sample.labels.get("integration", ""), sample.labels.get(RECEIVER_LABEL, ""),
                    sample.labels.get("reason", ""))
             values[key] = values.get(key, 0.0) + float(sample.value)
-    return NotificationCounters(values, f"{peer}@{started}" if peer or started else "")
+    return NotificationCounters(values, f"{peer}@{started}" if peer or started else "", reason_label)
 
 
 @dataclasses.dataclass
@@ -206,6 +222,7 @@ class SyntheticAlert:
     method: str | None = None
     integrations: list[IntegrationDelivery] = dataclasses.field(default_factory=list)
     seconds_to_delivery: float | None = None
+    failure_reason: str | None = None  # why notifications failed, as far as Alertmanager says
 
     @property
     def readiness_id(self) -> str:
@@ -232,7 +249,8 @@ class SyntheticAlert:
                 "failures": int(sum(i.failures for i in self.integrations)),
                 "integrations": {i.integration: i.evidence() for i in self.integrations},
                 "seconds_to_confirm": self.seconds_to_confirm,
-                "seconds_to_delivery": self.seconds_to_delivery, "problem": self.problem}
+                "seconds_to_delivery": self.seconds_to_delivery, "failure_reason": self.failure_reason,
+                "problem": self.problem}
 
 
 def _now() -> dt.datetime:
@@ -460,7 +478,9 @@ class AlertmanagerProbe(ApiClient[AlertmanagerSettings]):
                                   for name in sorted(names)]
             failed = [i for i in alert.integrations if self._failed(i, by_receiver)]
             if failed:
-                alert.problem = self._failure_message(receiver, failed, alert.method, by_receiver, version)
+                alert.failure_reason = self._failure_reason(failed, now.reason_label, version)
+                alert.problem = self._failure_message(receiver, failed, alert.method, by_receiver, version,
+                                                      alert.failure_reason)
                 return
             if all(i.succeeded_requests >= i.configs for i in alert.integrations):
                 if confirmed_once:  # seen on two reads: a failure counted just after its request is not missed
@@ -504,8 +524,23 @@ class AlertmanagerProbe(ApiClient[AlertmanagerSettings]):
         return integration.failed_requests > 0
 
     @staticmethod
+    def _failure_reason(failed: list[IntegrationDelivery], reason_label: bool, version: str) -> str:
+        """Why the notifications failed, as far as this Alertmanager can say (never the webhook
+        URL, a secret: only the counters' reason label is read)."""
+        reasons = sorted({reason for i in failed for reason in i.failure_reasons})
+        if reasons:
+            return "; ".join(f"{r}: {FAILURE_REASONS.get(r, 'see Alertmanager log')}" for r in reasons)
+        if reason_label:
+            return ("not counted yet: Alertmanager counts a failure's reason only when it gives up retrying; "
+                    "its log says why the requests failed")
+        return (f"unknown: Alertmanager {version} cannot tell a receiver that refuses connections from one that "
+                f"answers an error (its alertmanager_notifications_failed_total has no reason label; "
+                f"Alertmanager {REASON_LABEL_SINCE} and later label each failure clientError, serverError or "
+                "other); its log says which")
+
+    @staticmethod
     def _failure_message(receiver: str, failed: list[IntegrationDelivery], method: str | None,
-                         by_receiver: bool, version: str) -> str:
+                         by_receiver: bool, version: str, failure_reason: str | None = None) -> str:
         parts = []
         for i in failed:
             text = f"{i.integration}: {int(i.failed_requests)} of {int(i.requests)} notification request(s) failed"
@@ -516,8 +551,11 @@ class AlertmanagerProbe(ApiClient[AlertmanagerSettings]):
             parts.append(text)
         message = f"receiver {receiver!r} was not notified (routed, but not delivered): " + "; ".join(parts)
         if not by_receiver:
-            message += (f" [{method}: a failure of this integration for any receiver counts; Alertmanager "
-                        f"{version} does not say why a request failed, its log does]")
+            message += (f" [{method}: a failure of this integration for any receiver counts]")
+        else:
+            message += f" [{method}]"
+        if failure_reason:
+            message += f"; why: {failure_reason}"
         return message
 
     def resolve_synthetic_alert(self, alert: SyntheticAlert) -> None:
