@@ -26,6 +26,8 @@ LAZY_OWN_IMPORTS_ALLOWED = {
     ("pytest_launch.plugin.fixtures", "pytest_launch.probes.dns"),
     ("pytest_launch.plugin.fixtures", "pytest_launch.probes.aws"),
     ("pytest_launch.plugin.stage_checks", "pytest_launch.probes.prometheus"),
+    # the notifications (requests, the payloads) only in a run with --launch-notify / [reports] notify
+    ("pytest_launch.plugin.controller", "pytest_launch.outputs.notify"),
     # the demo's monitoring stack (Prometheus client) only when the demo starts it
     ("pytest_launch.demo.environment", "pytest_launch.demo.monitoring"),
 }

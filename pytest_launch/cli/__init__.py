@@ -3,7 +3,8 @@
     launch render RESULTS.json [-o DIR] [--history FILE]
     launch merge A.json B.json ... -o merged.json [--render DIR]
     launch diff OLD.json NEW.json [--json]
-    launch publish DIR s3://bucket/prefix [--endpoint-url URL]
+    launch publish DIR s3://bucket/prefix [--endpoint-url URL] [--url BASE]
+    launch notify RESULTS.json --to '[slack:|teams:|webhook:]${VAR}' [--on change|always|nogo]
     launch init [DIR]
     launch plan --launch-env NAME [-m PHASES] [--format text|json|markdown] [PATH ...] [-- PYTEST_ARGS]
 
@@ -33,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "merge": "merge",
     "diff": "diff",
     "publish": "publish",
+    "notify": "notify",
     "init": "init",
     "plan": "plan",
 }

@@ -32,9 +32,24 @@ def write_reasons(reporter: Any, doc: dict[str, Any], written: Sequence[Path] = 
         reporter.write_line(f"judged on {doc['run']['judged_on']} (waivers and sign-offs are valid or expired as of that day)")
     for problem in doc.get("history_problems") or []:
         reporter.write_line(f"history: {problem}", yellow=True)
+    for record in doc.get("notifications") or []:
+        failed = record.get("status") == "failed"
+        reporter.write_line(notification_line(record), red=failed, bold=failed)
     reports = [p for p in written if p.suffix in (".html", ".md", ".json")]
     if reports:
         reporter.write_line("launch reports: " + ", ".join(_shown(p) for p in reports))
+
+
+def notification_line(record: dict[str, Any]) -> str:
+    """One terminal line for a record."""
+    status = record.get("status")
+    target = record.get("target")
+    if status == "sent":
+        return f"notification sent: {target} (HTTP {record.get('http_status')}; {record.get('reason')})"
+    if status == "skipped":
+        return f"notification not sent: {target} ({record.get('reason')})"
+    return (f"notification FAILED: {target}: {record.get('error')} "
+            f"(the verdict and the exit code do not change)")
 
 
 def _shown(path: Path) -> str:

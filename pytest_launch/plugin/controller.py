@@ -18,6 +18,8 @@ import pytest
 
 from pytest_launch import __version__
 from pytest_launch.core.model import RunInfo
+from pytest_launch.outputs.digest import previous_run
+from pytest_launch.outputs.history import HISTORY_FILE, read_history_checked
 from pytest_launch.outputs.in_progress import (
     Placeholder,
     RunLock,
@@ -204,6 +206,8 @@ class LaunchController:
         doc, folder = decide_document(RunFacts(self.state, checks, RunInfo(**self.run_info(session))))
         self.release_placeholder(folder)
         try:
+            if self.state.notify.targets:  # before the write, so that the JSON records what happened
+                doc["notifications"] = self.notify(doc, folder)
             written = write_outputs(doc, folder, self.state.json_path, self.config)
         finally:
             self.release_run_lock()
@@ -213,6 +217,21 @@ class LaunchController:
         if self.run_lock is not None:
             self.run_lock.release()
             self.run_lock = None
+
+    def notify(self, doc: dict[str, Any], folder: Path | None) -> list[dict[str, Any]]:
+        """Send the verdict to --launch-notify / [reports] notify targets; the records. Never
+        raises: a chat server changes neither the verdict nor the exit code."""
+        # requests and the payloads load only in a run that notifies
+        from pytest_launch.outputs.notify import notify_all
+
+        notify = self.state.notify
+        previous = None
+        if folder is not None:
+            try:
+                previous = previous_run(doc, read_history_checked(folder / HISTORY_FILE, 5).runs)
+            except OSError:  # the write below reports an unreadable folder; notify as if first
+                previous = None
+        return notify_all(notify.targets, notify.on, notify.timeout_s, doc, previous, self.state.redactor)
 
     def run_info(self, session: pytest.Session) -> dict[str, Any]:
         return {
