@@ -1,10 +1,17 @@
 """The go-no-go page in a real browser: headless Chromium (Debian's chromium package) shows the
 verdict, runs our script (allowed by its CSP hash) and runs none of the XSS payloads placed in
 a test id, a message and an evidence value — with the shipped CSP and, to prove the escaping
-alone holds, with the CSP removed. A screenshot is saved in the test's tmp folder."""
+alone holds, with the CSP removed. A screenshot is saved in the test's tmp folder.
+
+The demo's T-7 page (tests/demo_page.py: a stored real demo document rendered by the current
+code) fits the meeting: its decision part prints on at most 3 A4 pages (print-to-PDF, pages
+counted), with the appendix left out by the "print the decision only" toggle (on by default);
+at 420 px wide no table column is narrower than a few characters and the verdict is on screen;
+at 1366x768 the verdict, the why and the whole owner-grouped to-do list are on screen."""
 
 from __future__ import annotations
 
+import json
 import re
 import struct
 import subprocess
@@ -12,6 +19,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from demo_page import demo_page_html
 from report_samples import sample_document, sample_history
 
 from pytest_launch.outputs.html import render_html
@@ -22,11 +30,11 @@ SCRIPT_PAYLOAD = "<script>document.body.setAttribute('data-pwned','1')</script>"
 PAYLOAD = IMG_PAYLOAD + SCRIPT_PAYLOAD
 
 
-def chromium(binary: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+def chromium(binary: str, tmp_path: Path, *args: str, size: str = "1024,1400") -> subprocess.CompletedProcess:
     command = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                "--no-first-run", "--disable-background-networking", "--disable-component-update",
                "--disable-sync", "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}",
-               "--window-size=1024,1400", *args]
+               f"--window-size={size}", *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
 
@@ -42,8 +50,8 @@ def hostile_page(tmp_path: Path, name: str = "page.html", *, keep_csp: bool = Tr
     return path
 
 
-def dump_dom(binary: str, tmp_path: Path, page: Path) -> str:
-    result = chromium(binary, tmp_path, "--virtual-time-budget=3000", "--dump-dom", page.as_uri())
+def dump_dom(binary: str, tmp_path: Path, page: Path, size: str = "1024,1400") -> str:
+    result = chromium(binary, tmp_path, "--virtual-time-budget=3000", "--dump-dom", page.as_uri(), size=size)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "<html" in result.stdout, result.stderr[-2000:]
     return result.stdout
@@ -69,7 +77,7 @@ def test_verdict_is_visible_and_the_page_script_runs(browser, tmp_path):
     dom = dump_dom(browser, tmp_path, page)
     verdict = re.search(r'<div class="verdict-word"[^>]*>(.*?)</div>', dom).group(1)
     assert verdict == "NO-GO"
-    assert dom.index("verdict-word") < dom.index('id="reasons"')  # first thing on the page
+    assert dom.index("verdict-word") < dom.index('id="why"') < dom.index('id="todo"')  # first thing on the page
     # our script ran: it unhid the controls and counted the rows
     controls = re.search(r'<div id="controls"[^>]*>', dom).group(0)
     assert "hidden" not in controls
@@ -176,3 +184,139 @@ def test_filter_search_and_group_in_the_browser(browser, tmp_path):
     assert shown_groups == ["security"]  # grouped by category; empty groups hidden
     categories = [name for name, _hidden in headers]
     assert categories == sorted(categories) and len(categories) == len(set(categories))
+
+
+# ---------------------------------------------------------------------------------------------
+# the demo's T-7 page: print, narrow screen, the top of the page on a laptop
+
+def print_pages(binary: str, tmp_path: Path, page: Path) -> tuple[int, list[tuple[float, float]]]:
+    """Chromium's print-to-PDF of `page`: the number of pages and their sizes in points."""
+    pdf = tmp_path / (page.stem + ".pdf")
+    result = chromium(binary, tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri())
+    assert result.returncode == 0 and pdf.exists(), result.stderr[-2000:]
+    data = pdf.read_bytes()
+    pages = len(re.findall(rb"/Type\s*/Page(?![A-Za-z])", data))
+    boxes = [tuple(float(n) for n in box.split()[2:4])
+             for box in re.findall(rb"/MediaBox\s*\[([^\]]*)\]", data)]
+    return pages, boxes
+
+
+def test_the_decision_part_of_the_demo_page_prints_on_at_most_three_a4_pages(browser, tmp_path):
+    page_html = demo_page_html()
+    assert '<input type="checkbox" id="print-decision" checked>' in page_html  # on by default
+    decision = tmp_path / "decision.html"
+    decision.write_text(page_html, encoding="utf-8")
+    pages, boxes = print_pages(browser, tmp_path, decision)
+    assert 1 <= pages <= 3, pages
+    assert boxes and all(abs(w - 595.3) < 2 and abs(h - 841.9) < 2 for w, h in boxes), boxes[:3]  # A4
+    # unticked, the appendix (matrix, coverage, waivers, trend, every check) prints too
+    whole = tmp_path / "whole.html"
+    whole.write_text(page_html.replace('id="print-decision" checked', 'id="print-decision"'), encoding="utf-8")
+    whole_pages, _ = print_pages(browser, tmp_path, whole)
+    assert whole_pages > pages + 2, (whole_pages, pages)
+
+
+MEASURE = """<script>
+window.addEventListener('load', function () {
+  var probe = document.createElement('span');
+  probe.textContent = '0000000000';
+  probe.style.font = getComputedStyle(document.body).font;
+  document.body.appendChild(probe);
+  var ch = probe.getBoundingClientRect().width / 10;
+  probe.remove();
+  function box(el) { var r = el.getBoundingClientRect(); return {top: r.top, bottom: r.bottom, left: r.left, right: r.right, width: r.width}; }
+  var columns = [];
+  Array.prototype.forEach.call(document.querySelectorAll('table'), function (table, t) {
+    if (table.getBoundingClientRect().width === 0) { return; }  // inside a closed detail
+    Array.prototype.forEach.call(table.rows, function (row) {
+      if (row.hidden || row.getBoundingClientRect().height === 0) { return; }
+      Array.prototype.forEach.call(row.cells, function (cell, c) {
+        if (cell.colSpan > 1) { return; }
+        var key = (table.id || table.className || 'table') + '#' + t + ':' + c;
+        var w = cell.getBoundingClientRect().width;
+        var found = columns.filter(function (x) { return x.key === key; })[0];
+        if (!found) { columns.push({key: key, width: w}); } else if (w < found.width) { found.width = w; }
+      });
+    });
+  });
+  var todos = Array.prototype.map.call(document.querySelectorAll('#todo li.todo'), box);
+  var out = document.createElement('pre');
+  out.id = 'measured';
+  out.textContent = JSON.stringify({
+    innerWidth: window.innerWidth, innerHeight: window.innerHeight, ch: ch,
+    scrollWidth: document.documentElement.scrollWidth, columns: columns,
+    verdict: box(document.querySelector('.verdict-word')), why: box(document.getElementById('why')),
+    todoHeading: box(document.querySelector('#todo h2')), todos: todos,
+    owners: Array.prototype.map.call(document.querySelectorAll('#todo h3.owner'), box)
+  });
+  document.body.appendChild(out);
+  window.parent.postMessage(out.textContent, '*');
+});
+</script>"""
+
+# The page runs in an iframe of exactly the screen's size: a headless window has a minimum
+# width (500 px) and its own bars, an iframe has neither. Its measurements come back by message.
+FRAME = """<!DOCTYPE html><html><body style="margin:0">
+<iframe src="{src}" width="{width}" height="{height}" style="border:0;display:block"></iframe>
+<script>
+window.addEventListener('message', function (event) {{
+  var out = document.createElement('pre');
+  out.id = 'measured';
+  out.textContent = event.data;
+  document.body.appendChild(out);
+}});
+</script></body></html>"""
+
+
+def measured(binary: str, tmp_path: Path, size: str) -> dict:
+    # a test-only measuring script; the CSP (which would block it) is removed from this copy
+    page = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", demo_page_html())
+    path = tmp_path / f"measured-{size.replace(',', 'x')}.html"
+    path.write_text(page.replace("</body>", MEASURE + "</body>"), encoding="utf-8")
+    width, height = size.split(",")
+    frame = tmp_path / f"frame-{width}x{height}.html"
+    frame.write_text(FRAME.format(src=path.name, width=width, height=height), encoding="utf-8")
+    dom = dump_dom(binary, tmp_path, frame, size=f"{int(width) + 200},{int(height) + 300}")
+    found = re.search(r'<pre id="measured">(.*?)</pre>', dom, re.S)
+    assert found, dom[-2000:]
+    return json.loads(html_unescape(found.group(1)))
+
+
+def html_unescape(text: str) -> str:
+    import html
+
+    return html.unescape(text)
+
+
+def test_the_demo_page_reads_at_420_px(browser, tmp_path):
+    m = measured(browser, tmp_path, "420,900")
+    assert m["innerWidth"] <= 420
+    assert m["scrollWidth"] <= m["innerWidth"] + 1, m["scrollWidth"]  # wide tables scroll in their own box
+    few = 4 * m["ch"]  # "a few characters"
+    narrow = [c for c in m["columns"] if c["width"] < few]
+    assert len(m["columns"]) >= 20, m["columns"]  # the matrix, coverage, waivers, sign-offs and checks tables
+    assert not narrow, (few, narrow)
+    verdict = m["verdict"]
+    assert 0 <= verdict["top"] and verdict["bottom"] <= m["innerHeight"]
+    assert verdict["right"] <= m["innerWidth"]
+    assert m["why"]["top"] < m["innerHeight"]  # the why starts on the first screen too
+
+
+def test_at_1366x768_the_verdict_the_why_and_the_to_do_list_are_on_screen(browser, tmp_path):
+    m = measured(browser, tmp_path, "1366,768")
+    assert (m["innerWidth"], m["innerHeight"]) == (1366, 768)
+    assert len(m["todos"]) == 14 and len(m["owners"]) == 8  # the demo: 11 sign-offs and 3 checks without evidence
+    for name in ("verdict", "why", "todoHeading"):
+        assert 0 <= m[name]["top"] and m[name]["bottom"] <= 768, (name, m[name])
+    assert all(0 <= box["top"] and box["bottom"] <= 768 for box in m["todos"] + m["owners"]), m["todos"]
+    assert all(box["bottom"] - box["top"] < 30 for box in m["todos"])  # one line per to-do
+
+    page = tmp_path / "top.html"
+    page.write_text(demo_page_html(), encoding="utf-8")
+    shot = tmp_path / "go-no-go-top.png"
+    result = chromium(browser, tmp_path, f"--screenshot={shot}", page.as_uri(), size="1366,768")
+    assert result.returncode == 0 and shot.exists(), result.stderr[-2000:]
+    width, height, rows = png_rows(shot.read_bytes(), 20)
+    assert (width, height) == (1366, 768)
+    red = (0xB3, 0x26, 0x1E)
+    assert sum(1 for px in rows[10] if all(abs(a - b) < 12 for a, b in zip(px, red))) > width // 2

@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 import pytest
 from report_samples import sample_document, sample_history
 
+from pytest_launch.outputs.digest import digest
 from pytest_launch.outputs.html import render_html
 
 PAYLOAD = "<img src=x onerror=\"document.title='pwned'\"></script><script>alert(1)</script>"
@@ -137,21 +138,90 @@ def test_non_http_links_are_not_clickable(url):
     assert "alert(1)" in page or "text/html" in page or "javascript:x" in page  # still shown
 
 
-def test_reasons_come_blocking_first_with_owner_item_and_evidence():
+def test_the_top_of_the_page_answers_in_the_meeting_s_order():
+    # verdict and why, the to-dos by owner, accepted risks, what changed; then the appendix
     doc = sample_document(200)
-    doc["reasons"].reverse()  # the renderer must not rely on the document's order
+    page = render_html(doc, sample_history(doc))
+    order = ['class="verdict-word"', 'id="why"', 'id="todo"', 'id="accepted"', 'id="changes"',
+             'id="appendix"', 'id="matrix"', 'id="coverage"', 'id="waivers"', 'id="trend"', 'id="checks"']
+    positions = [page.index(marker) for marker in order]
+    assert positions == sorted(positions)
+    why = re.search(r'<p class="why" id="why">(.*?)</p>', page, re.S).group(1)
+    assert html.unescape(why) == digest(doc, sample_history(doc)[-1]).why
+    assert why.count(".") <= 1 and "\n" not in why.strip()  # one sentence
+
+
+def test_to_dos_are_grouped_by_owner_most_severe_first_one_short_line_each():
+    doc = sample_document(200)
+    doc["reasons"].reverse()  # the page must not rely on the document's order
     page = render_html(doc, [])
-    reasons = section(page, "reasons")
-    rows = re.findall(r'<tr class="(blk|info) r-([a-z_]+)">', reasons)
-    flags = [flag for flag, _code in rows]
-    assert flags == sorted(flags)  # "blk" < "info": every blocking row before the first other
-    assert flags.count("blk") == sum(1 for r in doc["reasons"] if r["blocking"])
-    first_blocking = next(r for r in doc["reasons"] if r["blocking"] and r["evidence"])
-    assert first_blocking["owner"] in reasons
-    assert f'href="#i-{first_blocking["checklist"]}"' in reasons
-    for key in first_blocking["evidence"]:
-        assert f"<dt>{key}</dt>" in reasons
-    assert "Who must act" in reasons
+    todo = section(page, "todo")
+    owners = [html.unescape(o) for o in re.findall(r'<h3 class="owner">(.*?) <span class="n">', todo)]
+    expected = digest(doc)
+    assert owners == [g.owner for g in expected.groups] and len(owners) >= 3
+    severities = re.findall(r'<li class="todo sev-([a-z]+) c-', todo)
+    assert len(severities) == sum(1 for r in doc["reasons"] if r["blocking"])
+    # within each owner, the most severe first
+    rank = {"none": 0, "blocker": 0, "critical": 1, "normal": 2, "minor": 3, "trivial": 4}
+    for group in re.split(r'<h3 class="owner">', todo)[1:]:
+        ranks = [rank[s] for s in re.findall(r'<li class="todo sev-([a-z]+) c-', group)]
+        assert ranks == sorted(ranks)
+    # a line: item id and title once, the failure in plain words; the test id only in the detail
+    failed = next(r for r in doc["reasons"] if r["blocking"] and r["code"] == "failed" and r["checklist"])
+    line = next(li for li in re.findall(r"<summary>(.*?)</summary>", todo, re.S) if failed["checklist"] in li)
+    assert line.count(failed["checklist"]) == 1
+    assert "::" not in line and "readiness/" not in line
+    check = next(c for c in doc["checks"] if c["nodeid"] == failed["nodeid"])
+    detail = todo[todo.index(line):]
+    detail = detail[:detail.index("</details>")]
+    assert f"<code>{html.escape(failed['nodeid'])}</code>" in detail
+    for key in check["evidence"]:
+        assert f"<dt>{key}</dt>" in detail
+
+
+def test_evidence_is_readable_key_value_rows_with_records_as_a_small_table():
+    doc = sample_document(200)
+    check = next(c for c in doc["checks"] if c["outcome"] == "failed" and c["blocking"] and not c["waiver"])
+    check["evidence"] = {
+        "tls www.example.com:443": {"days_left": 19, "hostname_matches": True, "issuer": "R3", "verified": True},
+        "tls api.example.com:443": {"days_left": 364, "hostname_matches": True, "issuer": "R3", "verified": True},
+    }
+    passed = next(c for c in doc["checks"] if c["outcome"] == "passed")
+    passed["evidence"] = {"http GET https://x.example/health": {"status": 200, "redirects": [],
+                                                                 "headers": {"Server": "catalog"}},
+                          "token": "***", "note": "n" * 900, "cookies": [{"name": "session", "secure": True}]}
+    page = render_html(doc, [])
+    todo = section(page, "todo")
+    table = re.search(r'<table class="evt">(.*?)</table>', todo, re.S).group(1)
+    assert re.findall(r"<th>([a-z_]+)</th>", table) == ["days_left", "hostname_matches", "issuer", "verified"]
+    assert "<th>tls www.example.com:443</th><td>19</td><td>true</td><td>R3</td><td>true</td>" in table
+    assert "{&#34;" not in todo and '{"' not in todo  # no JSON dumps
+    checks = section(page, "checks")
+    row = checks[checks.index(html.escape(passed["nodeid"])):]
+    row = row[:row.index("<tr class=")]
+    assert "<details><summary>" in row  # collapsed
+    assert "<dt>http GET https://x.example/health</dt><dd><dl class=\"ev\"><dt>status</dt><dd>" in row
+    assert "<dt>Server</dt>" in row  # nested values as nested rows
+    assert "<dt>token</dt><dd><span class=\"evv\">***</span>" in row  # redacted stays redacted
+    assert "n" * 599 in row and "n" * 601 not in row  # long values wrapped (CSS), clipped at 600
+    assert "<th>name</th><th>secure</th>" in row  # a list of records: a small table
+
+
+def test_accepted_risks_say_who_until_when_and_no_evidence():
+    doc = sample_document(40)
+    target = next(c for c in doc["checks"] if c["outcome"] == "skipped") if any(
+        c["outcome"] == "skipped" for c in doc["checks"]) else doc["checks"][0]
+    target.update(outcome="skipped", message="not configured: no [cdn] table in readiness/environments/prod.toml")
+    target["waiver"] = {"check": target["nodeid"], "reason": "CDN goes live after launch", "owner": "platform",
+                        "approved_by": "vp-eng", "expires": "2025-03-20", "created": None}
+    doc["waivers"].append({**target["waiver"], "status": "used", "matched": [target["nodeid"]],
+                           "accepts": ["skipped"], "accepts_no_evidence": ["skipped"], "environments": ["prod"]})
+    doc["run"]["judged_on"] = "2025-03-03"
+    accepted = section(render_html(doc, []), "accepted")
+    assert "accepted by <b>vp-eng</b> until <b>2025-03-20</b> (17 days left) for prod: CDN goes live" in accepted
+    assert "NO EVIDENCE accepted (skipped)" in accepted
+    assert "accepted by <b>cto</b>" in accepted  # the sample's waived failure
+    assert accepted.count('<li class="accepted') == 2
 
 
 def test_matrix_counts_passed_failed_waived_missing_per_phase_and_category():
@@ -206,12 +276,14 @@ def test_trend_and_what_changed_since_the_previous_run():
     trend = section(page, "trend")
     assert trend.count("<rect") == 3
     assert "b-go" in trend and "b-nogo" in trend and ">now<" in trend
-    newly_failing = trend[trend.index("Newly failing"):trend.index("Newly passing")]
+    changes = section(page, "changes")
+    newly_failing = changes[changes.index("Newly failing"):changes.index("Newly passing")]
     assert "Newly failing (1)" in newly_failing and failing_now[0] in newly_failing
-    assert "Newly passing (2)" in trend
+    assert "Newly passing (2)" in changes
     for nodeid in passing_now[:2]:
-        assert nodeid in trend
-    assert "NO-GO</b> → now" in trend
+        assert nodeid in changes
+    assert "NO-GO</b> → now" in changes and "2025-03-02 02:00:00 UTC" in changes
+    assert "verdict unchanged (NO-GO); 1 newly failing, 2 fixed" in changes
 
 
 def test_current_run_already_in_history_is_not_counted_twice():
@@ -224,8 +296,8 @@ def test_current_run_already_in_history_is_not_counted_twice():
 
 
 def test_no_history_says_so():
-    trend = section(render_html(sample_document(10), []), "trend")
-    assert "<svg" not in trend and "first recorded run" in trend
+    page = render_html(sample_document(10), [])
+    assert "<svg" not in section(page, "trend") and "first recorded run" in section(page, "changes")
 
 
 def test_rollback_steps_shown_when_present_and_absence_tolerated():
@@ -234,7 +306,7 @@ def test_rollback_steps_shown_when_present_and_absence_tolerated():
     page = render_html(doc, [])
     steps = section(page, "rollback")
     assert steps.index("Enable maintenance mode") < steps.index("Route traffic to previous version")
-    assert page.index('id="rollback"') < page.index('id="reasons"')
+    assert page.index('id="why"') < page.index('id="rollback"') < page.index('id="todo"')
     doc["rollback_steps"] = [{"title": "Restore database", "runbook": "https://runbooks/db"}]
     assert "Restore database" in render_html(doc, [])
     del doc["rollback_steps"]

@@ -5,6 +5,13 @@ into a single HTML file: no network (a Content-Security-Policy forbids it, too),
 a print stylesheet, and a small inline script (allowed by its hash only) that filters, searches
 and groups the checks table. The page reads fully without the script.
 
+The page is a decision page first (outputs/digest.py reads the document for it): the verdict and
+why in one sentence, the to-dos before GO grouped by owner (most severe first), the accepted
+risks, what changed since the last run. Then the appendix for the people who dig: the phase x
+category matrix, checklist coverage, waivers and sign-offs, the trend and every check, with its
+evidence as key/value rows (a list of endpoints as a small table) in a collapsed detail. The
+print stylesheet prints the decision part alone unless "print the decision only" is unticked.
+
 Everything from the outside world goes through Jinja2's autoescape; the view model below only
 shapes values (strings, numbers), it never builds markup from outside data.
 """
@@ -25,7 +32,7 @@ from markupsafe import Markup
 
 from pytest_launch.core.clock import document_clock_note
 from pytest_launch.core.vocabulary import CATEGORIES, PHASES, SEVERITIES
-from pytest_launch.outputs.history import is_failing
+from pytest_launch.outputs.digest import Digest, Todo, digest, previous_run
 
 VERDICT_CLASS = {"GO": "go", "GO_WITH_RISKS": "risks", "NO_GO": "nogo", "ROLLBACK": "rollback"}
 
@@ -37,8 +44,15 @@ ROW_ORDER = {key: index for index, key in enumerate(ROW_KEYS)}
 MATRIX_KEYS: tuple[str, ...] = ("passed", "failed", "waived", "missing")
 
 MESSAGE_LIMIT = 400
+DETAIL_MESSAGE_LIMIT = 2000
 EVIDENCE_VALUE_LIMIT = 120
 EVIDENCE_LIMIT = 320
+EVIDENCE_INLINE = 100  # flat evidence this short stays inline in the checks table
+EVIDENCE_ROWS = 40  # key/value rows shown per level of a check's evidence
+EVIDENCE_TEXT = 600  # characters of one evidence value (wrapped on the page)
+EVIDENCE_COLUMNS = 6  # a list of records with at most this many fields is a small table
+EVIDENCE_DEPTH = 3
+CHANGES_SHOWN = 25
 TREND_RUNS = 20
 
 
@@ -127,6 +141,84 @@ def evidence_text(evidence: Any, limit: int = EVIDENCE_LIMIT) -> str:
     return clip("; ".join(f"{k}={v}" for k, v in evidence_pairs(evidence)), limit)
 
 
+def _scalar_text(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return clip(value, EVIDENCE_TEXT) if value else '""'
+    if isinstance(value, (int, float)):
+        return str(value)
+    return short_value(value, EVIDENCE_TEXT)
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _cell_text(value: Any) -> str:
+    if _is_scalar(value):
+        return _scalar_text(value)
+    if isinstance(value, (list, tuple)) and all(_is_scalar(v) for v in value):
+        return ", ".join(_scalar_text(v) for v in value) if value else "none"
+    return short_value(value)
+
+
+def _evidence_table(rows: list[tuple[str, Any]]) -> dict[str, Any] | None:
+    """Records (dicts) under labels as a small table: one row per record, one column per field."""
+    if not rows or not all(isinstance(value, dict) and value for _label, value in rows):
+        return None
+    columns: list[str] = []
+    for _label, record in rows:
+        columns += [str(k) for k in record if str(k) not in columns]
+    if len(columns) > EVIDENCE_COLUMNS:
+        return None
+    body = [(label, [_cell_text(record[c]) if c in record else "\u2014" for c in columns])
+            for label, record in rows[:EVIDENCE_ROWS]]
+    return {"kind": "table", "columns": columns, "rows": body, "more": max(0, len(rows) - EVIDENCE_ROWS)}
+
+
+def evidence_tree(value: Any, depth: int = 0) -> dict[str, Any]:
+    """Evidence as a tree the page shows as key/value rows: nested objects as nested rows, a list
+    of records (endpoints, cookies) as a small table, lists of values joined, long values wrapped.
+    Plain strings only: the template escapes them."""
+    if _is_scalar(value):
+        return {"kind": "text", "text": _scalar_text(value)}
+    if depth >= EVIDENCE_DEPTH:
+        return {"kind": "text", "text": short_value(value, EVIDENCE_TEXT)}
+    if isinstance(value, dict):
+        if not value:
+            return {"kind": "text", "text": "none"}
+        items = [(str(k), v) for k, v in value.items()]
+        table = _evidence_table(items) if len(items) > 1 or depth > 0 else None
+        if table is not None:
+            return table
+        first = [i for i in items if i[0] in ("measured", "threshold")]
+        items = first + [i for i in items if i[0] not in ("measured", "threshold")]
+        return {"kind": "pairs", "pairs": [(k, evidence_tree(v, depth + 1)) for k, v in items[:EVIDENCE_ROWS]],
+                "more": max(0, len(items) - EVIDENCE_ROWS)}
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return {"kind": "text", "text": "none"}
+        if all(_is_scalar(v) for v in value):
+            return {"kind": "text", "text": clip(", ".join(_scalar_text(v) for v in value), EVIDENCE_TEXT)}
+        table = _evidence_table([(str(n), v) for n, v in enumerate(value, 1)])
+        if table is not None:
+            return table
+        return {"kind": "pairs", "pairs": [(str(n), evidence_tree(v, depth + 1))
+                                           for n, v in enumerate(value[:EVIDENCE_ROWS], 1)],
+                "more": max(0, len(value) - EVIDENCE_ROWS)}
+    return {"kind": "text", "text": short_value(value, EVIDENCE_TEXT)}
+
+
+def evidence_is_flat(evidence: Any) -> bool:
+    """Evidence short and flat enough to read inline (no collapsed detail needed)."""
+    if not isinstance(evidence, dict):
+        return _is_scalar(evidence)
+    return all(_is_scalar(v) for v in evidence.values()) and len(evidence_text(evidence)) <= EVIDENCE_INLINE
+
+
 def safe_url(url: Any) -> str | None:
     """A link target only for http(s) URLs; anything else (javascript:, data:) is shown as text."""
     if isinstance(url, str) and url.lower().startswith(("https://", "http://")):
@@ -160,21 +252,34 @@ def _ordered(values: set[str], vocabulary: dict[str, str]) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # the view model
 
-def _reasons(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    reasons = sorted(doc.get("reasons", []), key=lambda r: (not r.get("blocking"),
-                                                             r.get("code") != "rollback"))
-    return [{
-        "code": r.get("code", ""), "label": str(r.get("code", "")).replace("_", " "),
-        "blocking": bool(r.get("blocking")), "nodeid": r.get("nodeid"),
-        "checklist": r.get("checklist"), "owner": r.get("owner"), "text": r.get("text", ""),
-        "title": r.get("title"), "message": r.get("message") or "",
-        "evidence": evidence_pairs(r.get("evidence") or {}),
-    } for r in reasons]
+def _detail(check: dict[str, Any], nodeid: str | None) -> dict[str, Any]:
+    """What a to-do's collapsed detail shows: the node id, the whole message, the evidence."""
+    evidence = check.get("evidence")
+    return {"nodeid": nodeid or "", "message": clip(str(check.get("message") or ""), DETAIL_MESSAGE_LIMIT),
+            "evidence": evidence_tree(evidence) if evidence else None}
 
 
-def _owners_to_act(reasons: list[dict[str, Any]]) -> list[tuple[str, int]]:
-    counts = Counter((r["owner"] or "(no owner)") for r in reasons if r["blocking"])
-    return counts.most_common()
+def _todo_view(todo: Todo, checks: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    check = checks.get(todo.nodeid or "", {})
+    return {"owner": todo.owner_label, "severity": todo.severity or "no severity (blocking)",
+            "sev": todo.severity or "none", "code": todo.code, "action": todo.action, "item": todo.item or "",
+            "title": todo.title or ("" if todo.item else (todo.nodeid or "").rsplit("::", 1)[-1]),
+            "problem": todo.problem, "detail": _detail(check, todo.nodeid) if todo.nodeid else None}
+
+
+def _decision(summary: Digest, doc: dict[str, Any]) -> dict[str, Any]:
+    checks = {str(c.get("nodeid")): c for c in doc.get("checks", []) if isinstance(c, dict)}
+    groups = [{"owner": g.owner, "todos": [_todo_view(t, checks) for t in g.todos]} for g in summary.groups]
+    accepted = [{"risk": a, "detail": _detail(checks.get(a.nodeid or "", {}), a.nodeid)} for a in summary.accepted]
+    changes = summary.changes
+    return {
+        "why": summary.why, "sentence": summary.sentence, "groups": groups, "todo_count": len(summary.todos),
+        "risks": [_todo_view(t, checks) for t in summary.risks], "accepted": accepted,
+        "notes": list(summary.notes), "changes": changes,
+        "newly_failing": list(changes.newly_failing[:CHANGES_SHOWN]) if changes else [],
+        "newly_passing": list(changes.newly_passing[:CHANGES_SHOWN]) if changes else [],
+        "time_before": format_time(changes.time_before) if changes and changes.time_before else "",
+    }
 
 
 def _rollback_steps(doc: dict[str, Any]) -> list[str]:
@@ -279,27 +384,6 @@ def _trend(doc: dict[str, Any], earlier: list[dict[str, Any]]) -> dict[str, Any]
             "runs": len(runs)}
 
 
-def _changes(doc: dict[str, Any], earlier: list[dict[str, Any]]) -> dict[str, Any] | None:
-    if not earlier:
-        return None
-    previous = earlier[-1]
-    before = previous.get("failing")
-    if not isinstance(before, list):
-        return {"previous": previous, "known": False, "newly_failing": [], "newly_passing": [],
-                "verdict_before": previous.get("display_verdict") or previous.get("verdict"),
-                "time_before": format_time(previous.get("time") or previous.get("started"))}
-    before_set = {str(n) for n in before}
-    checks = doc.get("checks", [])
-    failing_now = [c for c in checks if is_failing(c)]
-    newly_failing = [c for c in failing_now if c.get("nodeid") not in before_set]
-    passed_now = {c.get("nodeid") for c in checks if row_key(c) in ("passed", "waived")}
-    newly_passing = sorted(n for n in before_set if n in passed_now)
-    return {"previous": previous, "known": True,
-            "verdict_before": previous.get("display_verdict") or previous.get("verdict"),
-            "time_before": format_time(previous.get("time") or previous.get("started")),
-            "newly_failing": newly_failing, "newly_passing": newly_passing}
-
-
 def _rows(doc: dict[str, Any]) -> tuple[list[dict[str, Any]], list[tuple[str, int]]]:
     titles = {i.get("id"): i.get("title") for i in doc.get("checklist", [])}
     rows = []
@@ -318,6 +402,7 @@ def _rows(doc: dict[str, Any]) -> tuple[list[dict[str, Any]], list[tuple[str, in
             "owner": check.get("owner") or "", "checklist": check.get("checklist") or "",
             "duration": f"{float(check.get('duration_s') or 0):.2f}",
             "evidence": evidence_text(check.get("evidence")),
+            "evidence_tree": None if evidence_is_flat(check.get("evidence")) else evidence_tree(check.get("evidence")),
             "message": clip(check.get("message"), MESSAGE_LIMIT),
             "source": check.get("source") or "", "_order": (ROW_ORDER.get(key, 99),
                                                             not check.get("blocking"), index),
@@ -346,8 +431,8 @@ SIGNOFF_SHOWN: dict[str, Any] = {"expires": None, "environments": [], "everywher
 def build_view(doc: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, Any]:
     run = {**RUN_SHOWN, **doc.get("run", {})}
     environment = {**ENVIRONMENT_SHOWN, **doc.get("environment", {})}
-    reasons = _reasons(doc)
     earlier = _history_entries(doc, history or [])
+    meeting = digest(doc, previous_run(doc, earlier))
     rows, row_counts = _rows(doc)
     summary = doc.get("summary", {})
     return {
@@ -366,16 +451,13 @@ def build_view(doc: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, 
         "clock_note": document_clock_note(run),
         "incomplete_reasons": run.get("incomplete_reasons") or [],
         "mixed": [str(text) for text in doc.get("mixed") or []],  # launch merge --allow-mixed
-        "reasons": reasons,
-        "blocking_count": sum(1 for r in reasons if r["blocking"]),
-        "owners": _owners_to_act(reasons),
+        "decision": _decision(meeting, doc),
         "rollback_steps": _rollback_steps(doc),
         "matrix": _matrix(doc.get("checks", [])),
         "coverage": _coverage(doc),
         "waivers": [{**WAIVER_SHOWN, **w} for w in doc.get("waivers", [])],
         "signoffs": [{**SIGNOFF_SHOWN, **s} for s in doc.get("signoffs", [])],
         "trend": _trend(doc, earlier),
-        "changes": _changes(doc, earlier),
         "rows": rows,
         "row_counts": row_counts,
         "summary": summary,
