@@ -258,3 +258,11 @@ def test_the_demo_in_a_starter_suite_says_where_it_runs(tmp_path: Path) -> None:
     assert run.returncode == 4, output
     assert output.splitlines() == ["ERROR: --env=demo: this suite has no environments/demo.toml; the demo runs from a "
                                    "checkout of pytest-launch (pytest readiness -m t_minus_7 --env=demo there)"]
+
+
+def test_the_next_commands_can_be_pasted_for_a_folder_with_a_space(tmp_path: Path) -> None:
+    result = launch("init", "our team", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    next_steps = [step.strip() for step in result.stdout.split("next:\n", 1)[1].splitlines()]
+    assert next_steps[0] == "cd 'our team'" and len(next_steps) == 3
+    assert (tmp_path / "our team" / "readiness" / "checklist.toml").is_file()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"    {line}")
     print("next:")
     here = folder.resolve() == Path.cwd().resolve()
-    steps = [] if here else [f"cd {shown}"]
+    steps = [] if here else [f"cd {shlex.quote(shown)}"]
     steps += [f"{run_suite}    # NO_GO: its reasons name each table to fill in",
               f"$EDITOR {SUITE}/environments/prod.toml    # uncomment a table, put in your hosts, run again"]
     if here:
