@@ -327,3 +327,20 @@ def test_outside_text_cannot_mention_or_link_in_slack_or_teams():
     assert "<!channel>" not in slack and "<https://evil" not in slack and "&lt;!channel&gt;" in slack
     teams = json.dumps(payload("teams", doc))
     assert "[open](https://evil" not in teams and "\\\\[open\\\\]\\\\(https://evil" in teams
+
+
+def test_a_target_url_is_masked_without_masking_ordinary_words():
+    from pytest_launch.config.reports import parse_target, target_secrets
+    from pytest_launch.core.redact import Redactor
+
+    url = "https://hooks.slack.com/services/T0LAUNCH/B0NOTIFY/xoxSecretHookToken42"
+    redactor = Redactor(target_secrets([parse_target("slack:" + url, "test")]))
+    assert "xoxSecretHookToken42" not in redactor.text(f"posting to {url} failed")
+    assert "T0LAUNCH" not in redactor.text("team T0LAUNCH") and "hooks.slack.com" in redactor.text(url)
+    assert redactor.text("test_services_up checks the services") == "test_services_up checks the services"
+    teams = ("https://prod-12.westus.logic.azure.com:443/workflows/0123456789abcdef0123456789abcdef/triggers/manual/"
+             "paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=AbCdEfGhIjKlMnOpQrStUv")
+    redactor = Redactor(target_secrets([parse_target(teams, "test")]))
+    masked = redactor.text(f"POST {teams}")
+    assert "0123456789abcdef" not in masked and "AbCdEfGhIjKlMnOpQrStUv" not in masked
+    assert redactor.text("triggers and workflows") == "triggers and workflows"

@@ -100,9 +100,21 @@ def parse_target(text: str, where: str, environ: Mapping[str, str] | None = None
 
 
 def target_secrets(targets: list[NotifyTarget]) -> list[str]:
-    """What the redactor must mask for these targets: each URL (its path segments and query
-    values count as secrets of their own, see core.redact)."""
-    return [t.url for t in targets]
+    """What the redactor must mask for these targets: of each URL, its path and query (everything
+    after the host, masked whole and in any 8-character piece that is not a plain word), and each
+    path segment or query value that looks like a token (a digit in it, or 16 characters or more).
+    Not the whole URL: core.redact would make every 8-letter path segment a secret of its own, and
+    mask words such as "services" or "triggers" all over the reports."""
+    found: list[str] = []
+    for target in targets:
+        parts = urlsplit(target.url)
+        tail = parts.path + (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
+        pieces = [tail] + [p for p in parts.path.split("/") if p]
+        pieces += [value for pair in parts.query.split("&") for value in pair.split("=")[1:] if value]
+        if parts.password:
+            pieces.append(parts.password)
+        found += [p for p in pieces if p == tail or len(p) >= 16 or any(c.isdigit() for c in p)]
+    return [p for p in found if len(p) >= 3]
 
 
 def page_url(base: str, subfolder: str) -> str:
