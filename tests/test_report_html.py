@@ -354,3 +354,23 @@ def test_a_document_with_only_the_required_keys_renders_every_optional_value_exp
     page = render_html(doc)
     assert f'data-verdict="{doc["verdict"]}"' in page
     assert "<b>markers</b> (none)" in page
+
+
+def test_rich_evidence_on_thousands_of_checks_keeps_the_page_small():
+    # every check with two TLS endpoints' worth of evidence: the decision's checks and the first
+    # (failing) rows of the table get the readable rows; the rest their one line (all in the JSON)
+    doc = sample_document(5000)
+    endpoint = {"days_left": 364, "min_days_left": 364, "not_after": "2027-11-25T00:00:00+00:00",
+                "issuer": "CN=R3,O=Let's Encrypt", "verified": True, "verify_error": None,
+                "hostname_matches": True, "missing_intermediate": False, "protocol": "TLSv1.3",
+                "key": "EC (secp256r1) 256", "signature_algorithm": "ecdsa-with-SHA256"}
+    for check in doc["checks"]:
+        check["evidence"] = {"tls www.example.com:443": dict(endpoint), "tls api.example.com:443": dict(endpoint)}
+    page = render_html(doc, sample_history(doc))
+    assert len(page.encode("utf-8")) < 4_000_000
+    trees = page.count('<dt>tls www.example.com:443</dt>')
+    assert 20 < trees < 500
+    todo = section(page, "todo")
+    first = todo[:todo.index("</li>")]
+    assert '<dt>tls www.example.com:443</dt>' in first  # the decision's checks first
+    assert section(page, "checks").count("<tr class=") == len(doc["checks"])

@@ -52,6 +52,10 @@ EVIDENCE_ROWS = 40  # key/value rows shown per level of a check's evidence
 EVIDENCE_TEXT = 600  # characters of one evidence value (wrapped on the page)
 EVIDENCE_COLUMNS = 6  # a list of records with at most this many fields is a small table
 EVIDENCE_DEPTH = 3
+# characters of evidence (as JSON) the page shows as key/value rows, the decision's checks first,
+# then the checks table in its order (failing first); the rest show their one-line text (the
+# whole evidence stays in go-no-go.json). Keeps a page of thousands of checks small and fast.
+EVIDENCE_BUDGET = 150_000
 CHANGES_SHOWN = 25
 TREND_RUNS = 20
 
@@ -137,8 +141,19 @@ def evidence_pairs(evidence: Any) -> list[tuple[str, str]]:
 
 
 def evidence_text(evidence: Any, limit: int = EVIDENCE_LIMIT) -> str:
-    """Evidence as one short line, for the checks table."""
-    return clip("; ".join(f"{k}={v}" for k, v in evidence_pairs(evidence)), limit)
+    """Evidence as one short line, for the checks table (values past the limit are not encoded)."""
+    if not isinstance(evidence, dict):
+        return clip("; ".join(f"{k}={v}" for k, v in evidence_pairs(evidence)), limit)
+    first = [k for k in ("measured", "threshold") if k in evidence]
+    parts: list[str] = []
+    length = 0
+    for key in first + [k for k in evidence if k not in first]:
+        part = f"{key}={short_value(evidence[key])}"
+        parts.append(part)
+        length += len(part) + 2
+        if length > limit:
+            break
+    return clip("; ".join(parts), limit)
 
 
 def _scalar_text(value: Any) -> str:
@@ -212,6 +227,23 @@ def evidence_tree(value: Any, depth: int = 0) -> dict[str, Any]:
     return {"kind": "text", "text": short_value(value, EVIDENCE_TEXT)}
 
 
+class EvidenceBudget:
+    """Hands out evidence trees until EVIDENCE_BUDGET characters of evidence are shown."""
+
+    def __init__(self, characters: int = EVIDENCE_BUDGET) -> None:
+        self.remaining = characters
+
+    def tree(self, evidence: Any) -> dict[str, Any] | None:
+        try:
+            size = len(json.dumps(evidence, ensure_ascii=False, default=str))
+        except (TypeError, ValueError):
+            size = len(repr(evidence))
+        if size > self.remaining:
+            return None
+        self.remaining -= size
+        return evidence_tree(evidence)
+
+
 def evidence_is_flat(evidence: Any) -> bool:
     """Evidence short and flat enough to read inline (no collapsed detail needed)."""
     if not isinstance(evidence, dict):
@@ -252,29 +284,33 @@ def _ordered(values: set[str], vocabulary: dict[str, str]) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # the view model
 
-def _detail(check: dict[str, Any], nodeid: str | None) -> dict[str, Any]:
+def _detail(check: dict[str, Any], nodeid: str | None, budget: EvidenceBudget) -> dict[str, Any]:
     """What a to-do's collapsed detail shows: the node id, the whole message, the evidence."""
     evidence = check.get("evidence")
+    tree = budget.tree(evidence) if evidence else None
+    if evidence and tree is None:  # over the page's budget: its one line, the rest in the JSON
+        tree = {"kind": "text", "text": evidence_text(evidence) + " (all of it in go-no-go.json)"}
     return {"nodeid": nodeid or "", "message": clip(str(check.get("message") or ""), DETAIL_MESSAGE_LIMIT),
-            "evidence": evidence_tree(evidence) if evidence else None}
+            "evidence": tree}
 
 
-def _todo_view(todo: Todo, checks: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _todo_view(todo: Todo, checks: dict[str, dict[str, Any]], budget: EvidenceBudget) -> dict[str, Any]:
     check = checks.get(todo.nodeid or "", {})
     return {"owner": todo.owner_label, "severity": todo.severity or "no severity (blocking)",
             "sev": todo.severity or "none", "code": todo.code, "action": todo.action, "item": todo.item or "",
             "title": todo.title or ("" if todo.item else (todo.nodeid or "").rsplit("::", 1)[-1]),
-            "problem": todo.problem, "detail": _detail(check, todo.nodeid) if todo.nodeid else None}
+            "problem": todo.problem, "detail": _detail(check, todo.nodeid, budget) if todo.nodeid else None}
 
 
-def _decision(summary: Digest, doc: dict[str, Any]) -> dict[str, Any]:
+def _decision(summary: Digest, doc: dict[str, Any], budget: EvidenceBudget) -> dict[str, Any]:
     checks = {str(c.get("nodeid")): c for c in doc.get("checks", []) if isinstance(c, dict)}
-    groups = [{"owner": g.owner, "todos": [_todo_view(t, checks) for t in g.todos]} for g in summary.groups]
-    accepted = [{"risk": a, "detail": _detail(checks.get(a.nodeid or "", {}), a.nodeid)} for a in summary.accepted]
+    groups = [{"owner": g.owner, "todos": [_todo_view(t, checks, budget) for t in g.todos]} for g in summary.groups]
+    accepted = [{"risk": a, "detail": _detail(checks.get(a.nodeid or "", {}), a.nodeid, budget)}
+                for a in summary.accepted]
     changes = summary.changes
     return {
         "why": summary.why, "sentence": summary.sentence, "groups": groups, "todo_count": len(summary.todos),
-        "risks": [_todo_view(t, checks) for t in summary.risks], "accepted": accepted,
+        "risks": [_todo_view(t, checks, budget) for t in summary.risks], "accepted": accepted,
         "notes": list(summary.notes), "changes": changes,
         "newly_failing": list(changes.newly_failing[:CHANGES_SHOWN]) if changes else [],
         "newly_passing": list(changes.newly_passing[:CHANGES_SHOWN]) if changes else [],
@@ -384,7 +420,7 @@ def _trend(doc: dict[str, Any], earlier: list[dict[str, Any]]) -> dict[str, Any]
             "runs": len(runs)}
 
 
-def _rows(doc: dict[str, Any]) -> tuple[list[dict[str, Any]], list[tuple[str, int]]]:
+def _rows(doc: dict[str, Any], budget: EvidenceBudget) -> tuple[list[dict[str, Any]], list[tuple[str, int]]]:
     titles = {i.get("id"): i.get("title") for i in doc.get("checklist", [])}
     rows = []
     for index, check in enumerate(doc.get("checks", [])):
@@ -402,13 +438,17 @@ def _rows(doc: dict[str, Any]) -> tuple[list[dict[str, Any]], list[tuple[str, in
             "owner": check.get("owner") or "", "checklist": check.get("checklist") or "",
             "duration": f"{float(check.get('duration_s') or 0):.2f}",
             "evidence": evidence_text(check.get("evidence")),
-            "evidence_tree": None if evidence_is_flat(check.get("evidence")) else evidence_tree(check.get("evidence")),
+            "evidence_tree": None, "_evidence": check.get("evidence"),
             "message": clip(check.get("message"), MESSAGE_LIMIT),
             "source": check.get("source") or "", "_order": (ROW_ORDER.get(key, 99),
                                                             not check.get("blocking"), index),
             "waiver": check.get("waiver"),
         })
     rows.sort(key=lambda r: r["_order"])
+    for row in rows:  # failing first: they get the budget first
+        evidence = row.pop("_evidence")
+        if not evidence_is_flat(evidence):
+            row["evidence_tree"] = budget.tree(evidence)
     counts = Counter(r["key"] for r in rows)
     return rows, [(k, counts[k]) for k in ROW_KEYS if counts.get(k)]
 
@@ -433,7 +473,9 @@ def build_view(doc: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, 
     environment = {**ENVIRONMENT_SHOWN, **doc.get("environment", {})}
     earlier = _history_entries(doc, history or [])
     meeting = digest(doc, previous_run(doc, earlier))
-    rows, row_counts = _rows(doc)
+    budget = EvidenceBudget()
+    decision = _decision(meeting, doc, budget)
+    rows, row_counts = _rows(doc, budget)
     summary = doc.get("summary", {})
     return {
         "doc": doc,
@@ -451,7 +493,7 @@ def build_view(doc: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, 
         "clock_note": document_clock_note(run),
         "incomplete_reasons": run.get("incomplete_reasons") or [],
         "mixed": [str(text) for text in doc.get("mixed") or []],  # launch merge --allow-mixed
-        "decision": _decision(meeting, doc),
+        "decision": decision,
         "rollback_steps": _rollback_steps(doc),
         "matrix": _matrix(doc.get("checks", [])),
         "coverage": _coverage(doc),
