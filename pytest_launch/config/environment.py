@@ -96,15 +96,18 @@ class Environment(Mapping[str, Any]):
 
     @property
     def name(self) -> str:
-        return self._tables["environment"].name
+        name: str = self._tables["environment"].name
+        return name
 
     @property
     def production(self) -> bool:
-        return self._tables["environment"].production
+        production: bool = self._tables["environment"].production
+        return production
 
     @property
     def description(self) -> str:
-        return self._tables["environment"].description
+        description: str = self._tables["environment"].description
+        return description
 
     @property
     def release(self) -> str | None:

@@ -66,7 +66,8 @@ def settings_class(table: str, extra: Mapping[str, type[Any]] | None = None) -> 
     if extra and table in extra:
         return extra[table]
     module_name, _, class_name = TABLES[table].partition(":")
-    return getattr(importlib.import_module(module_name), class_name)
+    found: type[Any] | None = getattr(importlib.import_module(module_name), class_name)
+    return found
 
 
 def known_tables(extra: Mapping[str, type[Any]] | None = None) -> list[str]:

@@ -158,7 +158,7 @@ class CatalogApp:
             try:
                 endpoint, args = adapter.match()
                 handler = endpoint
-                response = self._guarded(request, endpoint, args)
+                response = self._guarded(request, endpoint, dict(args))
             except HTTPException as exc:
                 response = self._json({"error": exc.name}, exc.code or 500)
         except Exception:  # a demo must never leak a traceback
@@ -179,7 +179,8 @@ class CatalogApp:
                 response = self._json({"error": "too many requests"}, 429)
                 response.headers["Retry-After"] = "1"
                 return response
-        return getattr(self, f"on_{endpoint}")(request, **args)
+        answer: Response = getattr(self, f"on_{endpoint}")(request, **args)
+        return answer
 
     @staticmethod
     def _looks_like_attack(request: Request) -> bool:
@@ -204,7 +205,7 @@ class CatalogApp:
         return response
 
     def _build_served_catalog(self) -> dict[str, Any]:
-        served = json.loads(json.dumps(self.catalog))
+        served: dict[str, Any] = json.loads(json.dumps(self.catalog))
         if "corrupt_catalog" in self.faults and served.get("books"):
             first = served["books"][0]
             served["books"].append(dict(first, id="b-999", title=first["title"] + " (copy)"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import socketserver
 import struct
 import threading
-from typing import Any
+from typing import Any, cast
 
 import dns.exception
 import dns.flags
@@ -64,11 +64,12 @@ def answer(zone: dns.zone.Zone, wire: bytes) -> bytes | None:
         return response.to_wire()
     question = query.question[0]
     name = question.name
-    if not name.is_subdomain(zone.origin):
+    origin = cast(dns.name.Name, zone.origin)  # set: the zone is read with an origin
+    if not name.is_subdomain(origin):
         response.set_rcode(dns.rcode.REFUSED)
         return response.to_wire()
     response.flags |= dns.flags.AA
-    soa = zone.find_rrset(zone.origin, dns.rdatatype.SOA)
+    soa = zone.find_rrset(origin, dns.rdatatype.SOA)
     node = zone.get_node(name)
     if node is None:
         response.set_rcode(dns.rcode.NXDOMAIN)
@@ -152,7 +153,7 @@ class AuthoritativeServer:
 
     @property
     def serial(self) -> int:
-        soa: Any = self.zone.find_rdataset(self.zone.origin, dns.rdatatype.SOA)[0]
+        soa: Any = self.zone.find_rdataset(cast(dns.name.Name, self.zone.origin), dns.rdatatype.SOA)[0]
         return int(soa.serial)
 
     def start(self) -> AuthoritativeServer:

@@ -148,7 +148,7 @@ def metrics_app(registry: CollectorRegistry) -> Any:
 def start_launch_metrics(faults: Iterable[str], stoppers: list[Any]) -> int:
     """Serve the simulated launch metrics over plain HTTP on 127.0.0.1; returns the port."""
     registry = CollectorRegistry(auto_describe=True)
-    registry.register(LaunchMetricsCollector(LaunchRates.for_faults(faults)))  # type: ignore[arg-type]
+    registry.register(LaunchMetricsCollector(LaunchRates.for_faults(faults)))
     server = DemoWSGIServer(metrics_app(registry), tls=None, server_header="launch-metrics").start()
     stoppers.append(server.stop)
     return server.port

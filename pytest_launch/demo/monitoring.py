@@ -162,7 +162,8 @@ def _oncall_webhook(webhook_url: str, faults: frozenset[str], stoppers: list[Any
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def _binary(*names: str) -> str | None:
@@ -275,8 +276,8 @@ def _points(url: str, query: str, seconds: int) -> int:
 
     end = time.time()
     try:
-        answer = requests.get(f"{url}/api/v1/query_range", timeout=2,
-                              params={"query": query, "start": end - seconds, "end": end, "step": 1}).json()
+        params: dict[str, Any] = {"query": query, "start": end - seconds, "end": end, "step": 1}
+        answer = requests.get(f"{url}/api/v1/query_range", timeout=2, params=params).json()
         return max((len(s.get("values", [])) for s in answer["data"]["result"]), default=0)
     except (requests.RequestException, ValueError, KeyError, TypeError):
         return 0

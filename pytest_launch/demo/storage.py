@@ -54,7 +54,8 @@ def client(service: str, endpoint_url: str, access_key: str, secret_key: str) ->
     import boto3
     from botocore.config import Config
 
-    return boto3.client(service, endpoint_url=endpoint_url, region_name=DEMO_REGION,
+    # the service is named at run time: boto3-stubs types only literal service names
+    return boto3.client(service, endpoint_url=endpoint_url, region_name=DEMO_REGION,  # type: ignore[call-overload]
                         aws_access_key_id=access_key, aws_secret_access_key=secret_key,
                         config=Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 2}))
 

@@ -341,7 +341,7 @@ def _rollback_steps(doc: dict[str, Any]) -> list[str]:
 def _matrix(checks: list[dict[str, Any]]) -> dict[str, Any]:
     phases = _ordered({c.get("phase") or "(none)" for c in checks}, PHASES)
     categories = _ordered({c.get("category") or "(none)" for c in checks}, CATEGORIES)
-    cells: dict[tuple[str, str], Counter] = {}
+    cells: dict[tuple[str, str], Counter[str]] = {}
     for check in checks:
         key = (check.get("phase") or "(none)", check.get("category") or "(none)")
         cells.setdefault(key, Counter())[matrix_key(check)] += 1

@@ -104,7 +104,8 @@ def build_document(
     if extra:
         doc.update(extra)
     mask = (redactor or Redactor()).text
-    return map_strings(doc, lambda text: valid_text(mask(text)))
+    masked: dict[str, Any] = map_strings(doc, lambda text: valid_text(mask(text)))
+    return masked
 
 
 def valid_text(value: str) -> str:
@@ -151,7 +152,8 @@ def document_inputs(doc: dict[str, Any]) -> tuple[list[CheckResult], list[Checkl
 def results_schema() -> dict[str, Any]:
     """The JSON Schema of the results document, shipped in the package."""
     text = resources.files("pytest_launch.outputs").joinpath("results.schema.json").read_text("utf-8")
-    return json.loads(text)
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 def validate_document(doc: Any, source: str = "results document") -> None:
@@ -179,7 +181,7 @@ def read_document(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(str(path), None, "a readable UTF-8 results file", str(exc)) from None
     try:
-        doc = json.loads(text)
+        doc: dict[str, Any] = json.loads(text)  # validate_document refuses anything but a results document
     except json.JSONDecodeError as exc:
         raise ConfigError(str(path), None, "valid JSON", f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
     validate_document(doc, str(path))

@@ -123,7 +123,7 @@ def _rendered(render: Any, error_page: Any, doc: dict[str, Any], what: str) -> s
 def _summary_of(doc: dict[str, Any]) -> tuple[str, str, list[str]]:
     verdict = str(doc.get("display_verdict") or doc.get("verdict") or "UNKNOWN")  # as the full page shows it
     headline = str(doc.get("headline") or "")
-    reasons = doc.get("reasons") if isinstance(doc.get("reasons"), list) else []
+    reasons: list[Any] = doc["reasons"] if isinstance(doc.get("reasons"), list) else []
     texts = []
     for reason in reasons:
         if isinstance(reason, dict):

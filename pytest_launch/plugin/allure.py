@@ -105,4 +105,4 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, Any, None]:
         return
     if allure_title(item):  # @allure.title on the check wins
         return
-    allure.dynamic.title(name)
+    allure.dynamic.title(name)  # type: ignore[no-untyped-call]  # allure-pytest is untyped

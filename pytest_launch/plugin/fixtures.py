@@ -55,7 +55,7 @@ def _recorder(evidence: Any) -> Callable[[dict[str, Any]], None]:
 def build_probe(name: str, env: Any, evidence: Any = None, config: pytest.Config | None = None) -> Any:
     """The probe `name` built from `env`'s tables (skips when its table is missing)."""
     record = _recorder(evidence) if evidence is not None else None
-    secrets = getattr(env, "secrets", frozenset())
+    secrets: frozenset[str] = getattr(env, "secrets", frozenset())
     if name == "http":
         from pytest_launch.probes.http import HttpProbe
 

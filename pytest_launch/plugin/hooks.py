@@ -232,7 +232,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     # a check collected, then removed without being deselected (a conftest's or plugin's
     # pytest_collection_modifyitems): its evidence was dropped; the controller judges it skipped
     config = session.config
-    kept = {item.nodeid for item in session.items} | config.stash.get(_DESELECTED_KEY, set())
+    deselected: set[str] = config.stash.get(_DESELECTED_KEY, set())
+    kept = {item.nodeid for item in session.items} | deselected
     covered = {link for item in config.stash.get(_COLLECTED_KEY, []) if not isinstance(item, UncoveredItem)
                for link in [checklist_id_of(item)] if link}
     dropped = {item.nodeid: item_metadata(item) for item in config.stash.get(_COLLECTED_KEY, [])

@@ -83,7 +83,8 @@ def add_decision_testcase(config: pytest.Config, doc: dict[str, Any] | None, red
     message, details = redactor.text(message), redactor.text(details)
     location = ("pytest_launch", None, "launch-decision")
     longrepr = RedactedRepr(details, message, "pytest_launch", 0) if failed else None
-    call = pytest.TestReport(NODEID, location, {}, "failed" if failed else "passed", longrepr, "call")
+    call = pytest.TestReport(NODEID, location, {}, "failed" if failed else "passed",
+                             longrepr, "call")  # type: ignore[arg-type]  # RedactedRepr duck-types TerminalRepr
     xml.pytest_runtest_logreport(call)
     if not failed:  # a failure's text already holds the whole decision
         out = ET.Element("system-out")

@@ -21,10 +21,10 @@ def redact_report(report: pytest.TestReport | pytest.CollectReport, redactor: Re
     report.nodeid = redactor.text(report.nodeid)
     location = vars(report).get("location")  # a TestReport's; a CollectReport's is computed from its id
     if isinstance(location, tuple) and len(location) == 3:
-        report.location = (location[0], location[1], redactor.text(str(location[2])))
+        setattr(report, "location", (location[0], location[1], redactor.text(str(location[2]))))  # noqa: B010 - a TestReport's attribute (a CollectReport's is a read-only property)
     keywords = getattr(report, "keywords", None)
     if isinstance(keywords, dict):
-        report.keywords = {redactor.text(str(k)): v for k, v in keywords.items()}
+        setattr(report, "keywords", {redactor.text(str(k)): v for k, v in keywords.items()})  # noqa: B010 - TestReport only
     if report.longrepr is not None:
         text = str(report.longrepr)
         masked = redactor.text(text)
@@ -38,8 +38,9 @@ def redact_report(report: pytest.TestReport | pytest.CollectReport, redactor: Re
                 _mask_repr(report.longrepr, redactor)
                 if redactor.text(str(report.longrepr)) != str(report.longrepr):
                     crash = getattr(report.longrepr, "reprcrash", None)
-                    report.longrepr = RedactedRepr(masked, redactor.text(crash.message) if crash else masked,
-                                                   crash.path if crash else "", crash.lineno if crash else 0)
+                    report.longrepr = RedactedRepr(  # type: ignore[assignment]  # duck-types TerminalRepr
+                        masked, redactor.text(crash.message) if crash else masked,
+                        crash.path if crash else "", crash.lineno if crash else 0)
     if report.sections:
         report.sections = [(title, redactor.text(content)) for title, content in report.sections]
 
@@ -131,7 +132,7 @@ def _set_node_id(item: pytest.Item, nodeid: str) -> None:
 
         item._id = NodeId.parse(nodeid)
     else:
-        item._nodeid = nodeid
+        setattr(item, "_nodeid", nodeid)  # noqa: B010 - pytest's private attribute, untyped
 
 
 class PytestRedactor:
@@ -264,7 +265,7 @@ def mask_live_output(config: pytest.Config, redactor: Redactor) -> bool:
         tees = [getattr(getattr(capturing, name, None), "tmpfile", None) for name in ("out", "err")]
         if not tees or not all(hasattr(tee, "_other") for tee in tees):
             return False
-        for tee in tees:  # pytest's TeeCaptureIO writes its live copy to `_other`
+        for tee in [t for t in tees if t is not None]:  # pytest's TeeCaptureIO writes its live copy to `_other`
             if not isinstance(tee._other, MaskingStream):
                 tee._other = MaskingStream(tee._other, redactor)
         return True

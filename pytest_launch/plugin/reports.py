@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from pytest_launch.core.model import CheckResult
+from pytest_launch.core.model import CheckResult, Outcome
 from pytest_launch.core.vocabulary import CATEGORIES, PHASES, SEVERITIES
 
 # The plugin's own facts about a report travel in ONE user property whose name holds a per-run
@@ -90,7 +90,7 @@ def read_metadata(node: pytest.Item) -> dict[str, Any]:
     }
 
 
-def report_message(report: pytest.TestReport) -> str:
+def report_message(report: pytest.TestReport | pytest.CollectReport) -> str:
     """A short message for a failed or skipped report: the crash line or the skip reason."""
     longrepr = report.longrepr
     if longrepr is None:
@@ -202,7 +202,7 @@ class ResultCollector:
 _RANK = {"passed": 0, "refused": 1, "skipped": 2, "failed": 3, "error": 4, "missing": 5}
 
 
-def _outcome_of(report: pytest.TestReport, props: dict[str, Any]) -> str | None:
+def _outcome_of(report: pytest.TestReport, props: dict[str, Any]) -> Outcome | None:
     if props.get(REFUSED) and report.skipped:
         return "refused"
     if hasattr(report, "wasxfail"):

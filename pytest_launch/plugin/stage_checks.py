@@ -59,14 +59,15 @@ class StageItem:
     problem: str | None = None  # a setup problem: the check errors with it (HOLD)
 
 
-def _environment(config: pytest.Config) -> Any | None:
+def _environment(config: pytest.Config) -> Any:  # the run's Environment, or None
     state = config.stash.get(STATE_KEY, None)
     return getattr(state, "environment", None) if state is not None else None
 
 
 def _stage(config: pytest.Config) -> int | None:
     try:
-        return config.getoption("launch_stage")
+        stage: int | None = config.getoption("launch_stage")
+        return stage
     except ValueError:
         return None
 

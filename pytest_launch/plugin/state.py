@@ -117,7 +117,7 @@ def load_state(config: pytest.Config) -> LaunchState:
     signoffs_path = _ini_path(config, "launch_signoffs")
     policy = load_policy(policy_path)
     if environment is not None and environment.table("policy") is not None:
-        policy = environment.table("policy")
+        policy = environment.table("policy")  # type: ignore[assignment]  # not None: checked above
     reports = environment.table("reports") if environment is not None else None
     where = str(environment.path) if environment is not None else "--launch-notify"
     targets = [parse_target(text, f"--launch-notify {i + 1}") for i, text in enumerate(opt.launch_notify or [])]
