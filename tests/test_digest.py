@@ -204,6 +204,15 @@ def test_as_dict_is_json_and_carries_the_lines():
     assert data["changes"]["sentence"].startswith("verdict unchanged")
 
 
+def test_no_reason_is_dropped_whatever_its_code():
+    doc = meeting_doc()
+    doc["reasons"].append({"code": "uncovered", "blocking": False, "text": "INF-07 has no check (not blocking)"})
+    summary = digest(doc)
+    shown = len(summary.todos) + len(summary.risks) + len(summary.notes) + len(summary.accepted)
+    assert shown == len(doc["reasons"])
+    assert "INF-07 has no check (not blocking)" in summary.notes
+
+
 def test_a_damaged_or_minimal_document_still_digests_fail_safe():
     summary = digest({"verdict": "NO_GO", "reasons": [{"code": "failed", "blocking": True, "text": "t"}],
                       "checks": "not a list", "run": None})

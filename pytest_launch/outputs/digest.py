@@ -33,6 +33,8 @@ from pytest_launch.outputs.history import history_entry, is_failing
 RUN_CODES = ("partial", "incomplete", "not_evaluated")
 NO_EVIDENCE_CODES = ("skipped", "missing", "refused")
 NOTE_CODES = ("expired_waiver", "unused_waiver", "invalid_signoff", "severity_defaulted", "trigger_not_waived")
+# a non-blocking reason is a risk (nonblocking_failed), an accepted risk (waived) or else a note:
+# none is dropped, whatever its code
 VERDICT_RANK = {"GO": 0, "GO_WITH_RISKS": 1, "NO_GO": 2, "ROLLBACK": 3}
 RUN_OWNER = "(the run)"
 NO_OWNER = "(no owner)"
@@ -227,7 +229,7 @@ def digest(doc: dict[str, Any], previous: dict[str, Any] | None = None) -> Diges
                     if not r.get("blocking") and r.get("code") == "nonblocking_failed")
     accepted = _accepted(doc, checks, items, run.get("judged_on"))
     notes = tuple(str(r.get("text") or "") for r in reasons
-                  if not r.get("blocking") and r.get("code") in NOTE_CODES)
+                  if not r.get("blocking") and r.get("code") not in ("waived", "nonblocking_failed"))
     partial = bool(run.get("partial"))
     return Digest(
         verdict=verdict, display_verdict=display,
