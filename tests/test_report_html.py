@@ -283,7 +283,7 @@ def test_trend_and_what_changed_since_the_previous_run():
     for nodeid in passing_now[:2]:
         assert nodeid in changes
     assert "NO-GO</b> → now" in changes and "2025-03-02 02:00:00 UTC" in changes
-    assert "verdict unchanged (NO-GO); 1 newly failing, 2 fixed" in changes
+    assert "now <b>NO-GO</b>; 1 newly failing, 2 fixed" in changes
 
 
 def test_current_run_already_in_history_is_not_counted_twice():

@@ -161,15 +161,20 @@ class Changes:
     def sentence(self) -> str:
         verdict = (f"verdict {self.verdict_before or 'unknown'} \u2192 {self.verdict_now}"
                    if self.direction != "same" else f"verdict unchanged ({self.verdict_now})")
+        return f"{verdict}; {self.checks_sentence}"
+
+    @property
+    def checks_sentence(self) -> str:
+        """What changed in the checks, without the verdict ("1 newly failing, 2 fixed, ...")."""
         if not self.known:
-            return f"{verdict}; the previous run did not record its failing checks"
+            return "the previous run did not record its failing checks"
         parts = [f"{len(self.newly_failing)} newly failing", f"{len(self.newly_passing)} fixed"]
         if self.newly_waived:
             parts.append(f"{len(self.newly_waived)} newly accepted by a waiver")
         if self.no_longer_run:
             parts.append(f"{len(self.no_longer_run)} failing before and not run now")
         parts.append(f"{self.still_failing} still failing")
-        return f"{verdict}; " + ", ".join(parts)
+        return ", ".join(parts)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -197,7 +202,7 @@ class Digest:
         """JSON-ready: the fields plus each entry's `line`/`text` (for a generic webhook)."""
         def entry(value: Any) -> Any:
             data = dataclasses.asdict(value)
-            for name in ("line", "text", "subject", "owner_label", "accepts", "sentence"):
+            for name in ("line", "text", "subject", "owner_label", "accepts", "sentence", "checks_sentence"):
                 if hasattr(value, name):
                     data[name] = getattr(value, name)
             return data
