@@ -344,3 +344,12 @@ def test_a_target_url_is_masked_without_masking_ordinary_words():
     masked = redactor.text(f"POST {teams}")
     assert "0123456789abcdef" not in masked and "AbCdEfGhIjKlMnOpQrStUv" not in masked
     assert redactor.text("triggers and workflows") == "triggers and workflows"
+
+
+def test_a_partial_run_is_never_announced(tmp_path, webhook, capsys):
+    doc = sample_document(40)
+    doc["run"]["partial"] = ["-k tls"]
+    results = write(tmp_path / "go-no-go.json", doc)
+    assert main(["notify", str(results), "--to", "${LAUNCH_HOOK}", "--on", "always"]) == 0
+    assert webhook.requests == []
+    assert "a partial run is not a launch decision" in capsys.readouterr().out

@@ -4,8 +4,9 @@ generic JSON webhook), when the policy says so, and record what happened.
     records = notify_all(targets, "change", 10.0, doc, previous, redactor)
 
 - when: `change` (the canonical verdict differs from the previous run's, or there is no previous
-  run), `always`, or `nogo` (NO_GO and ROLLBACK); a target not sent to is recorded as skipped,
-  with the reason;
+  run), `always`, or `nogo` (NO_GO and ROLLBACK); never for a partial run (a `-k` debugging run
+  is not a launch decision to announce); a target not sent to is recorded as skipped, with the
+  reason;
 - how: one POST of the payload as JSON (outputs.notify_payloads) through requests, redirects not
   followed, with a timeout on every connect and read and an overall deadline for the whole send
   (probes.deadline: a server that drips its answer cannot hold the run); urllib3's Retry retries
@@ -46,6 +47,8 @@ ANSWER_SHOWN = 120  # characters of a refusing server's answer kept in the error
 def should_send(on: str, doc: dict[str, Any], previous: dict[str, Any] | None) -> tuple[bool, str]:
     """(send?, why) for the policy `on`: change, always or nogo."""
     verdict = str(doc.get("verdict") or "")
+    if (doc.get("run") or {}).get("partial"):  # its NO_GO is about the selection, not the launch
+        return False, "a partial run is not a launch decision"
     if on == "always":
         return True, "notify_on always"
     if on == "nogo":
