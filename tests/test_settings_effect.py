@@ -906,6 +906,13 @@ PLUGIN_KEYS: dict[tuple[str, str], str] = {
     ("policy", "blocking_severities"): "which failures block the verdict (tests/test_decision.py)",
     ("policy", "require_destructive"): "destructive checks must run (tests/test_decision.py)",
     ("policy", "strict"): "strict decision rules (tests/test_plugin_decision.py)",
+    ("environment", "generated"): "marks a layer a tool wrote; reports name the user's file instead "
+                                  "(tests/test_environment_layers.py::test_a_generated_layer_is_never_named_and_paths_are_relative_to_the_root)",
+    ("reports", "url"): "the published page's link in JSON, Markdown and JUnit (tests/test_report_url.py)",
+    ("reports", "notify"): "where the verdict is sent (tests/test_notify.py::test_environment_file_targets_and_a_literal_url_are_masked_too)",
+    ("reports", "notify_on"): "when the verdict is sent (tests/test_notify.py: only on change, always, nogo)",
+    ("reports", "notify_timeout"): "bounds each send; a send that times out is recorded, never changes the verdict "
+                                   "(tests/test_notify.py::test_a_server_that_never_answers_costs_the_timeout)",
     ("rollout", "rollback_steps"): "the runbook a fired trigger and a ROLLBACK report show; the verdict is "
                                    "ROLLBACK with or without it (tests/test_stage_checks.py, tests/test_rollout.py)",
 }
