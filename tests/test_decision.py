@@ -12,6 +12,7 @@ import datetime as dt
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from property_budget import examples
 
 from pytest_launch.config.policy import Policy
 from pytest_launch.core.decision import decide
@@ -420,7 +421,7 @@ def _blocking(c: CheckResult, policy: Policy) -> bool:
     return c.severity is None or c.severity in policy.blocking_severities
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(checks=check_results(), waivers=waivers_st, signoffs=signoffs_st, run_info=runs_st, policy=policies_st)
 def test_no_go_whenever_blocking_evidence_is_bad_or_missing(checks, waivers, signoffs, run_info, policy):
     decision = decide(checks, CHECKLIST, waivers, signoffs, run_info, policy, TODAY)
@@ -445,7 +446,7 @@ def test_no_go_whenever_blocking_evidence_is_bad_or_missing(checks, waivers, sig
         assert decision.verdict == "ROLLBACK"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(checks=check_results(), waivers=waivers_st, signoffs=signoffs_st, run_info=runs_st, policy=policies_st)
 def test_go_with_risks_never_without_a_risk_and_go_never_with_one(checks, waivers, signoffs, run_info, policy):
     decision = decide(checks, CHECKLIST, waivers, signoffs, run_info, policy, TODAY)
@@ -461,7 +462,7 @@ def test_go_with_risks_never_without_a_risk_and_go_never_with_one(checks, waiver
         assert not any(r.blocking for r in decision.reasons)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(checks=check_results(), waivers=waivers_st, signoffs=signoffs_st, run_info=runs_st, policy=policies_st,
        data=st.data())
 def test_the_verdict_does_not_depend_on_the_order_of_checks(checks, waivers, signoffs, run_info, policy, data):
@@ -474,7 +475,7 @@ def test_the_verdict_does_not_depend_on_the_order_of_checks(checks, waivers, sig
     assert second.summary == first.summary
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(checks=check_results(), waivers=waivers_st, signoffs=signoffs_st, run_info=runs_st, policy=policies_st)
 def test_decide_does_not_modify_its_inputs(checks, waivers, signoffs, run_info, policy):
     before = [dataclasses.asdict(c) for c in checks], [dataclasses.asdict(w) for w in waivers], \

@@ -11,6 +11,7 @@ from urllib.parse import quote, quote_plus
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from property_budget import examples
 
 from pytest_launch.core.redact import FRAGMENT_SECRETS_FROM, MASK, MIN_FRAGMENT, Redactor, secret_parts
 
@@ -77,7 +78,7 @@ def visible_windows(masked: str, secret: str) -> set[str]:
     return {w for w in windows(secret) if w in low}
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(secret=LONG_SECRET, transform=st.sampled_from(sorted(TRANSFORMS)), before=FILLER, after=FILLER,
        cut=st.tuples(st.integers(0, 200), st.integers(0, 200)))
 def test_no_fragment_of_a_transformed_secret_survives(secret, transform, before, after, cut):
@@ -107,7 +108,7 @@ def base64_pieces(text: str) -> list[bytes]:
     return decoded
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(secret=st.text(SECRET_CHARS, min_size=MIN_FRAGMENT, max_size=40),
        user=st.text(st.characters(min_codepoint=97, max_codepoint=122), max_size=12),
        urlsafe=st.booleans(), trailing=st.text(SECRET_CHARS, max_size=6))

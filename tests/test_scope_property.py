@@ -8,6 +8,7 @@ import itertools
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from property_budget import examples
 
 from pytest_launch.config.policy import Policy
 from pytest_launch.core.decision import decide
@@ -39,7 +40,7 @@ def selects(expr: str, present: set[str]) -> bool:
     return bool(eval(expr, {"__builtins__": {}}, names))  # noqa: S307 - our own generated expression
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(expressions())
 def test_a_mark_expression_that_selects_part_of_a_phase_is_partial(expr):
     in_scope, narrowed = phases_of_markexpr(expr)
@@ -50,7 +51,7 @@ def test_a_mark_expression_that_selects_part_of_a_phase_is_partial(expr):
         assert (phase in narrowed) == (outcomes == {True, False}), expr
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(checklist=st.lists(items, max_size=8, unique_by=lambda i: i.id),
        outcomes=st.lists(st.sampled_from(["passed", "failed", "error", "skipped"]), max_size=8),
        partial=st.lists(st.sampled_from(["-k health", "--deselect x", "--lf", "only a.py named",

@@ -7,6 +7,7 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from property_budget import examples
 
 from pytest_launch.core.errors import ConfigError
 from pytest_launch.core.thresholds import (
@@ -83,7 +84,7 @@ thresholds = st.builds(
 
 
 @given(thresholds)
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 def test_format_round_trips(threshold):
     text = format_threshold(threshold)
     assert parse_threshold(text) == threshold
@@ -91,7 +92,7 @@ def test_format_round_trips(threshold):
 
 
 @given(st.text(max_size=60))
-@settings(max_examples=500)
+@settings(max_examples=examples(500))
 def test_any_text_parses_or_gives_a_config_error(text):
     try:
         parse_threshold(text, "f.toml", "k")
@@ -100,7 +101,7 @@ def test_any_text_parses_or_gives_a_config_error(text):
 
 
 @given(thresholds, st.data())
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 def test_mutated_expressions_parse_or_give_a_config_error(threshold, data):
     text = format_threshold(threshold)
     position = data.draw(st.integers(0, len(text)))
