@@ -122,7 +122,7 @@ def test_backup_retention_policy(launch_s3: Any, launch_evidence: Any) -> None:
 
 # ------------------------------------------------------------------------------------ DAT-03
 @pytest.mark.destructive
-@pytest.mark.env_tables("backups", "restore")
+@pytest.mark.env_tables("backups", "restore", optional=("catalog", "http"))
 @pytest.mark.checklist("DAT-03")
 def test_backup_restore_round_trip(launch_env: Any, launch_s3: Any, launch_probes: Any, launch_evidence: Any) -> None:
     """DESTRUCTIVE (writes a scratch copy): restore the newest backup into the scratch location and

@@ -268,7 +268,7 @@ def test_json_format_through_launch_plan_is_the_plan_alone(pytester: pytest.Pyte
     assert sorted(items) == ["MON-06", "PERF-02", "SEC-01"]
     assert items["SEC-01"]["status"] == "ready"
     assert items["SEC-01"]["checks"][0]["nodeid"] == "test_checks.py::test_tls"
-    assert items["SEC-01"]["checks"][0]["tables"] == [{"name": "http", "configured": True}]
+    assert items["SEC-01"]["checks"][0]["tables"] == [{"name": "http", "configured": True, "optional": False}]
     assert items["PERF-02"]["status"] == "uncovered" and items["PERF-02"]["checks"] == []
     assert items["MON-06"]["approvals"][0]["status"] == "valid" and items["MON-06"]["approvals"][0]["applies"]
     assert doc["gap_counts"] == {"uncovered": 1, "missing_table": 0, "undeclared": 0, "unsigned": 0}
@@ -605,3 +605,36 @@ def test_a_destructive_check_against_production_is_marked_refused(pytester: pyte
     out = plan_run(pytester, "--launch-env=prod", "-m", "t_minus_7").stdout.str()
     assert ("check test_checks.py::test_tls (destructive: refused against production unless "
             "--launch-allow-destructive): [http] configured") in out
+
+
+def test_optional_tables_are_shown_and_a_real_run_holds_a_check_to_its_declaration(pytester: pytest.Pytester) -> None:
+    checks = """
+        import pytest
+        from pytest_launch.plugin.fixtures import require_table
+
+        @pytest.mark.env_tables("security", optional=("catalog",))
+        @pytest.mark.checklist("SEC-01")
+        def test_headers(launch_env, launch_http):
+            require_table(launch_env, "security")
+            require_table(launch_env, "http")          # launch_http's table: declared by the fixture
+            if launch_env.table("catalog") is not None:
+                require_table(launch_env, "catalog")
+
+        @pytest.mark.env_tables("security")
+        @pytest.mark.checklist("PERF-02")
+        def test_reads_more_than_it_declares(launch_env):
+            require_table(launch_env, "security")
+            require_table(launch_env, "cdn")
+    """
+    env = ENV_HTTP + '\n[security]\nheader_paths = ["/"]\n\n[cdn]\nurls = ["https://cdn.example.test/a.css"]\n'
+    make_project(pytester, checks, env=env, signoffs=SIGNED)
+    plan = plan_run(pytester, "--launch-env=prod", "-m", "t_minus_7")
+    out = plan.stdout.str()
+    assert ("check test_checks.py::test_headers: [catalog] optional, not configured; [http] configured; "
+            "[security] configured") in out
+    assert plan.ret == 0, out  # an optional table is never a gap (and the plan cannot see the extra read)
+    run = pytester.runpytest_subprocess("--launch-env=prod", "-m", "t_minus_7", "-p", "no:cacheprovider",
+                                        "--launch-report-dir", "out", "-rA")
+    run.assert_outcomes(passed=2, failed=1)
+    assert ("test_checks.py::test_reads_more_than_it_declares reads [cdn], which its @pytest.mark.env_tables(...) "
+            "does not name: add 'cdn' to it") in run.stdout.str()

@@ -52,6 +52,8 @@ class CheckNeeds:
     severity: str | None = None
     owner: str | None = None
     destructive: bool = False
+    # tables the check reads only when they are configured: shown, never a gap
+    optional: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +71,7 @@ class PlanEnvironment:
 class TableStatus:
     name: str  # "cdn", or alternatives "aws or backups"
     configured: bool
+    optional: bool = False  # read only when configured: never a gap
 
 
 @dataclasses.dataclass
@@ -85,7 +88,7 @@ class PlannedCheck:
 
     @property
     def tables_ok(self) -> bool:
-        return not self.undeclared and all(t.configured for t in self.tables)
+        return not self.undeclared and all(t.configured or t.optional for t in self.tables)
 
 
 @dataclasses.dataclass
@@ -158,6 +161,9 @@ def _table_statuses(needs: CheckNeeds, environment: PlanEnvironment | None) -> l
         name = " or ".join(alternatives)
         if name not in seen:
             seen[name] = TableStatus(name, any(a in configured for a in alternatives))
+    for name in needs.optional:
+        if name not in seen:
+            seen[name] = TableStatus(name, name in configured, optional=True)
     return sorted(seen.values(), key=lambda t: t.name)
 
 
@@ -190,7 +196,7 @@ def _signoff_approval(signoff: Signoff, environment: PlanEnvironment | None, tod
 def _table_gaps(subject: str, owner: str | None, check: PlannedCheck, environment: PlanEnvironment | None,
                 item: str | None) -> list[Gap]:
     gaps = []
-    missing = [t.name for t in check.tables if not t.configured]
+    missing = [t.name for t in check.tables if not t.configured and not t.optional]
     if missing:
         where = environment.where if environment is not None else "no environment (pass --launch-env NAME)"
         tables = ", ".join(f"[{name}]" for name in missing)

@@ -75,7 +75,8 @@ def _header(plan: Plan) -> list[str]:
 
 
 def _tables_text(check: PlannedCheck) -> str:
-    parts = [f"[{t.name}] {'configured' if t.configured else 'MISSING'}" for t in check.tables]
+    parts = [f"[{t.name}] " + ("optional, " + ("configured" if t.configured else "not configured") if t.optional
+                               else "configured" if t.configured else "MISSING") for t in check.tables]
     if check.undeclared:
         parts.append("UNDECLARED (reads the environment through " + ", ".join(check.undeclared) + ")")
     return "; ".join(parts) or "no table needed"

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_launch.plugin.options import TLS_WORKERS_INI
+from pytest_launch.plugin.plan import undeclared_read
 from pytest_launch.probes import PROBES, probe_class
 
 if TYPE_CHECKING:  # the probe modules import their libraries (boto3, dnspython): built on first use
@@ -37,7 +38,11 @@ if TYPE_CHECKING:  # the probe modules import their libraries (boto3, dnspython)
 def require_table(env: Any, name: str, *alternatives: str) -> Any:
     """The environment's [name] table (else the first of `alternatives` present), or skip the
     check: 'not configured: fill in [name] in FILE' (a skipped blocking check blocks). The one
-    such rule: the probe fixtures and the readiness suite's checks (launch_suite.checks.table) use it."""
+    such rule: the probe fixtures and the readiness suite's checks (launch_suite.checks.table) use it.
+    A check that declares its tables (`@pytest.mark.env_tables`) fails when it reads another one."""
+    problem = undeclared_read((name, *alternatives))
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
     for table_name in (name, *alternatives):
         table = env.table(table_name)
         if table is not None:

@@ -64,7 +64,8 @@ from pytest_launch.plugin.trigger_waivers import trigger_only_waivers
 from pytest_launch.probes.errors import ProbeError
 
 # the probe fixtures (launch_http, launch_tls, ...) and the launch-day stage checks
-pytest_plugins = ["pytest_launch.plugin.fixtures", "pytest_launch.plugin.stage_checks"]
+# (plugin.plan: a check that declares its tables reads no other, in a real run)
+pytest_plugins = ["pytest_launch.plugin.fixtures", "pytest_launch.plugin.stage_checks", "pytest_launch.plugin.plan"]
 
 _EVIDENCE_KEY = pytest.StashKey[Evidence]()
 _PROBLEM_KEY = pytest.StashKey[str]()

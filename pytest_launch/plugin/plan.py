@@ -10,7 +10,9 @@ that marker is "undeclared": the plan cannot vouch for its tables and says so.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
+from collections.abc import Generator
 from typing import Any
 
 import pytest
@@ -38,27 +40,87 @@ class PlanResult:
 PLAN_KEY = pytest.StashKey[PlanResult]()
 
 
-def declared_tables(node: pytest.Item, known: set[str]) -> list[tuple[str, ...]] | None:
-    """The tables the node's `env_tables` markers name (None: no such marker), each a table or
-    alternatives written "security|backups" (either one is enough). A name that is not a string
-    or not a known table is a usage error (a typo must not read as "missing")."""
+def _table_names(node: pytest.Item, arg: Any, known: set[str] | None) -> tuple[str, ...]:
+    if not isinstance(arg, str) or not arg.strip():
+        raise pytest.UsageError(f"{node.nodeid}: @pytest.mark.{TABLES_MARKER} expects table names such as "
+                                f"'security' or 'security|backups', found {arg!r}")
+    alternatives = tuple(name.strip() for name in arg.split("|"))
+    for name in alternatives:
+        if known is not None and name not in known:
+            hint = did_you_mean(name, known)
+            raise pytest.UsageError(f"{node.nodeid}: @pytest.mark.{TABLES_MARKER}({arg!r}): {name!r} is not a "
+                                    f"known environment table{' (' + hint + ')' if hint else ''}")
+    return alternatives
+
+
+def declared_tables(node: pytest.Item, known: set[str] | None) -> tuple[list[tuple[str, ...]], list[str]] | None:
+    """(the tables the node's `env_tables` markers name, its optional ones), None without such a
+    marker. A needed table is one name or alternatives written "security|backups" (either one is
+    enough); `optional=("catalog",)` names tables the check reads only when they are configured.
+    A name that is not a string or not a known table (`known`; None: not checked) is a usage
+    error (a typo must not read as "missing")."""
     markers = list(node.iter_markers(TABLES_MARKER))
     if not markers:
         return None
     needs: list[tuple[str, ...]] = []
+    optional: list[str] = []
     for marker in markers:
-        for arg in marker.args:
-            if not isinstance(arg, str) or not arg.strip():
-                raise pytest.UsageError(f"{node.nodeid}: @pytest.mark.{TABLES_MARKER} expects table names such as "
-                                        f"'security' or 'security|backups', found {arg!r}")
-            alternatives = tuple(name.strip() for name in arg.split("|"))
-            for name in alternatives:
-                if name not in known:
-                    hint = did_you_mean(name, known)
-                    raise pytest.UsageError(f"{node.nodeid}: @pytest.mark.{TABLES_MARKER}({arg!r}): {name!r} is not a "
-                                            f"known environment table{' (' + hint + ')' if hint else ''}")
-            needs.append(alternatives)
-    return needs
+        needs += [_table_names(node, arg, known) for arg in marker.args]
+        extra = set(marker.kwargs) - {"optional"}
+        if extra:
+            raise pytest.UsageError(f"{node.nodeid}: @pytest.mark.{TABLES_MARKER} takes table names and optional=(...), "
+                                    f"found {', '.join(sorted(extra))}=")
+        names = marker.kwargs.get("optional", ())
+        for arg in [names] if isinstance(names, str) else list(names):
+            optional += _table_names(node, arg, known)
+    return needs, optional
+
+
+# In a real run, the tables a check that declares `env_tables` may read (its declaration plus
+# its probe fixtures' tables), while its setup and call run: plugin.fixtures.require_table fails
+# the check when it reads another one, so that a declaration `launch plan` relies on stays true.
+_DECLARED = contextvars.ContextVar[tuple[str, frozenset[str]] | None]("launch_declared_tables", default=None)
+
+
+def allowed_tables(node: pytest.Item) -> frozenset[str] | None:
+    """The tables a check declares it may read (None: it declares nothing)."""
+    declared = declared_tables(node, None)
+    if declared is None:
+        return None
+    names = {name for alternatives in declared[0] for name in alternatives} | set(declared[1])
+    for fixture in getattr(node, "fixturenames", ()):
+        names.update(name for alternatives in FIXTURE_TABLES.get(fixture, ()) for name in alternatives)
+    return frozenset(names)
+
+
+def undeclared_read(names: tuple[str, ...]) -> str | None:
+    """Why reading one of `names` breaks the running check's declaration, or None."""
+    current = _DECLARED.get()
+    if current is None or set(names) & current[1]:
+        return None
+    wanted = " or ".join(f"[{name}]" for name in names)
+    return (f"{current[0]} reads {wanted}, which its @pytest.mark.{TABLES_MARKER}(...) does not name: add "
+            f"{names[0]!r} to it (launch plan tells from it whether the environment configures what the check needs)")
+
+
+def _declared_while(item: pytest.Item) -> Generator[None, Any, Any]:
+    allowed = allowed_tables(item)
+    token = _DECLARED.set((item.nodeid, allowed)) if allowed is not None else None
+    try:
+        return (yield)
+    finally:
+        if token is not None:
+            _DECLARED.reset(token)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, Any, Any]:
+    return (yield from _declared_while(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
+    return (yield from _declared_while(item))
 
 
 def check_needs(node: pytest.Item, known: set[str]) -> CheckNeeds:
@@ -70,8 +132,10 @@ def check_needs(node: pytest.Item, known: set[str]) -> CheckNeeds:
         tables += FIXTURE_TABLES.get(name, ())
     declared = declared_tables(node, known)
     undeclared: list[str] = []
+    optional: list[str] = []
     if declared is not None:
-        tables += declared
+        tables += declared[0]
+        optional = declared[1]
     elif info is None:
         undeclared.append(f"its own item type ({type(node).__name__})")
     else:
@@ -85,7 +149,7 @@ def check_needs(node: pytest.Item, known: set[str]) -> CheckNeeds:
     meta = read_metadata(node)
     return CheckNeeds(node.nodeid, checklist_id_of(node), tuple(tables), tuple(undeclared),
                       meta.get("phase"), meta.get("category"), meta.get("severity"), meta.get("owner"),
-                      bool(meta.get("destructive")))
+                      bool(meta.get("destructive")), tuple(optional))
 
 
 def plan_of(items: list[pytest.Item], config: pytest.Config, state: LaunchState) -> Plan:
