@@ -549,55 +549,6 @@ def test_the_documented_plan_commands_are_what_the_cli_accepts() -> None:
     assert len(found) >= 4
 
 
-# ------------------------------------------------------------------ the pure builder itself
-
-def _items() -> list:
-    from pytest_launch.core.model import ChecklistItem
-
-    return [ChecklistItem("SEC-01", "TLS", "t_minus_7", "security", "blocker", "sec"),
-            ChecklistItem("MON-06", "On-call", "t_minus_7", "monitoring", "critical", "sre", mode="manual"),
-            ChecklistItem("T0-12", "Errors", "t_0", "performance", "blocker", "sre")]
-
-
-def test_build_plan_judges_tables_alternatives_and_approvals_as_data() -> None:
-    import datetime as dt
-
-    from pytest_launch.core.model import Signoff, Waiver
-    from pytest_launch.core.plan import CheckNeeds, PlanEnvironment, build_plan
-
-    env = PlanEnvironment("prod", "prod.toml", frozenset({"http", "backups"}), production=True, release="2.0.0")
-    checks = [CheckNeeds("t.py::a", "SEC-01", (("http",), ("aws", "backups"))),
-              CheckNeeds("t.py::b", "SEC-01", (("cdn",),), destructive=True),
-              CheckNeeds("t.py::free", None, (), ("launch_env",), phase="t_minus_7", owner="web")]
-    signoffs = [Signoff("MON-06", "ann", dt.date(2026, 11, 1), "https://x.test/a", environments=["prod"],
-                        release="1.9.0"),
-                Signoff("MON-06", "bob", dt.date(2026, 12, 1), "https://x.test/b", environments=["*"])]
-    waivers = [Waiver("t.py::b", "cdn later", "sec", "cto", dt.date(2026, 11, 30), environments=["prod"])]
-    plan = build_plan(checks, _items(), env, waivers, signoffs, dt.date(2026, 11, 25), ["t_minus_7"])
-    sec, mon = plan.items
-    assert [(t.name, t.configured) for t in sec.checks[0].tables] == [("aws or backups", True), ("http", True)]
-    assert [(t.name, t.configured) for t in sec.checks[1].tables] == [("cdn", False)]
-    assert sec.gaps == ["missing_table"] and [a.status for a in sec.approvals] == ["valid"]
-    assert [a.status for a in mon.approvals] == ["other_release", "future"] and mon.gaps == ["unsigned"]
-    assert [c.nodeid for c in plan.unlinked] == ["t.py::free"]
-    assert [g.kind for g in plan.gaps] == ["missing_table", "unsigned", "undeclared"]
-    assert plan.exit_code == 1 and [i.id for i in plan.items] == ["SEC-01", "MON-06"]
-
-
-def test_build_plan_without_environment_never_says_configured() -> None:
-    import datetime as dt
-
-    from pytest_launch.core.plan import CheckNeeds, build_plan
-
-    plan = build_plan([CheckNeeds("t.py::a", "SEC-01", (("http",),))], _items(), None, [], [],
-                      dt.date(2026, 11, 25), ["t_minus_7", "t_0"], paths_narrowed=True)
-    assert plan.items[0].checks[0].tables[0].configured is False
-    assert "no environment given" in plan.notes[0]
-    uncovered = [g.text for g in plan.gaps if g.kind == "uncovered"]
-    assert uncovered == ["T0-12 (sre): automated item with no check collected (only some files were named: a check "
-                         "elsewhere would not count): add @pytest.mark.checklist('T0-12') to a check, or make it manual"]
-
-
 def test_a_destructive_check_against_production_is_marked_refused(pytester: pytest.Pytester) -> None:
     make_project(pytester, COVERED.replace('@pytest.mark.checklist("SEC-01")',
                                            '@pytest.mark.destructive\n@pytest.mark.checklist("SEC-01")'),
