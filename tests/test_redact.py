@@ -161,6 +161,16 @@ def test_a_url_secret_masks_its_secret_parts_not_its_host():
     assert redactor.text("password ...r-S3cret-Pw rejected") == f"password ...{MASK} rejected"
 
 
+def test_a_webhook_secret_masks_its_tokens_not_the_words_of_its_route():
+    hook = "https://hooks.slack.com/services/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"
+    redactor = Redactor([hook])
+    assert redactor.text(f"posting to {hook}") == f"posting to {MASK}"
+    # the route's words stay readable elsewhere in the report; each token is a secret of its own
+    assert redactor.text("the services and triggers checks") == "the services and triggers checks"
+    assert redactor.text("token Zq8sK2mXvP0wLr7Tn4Yb1Hc9 and B0EF45GH6") == f"token {MASK} and {MASK}"
+    assert redactor.text("a tail ...P0wLr7Tn4Yb1Hc9") == f"a tail ...{MASK}"
+
+
 @pytest.mark.timeout(120)  # a guard against a hang (the redactor was quadratic once), not a benchmark
 def test_masking_stays_linear_on_a_large_text_with_many_secrets():
     import random

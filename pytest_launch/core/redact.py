@@ -22,7 +22,8 @@ so that prose stays readable. Shorter secrets are masked only whole (three chara
 base64 and hex forms from eight characters).
 
 A secret that is a URL (a DSN, a webhook) is masked whole, and its secret-bearing parts (the
-password, or the user when there is no password, path segments and query values) count as
+password, or the user when there is no password, path segments other than lower-case words such
+as "services", and query values) count as
 secrets of their own; its scheme, host and port do not, so "postgresql://" and the host name stay
 readable elsewhere in the report. Likewise a key=value connection string
 (`host=db user=app password=...`): masked whole, and the values of keys other than where and as
@@ -119,6 +120,11 @@ def secret_parts(secret: str) -> list[str]:
     return url_secret_parts(secret)
 
 
+# a path segment that is a lower-case word or words ("services", "triggers", "api-version"): the
+# route of a webhook, not its token; masking it would mask that word across the whole report
+_PATH_WORD = re.compile(r"[a-z]+(?:[-_][a-z]+)*")
+
+
 def url_secret_parts(secret: str) -> list[str]:
     """The secret-bearing parts of a URL-shaped secret (password, or user without a password,
     path segments, query values); [] for a value that is not a URL."""
@@ -131,7 +137,8 @@ def url_secret_parts(secret: str) -> list[str]:
     except ValueError:
         return []
     found = [password] if password else [user] if user else []
-    found += [segment for segment in parts.path.split("/") if len(segment) >= MIN_FRAGMENT]
+    found += [segment for segment in parts.path.split("/")
+              if len(segment) >= MIN_FRAGMENT and not _PATH_WORD.fullmatch(segment)]
     found += [value for _, value in query if len(value) >= MIN_FRAGMENT]
     if parts.fragment and len(parts.fragment) >= MIN_FRAGMENT:
         found.append(parts.fragment)
