@@ -134,7 +134,8 @@ def test_suite_decides_without_xdist(pytester: pytest.Pytester) -> None:
     assert document["environment"]["source"] == "readiness/environments/demo.toml"
     not_configured = [r["text"] for r in document["reasons"] if "not configured" in r["text"]]
     assert len(not_configured) >= 3
-    assert all("table in readiness/environments/demo.toml" in text for text in not_configured), not_configured
+    assert all("] in readiness/environments/demo.toml" in text and "fill in [" in text
+               for text in not_configured), not_configured
     pages = list((pytester.path / "reports").rglob("go-no-go.*"))
     assert pages and not [p for p in pages if "launch-demo-" in p.read_text(encoding="utf-8")]
 
