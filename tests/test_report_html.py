@@ -207,6 +207,31 @@ def test_evidence_is_readable_key_value_rows_with_records_as_a_small_table():
     assert "<th>name</th><th>secure</th>" in row  # a list of records: a small table
 
 
+def test_a_few_endpoints_of_many_fields_are_a_table_with_one_column_per_endpoint():
+    doc = sample_document(40)
+    fields = {"days_left": 364, "min_days_left": 364, "not_after": "2027-11-25", "issuer": "R3", "verified": True,
+              "verify_error": None, "hostname_matches": True, "protocol": "TLSv1.3"}
+    doc["checks"][0]["evidence"] = {"tls www.example.com:443": dict(fields),
+                                    "tls api.example.com:443": dict(fields, days_left=19)}
+    checks = section(render_html(doc, []), "checks")
+    table = re.search(r'<table class="evt">(.*?)</table>', checks, re.S).group(1)
+    assert "<th></th><th>tls www.example.com:443</th><th>tls api.example.com:443</th>" in table
+    assert "<tr><th>days_left</th><td>364</td><td>19</td></tr>" in table
+    assert "<tr><th>verify_error</th><td>none</td><td>none</td></tr>" in table
+    # with other values beside the endpoints: the endpoints' table, then the rest as rows
+    doc["checks"][0]["evidence"]["min_days_left"] = 30
+    doc["checks"][0]["evidence"]["tls check"] = {"threshold_days": 30, "problems": 0}
+    checks = section(render_html(doc, []), "checks")
+    row = checks[checks.index(html.escape(doc["checks"][0]["nodeid"])):]
+    row = row[:row.index("</details>")]
+    assert "<th></th><th>tls www.example.com:443</th><th>tls api.example.com:443</th>" in row
+    assert "<dt>min_days_left</dt><dd><span class=\"evv\">30</span></dd>" in row
+    assert "<dt>threshold_days</dt>" in row
+    # the collapsed line says what it holds, not a JSON dump
+    assert "<summary>tls www.example.com:443, tls api.example.com:443, min_days_left, tls check (4 entries)" \
+           "</summary>" in row
+
+
 def test_accepted_risks_say_who_until_when_and_no_evidence():
     doc = sample_document(40)
     target = next(c for c in doc["checks"] if c["outcome"] == "skipped") if any(
@@ -368,9 +393,9 @@ def test_rich_evidence_on_thousands_of_checks_keeps_the_page_small():
         check["evidence"] = {"tls www.example.com:443": dict(endpoint), "tls api.example.com:443": dict(endpoint)}
     page = render_html(doc, sample_history(doc))
     assert len(page.encode("utf-8")) < 4_000_000
-    trees = page.count('<dt>tls www.example.com:443</dt>')
+    trees = page.count('<th>tls www.example.com:443</th>')
     assert 20 < trees < 500
     todo = section(page, "todo")
     first = todo[:todo.index("</li>")]
-    assert '<dt>tls www.example.com:443</dt>' in first  # the decision's checks first
+    assert '<th>tls www.example.com:443</th>' in first  # the decision's checks first
     assert section(page, "checks").count("<tr class=") == len(doc["checks"])

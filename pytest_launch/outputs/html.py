@@ -188,10 +188,35 @@ def _evidence_table(rows: list[tuple[str, Any]]) -> dict[str, Any] | None:
     for _label, record in rows:
         columns += [str(k) for k in record if str(k) not in columns]
     if len(columns) > EVIDENCE_COLUMNS:
-        return None
+        if not 2 <= len(rows) <= EVIDENCE_COLUMNS or len(columns) > EVIDENCE_ROWS:
+            return None
+        # a few records of many fields (TLS endpoints): one column per record, one row per field
+        return {"kind": "table", "columns": [label for label, _record in rows],
+                "rows": [(c, [_cell_text(record[c]) if c in record else "\u2014" for _label, record in rows])
+                         for c in columns], "more": 0}
     body = [(label, [_cell_text(record[c]) if c in record else "\u2014" for c in columns])
             for label, record in rows[:EVIDENCE_ROWS]]
     return {"kind": "table", "columns": columns, "rows": body, "more": max(0, len(rows) - EVIDENCE_ROWS)}
+
+
+def _same_shape_records(items: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """The largest set (two or more) of entries whose values are objects with the same fields."""
+    shapes: dict[tuple[str, ...], list[tuple[str, Any]]] = {}
+    for key, value in items:
+        if isinstance(value, dict) and value:
+            shapes.setdefault(tuple(sorted(str(k) for k in value)), []).append((key, value))
+    best = max(shapes.values(), key=len, default=[])
+    return best if len(best) >= 2 else []
+
+
+def evidence_summary(evidence: Any, limit: int = EVIDENCE_INLINE) -> str:
+    """The one line a collapsed evidence detail shows: what it holds (its keys), not a dump."""
+    if isinstance(evidence, dict):
+        keys = [str(k) for k in evidence]
+        return clip(", ".join(keys), limit) + (f" ({len(keys)} entries)" if len(keys) > 1 else "")
+    if isinstance(evidence, (list, tuple)):
+        return f"{len(evidence)} entries"
+    return clip(_scalar_text(evidence), limit)
 
 
 def evidence_tree(value: Any, depth: int = 0) -> dict[str, Any]:
@@ -209,6 +234,14 @@ def evidence_tree(value: Any, depth: int = 0) -> dict[str, Any]:
         table = _evidence_table(items) if len(items) > 1 or depth > 0 else None
         if table is not None:
             return table
+        records = _same_shape_records(items)
+        table = _evidence_table(records) if records else None
+        if table is not None:  # the endpoints as a table, the other values as rows under it
+            shown = {label for label, _record in records}
+            rest = [(k, v) for k, v in items if k not in shown]
+            return {"kind": "group", "table": table,
+                    "pairs": [(k, evidence_tree(v, depth + 1)) for k, v in rest[:EVIDENCE_ROWS]],
+                    "more": max(0, len(rest) - EVIDENCE_ROWS)}
         first = [i for i in items if i[0] in ("measured", "threshold")]
         items = first + [i for i in items if i[0] not in ("measured", "threshold")]
         return {"kind": "pairs", "pairs": [(k, evidence_tree(v, depth + 1)) for k, v in items[:EVIDENCE_ROWS]],
@@ -449,6 +482,8 @@ def _rows(doc: dict[str, Any], budget: EvidenceBudget) -> tuple[list[dict[str, A
         evidence = row.pop("_evidence")
         if not evidence_is_flat(evidence):
             row["evidence_tree"] = budget.tree(evidence)
+            if row["evidence_tree"] is not None:
+                row["evidence"] = evidence_summary(evidence)
     counts = Counter(r["key"] for r in rows)
     return rows, [(k, counts[k]) for k in ROW_KEYS if counts.get(k)]
 
