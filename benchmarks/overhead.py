@@ -2,31 +2,44 @@
 
 A generated suite of N checks (markers on all, 3 % failing with messages, evidence on every
 tenth) runs with the plugin disabled (`-p no:launch`, the baseline) and with the plugin
-deciding and writing JSON, HTML and Markdown. Prints wall times and the ratio; also under -n 2.
+deciding and writing JSON, HTML, Markdown and the history. Prints median wall and CPU times
+and the ratios.
 
-    python benchmarks/overhead.py            # 5,000 checks, 5 alternating pairs
+    python benchmarks/overhead.py                    # 5,000 checks, serial and -n 2, 5 pairs
     python benchmarks/overhead.py --checks 1000 --repeat 1
+    python benchmarks/overhead.py --vs-pytest-html   # 3,000 checks: bare, pytest-launch, pytest-html
+    python benchmarks/overhead.py --profile          # where a deciding run's time goes (cProfile)
 
-Wall time follows the machine's other load; the CPU time of a run (user + system, of pytest
-and of its xdist workers) much less, so both are printed.
+Runs are paired and interleaved (A B A B ..., with --vs-pytest-html A B C, C B A, ...), so
+that a change of the machine's load hits every variant alike; each ratio is the median of the
+per-round ratios. Wall time follows the machine's other load; the CPU time of a run (user +
+system, of pytest and of its xdist workers) much less, so both are printed, with the load
+average at the start and the end. Nothing here asserts a time: it prints measurements.
 
-Target (issue 7): ratio <= 1.05.
+Target (issues 7 and 16): ratio <= 1.05, and below pytest-html's.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import pstats
 import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 CATEGORIES = ["infra", "security", "application", "monitoring", "data", "performance"]
 SEVERITIES = ["blocker", "critical", "normal", "minor"]
+
+# each variant loads only its own plugin: pytest-html (and pytest-metadata, which it needs) are
+# blocked in the other runs, pytest-launch in the others (the stub registers the same markers)
+NO_HTML = ["-p", "no:html", "-p", "no:html_fixtures", "-p", "no:metadata"]
+NO_LAUNCH = ["-p", "no:launch", "-p", "bench_stub"]
 
 
 def generate_suite(root: Path, checks: int, per_file: int = 100) -> None:
@@ -66,10 +79,15 @@ STUB = ("import pytest\n\n@pytest.fixture\ndef launch_evidence():\n"
         f"    for name in {MARKERS!r}:\n"
         "        config.addinivalue_line('markers', name)\n")
 
+BASE = ["-q", "-p", "no:cacheprovider", "--no-header", "-rN"]
+BARE = [*NO_LAUNCH, *NO_HTML]
+LAUNCH = ["--env", "envs/bench.toml", "--launch-report-dir", "out", *NO_HTML]
+PYTEST_HTML = [*NO_LAUNCH, "--html", "out-html/report.html", "--self-contained-html"]
 
-def run(root: Path, extra: list[str]) -> tuple[float, float]:
+
+def run(root: Path, extra: list[str], prefix: list[str] | None = None) -> tuple[float, float]:
     """(wall seconds, CPU seconds of the run and every process it waited for)."""
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header", "-rN", *extra]
+    command = [sys.executable, *(prefix or []), "-m", "pytest", *BASE, *extra]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
@@ -78,33 +96,126 @@ def run(root: Path, extra: list[str]) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def interleaved(variants: dict[str, Callable[[], tuple[float, float]]],
+                rounds: int) -> dict[str, list[tuple[float, float]]]:
+    """Every variant once per round, the order reversed every other round (A B C, C B A, ...)."""
+    names = list(variants)
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
+    for index in range(rounds):
+        for name in (names if index % 2 == 0 else names[::-1]):
+            times[name].append(variants[name]())
+    return times
+
+
+def ratio(times: dict[str, list[tuple[float, float]]], name: str, base: str, index: int) -> float:
+    """The median of the per-round ratios name / base (wall: index 0, CPU: index 1)."""
+    return statistics.median(ratios(times, name, base, index))
+
+
+def ratios(times: dict[str, list[tuple[float, float]]], name: str, base: str, index: int) -> list[float]:
+    return [a[index] / b[index] for a, b in zip(times[name], times[base])]
+
+
+def spread(values: list[float]) -> str:
+    """The middle half of the per-round ratios (quartiles), to judge a median by."""
+    if len(values) < 4:
+        return "-"
+    low, _, high = statistics.quantiles(values, n=4)
+    return f"{low:.2f}-{high:.2f}"
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (5 min {five:.2f}) on {os.cpu_count()} cores"
+
+
+def vs_pytest_html(root: Path, rounds: int, checks: int) -> None:
+    print(f"{checks} checks, 3 % failing; {rounds} interleaved rounds (bare, pytest-launch, pytest-html; "
+          f"every other round reversed); {load()} at start")
+    times = interleaved({
+        "bare pytest": lambda: run(root, BARE),
+        "pytest-launch (JSON+HTML+Markdown+history)": lambda: run(root, LAUNCH),
+        "pytest-html (self-contained page)": lambda: run(root, PYTEST_HTML),
+    }, rounds)
+    sizes = {"pytest-launch (JSON+HTML+Markdown+history)": root / "out" / "bench" / "all" / "go-no-go.html",
+             "pytest-html (self-contained page)": root / "out-html" / "report.html"}
+    print()
+    print("| run | median wall | ratio (wall) | quartiles | median CPU | ratio (CPU) | quartiles | HTML written |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    base = "bare pytest"
+    for name, values in times.items():
+        wall = statistics.median(v[0] for v in values)
+        cpu = statistics.median(v[1] for v in values)
+        path = sizes.get(name)
+        size = f"{path.stat().st_size / 1e3:,.0f} kB" if path is not None and path.exists() else "-"
+        if name == base:
+            print(f"| {name} | {wall:.2f} s | 1 | | {cpu:.2f} s | 1 | | {size} |")
+        else:
+            print(f"| {name} | {wall:.2f} s | **{ratio(times, name, base, 0):.3f}** | "
+                  f"{spread(ratios(times, name, base, 0))} | {cpu:.2f} s | {ratio(times, name, base, 1):.3f} | "
+                  f"{spread(ratios(times, name, base, 1))} | {size} |")
+    print()
+    print(f"{load()} at end; ratios are medians of the per-round ratios; target: pytest-launch <= 1.05 "
+          f"and below pytest-html")
+
+
+def overhead(root: Path, rounds: int, checks: int) -> None:
+    print(f"{checks} checks, median of {rounds} alternating pairs each; {load()} at start")
+    for label, extra in (("serial", []), ("-n 2", ["-n", "2"])):
+        times = interleaved({"bare": lambda extra=extra: run(root, [*BARE, *extra]),
+                             "plugin": lambda extra=extra: run(root, [*LAUNCH, *extra])}, rounds)
+        for index, unit in ((0, "wall"), (1, "CPU ")):
+            b = statistics.median(x[index] for x in times["bare"])
+            p = statistics.median(x[index] for x in times["plugin"])
+            print(f"{label:>7} {unit}: bare pytest {b:6.2f} s   with pytest-launch (JSON+HTML+MD) {p:6.2f} s   "
+                  f"ratio {ratio(times, 'plugin', 'bare', index):.3f}   (target <= 1.05)")
+    html = root / "out" / "bench" / "all" / "go-no-go.html"
+    if html.exists():
+        print(f"report: {html.stat().st_size / 1e6:.2f} MB HTML for {checks} checks")
+    print(f"{load()} at end")
+
+
+# where the end of a run goes: the plugin's own functions and the libraries it renders with
+PROFILE_FILTER = r"pytest_launch|jinja2|filelock|json/|markupsafe"
+
+
+def profile(root: Path, checks: int) -> None:
+    """One deciding run under cProfile: the plugin's functions by cumulative time."""
+    dump = root / "launch.prof"
+    run(root, LAUNCH)  # warm the file cache and the bytecode
+    wall, cpu = run(root, LAUNCH, ["-m", "cProfile", "-o", str(dump)])
+    print(f"{checks} checks, one deciding run under cProfile: {wall:.2f} s wall, {cpu:.2f} s CPU (profiling "
+          f"slows every call); {load()}")
+    stats = pstats.Stats(str(dump))
+    stats.sort_stats("cumulative").print_stats(PROFILE_FILTER, 40)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--checks", type=int, default=5000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--checks", type=int, default=None, help="suite size (5,000; 3,000 with --vs-pytest-html)")
+    parser.add_argument("--repeat", type=int, default=None, help="rounds (5; 9 with --vs-pytest-html)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--vs-pytest-html", action="store_true",
+                      help="bare pytest, pytest-launch and pytest-html (self-contained page) side by side")
+    mode.add_argument("--profile", action="store_true", help="one deciding run under cProfile")
     args = parser.parse_args()
+    checks = args.checks or (3000 if args.vs_pytest_html else 5000)
+    rounds = args.repeat or (9 if args.vs_pytest_html else 5)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        generate_suite(root, args.checks)
+        generate_suite(root, checks)
         (root / "bench_stub.py").write_text(STUB)
         os.environ["PYTHONPATH"] = str(root) + os.pathsep + os.environ.get("PYTHONPATH", "")
-        print(f"{args.checks} checks, median of {args.repeat} alternating runs each; "
-              f"load average at start {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
-        for label, extra in (("serial", []), ("-n 2", ["-n", "2"])):
-            bare: list[tuple[float, float]] = []
-            plugin: list[tuple[float, float]] = []
-            for _ in range(args.repeat):  # alternating, so that a change of load hits both
-                bare.append(run(root, ["-p", "no:launch", "-p", "bench_stub", *extra]))
-                plugin.append(run(root, ["--env", "envs/bench.toml", "--launch-report-dir", "out", *extra]))
-            for index, unit in ((0, "wall"), (1, "CPU ")):
-                b = statistics.median(x[index] for x in bare)
-                p = statistics.median(x[index] for x in plugin)
-                print(f"{label:>7} {unit}: bare pytest {b:6.2f} s   with pytest-launch (JSON+HTML+MD) {p:6.2f} s   "
-                      f"ratio {p / b:.3f}   (target <= 1.05)")
-        html = root / "out" / "bench" / "go-no-go.html"
-        if html.exists():
-            print(f"report: {html.stat().st_size / 1e6:.2f} MB HTML for {args.checks} checks")
-        print(f"load average at end {os.getloadavg()[0]:.2f}")
+        if args.vs_pytest_html:
+            try:
+                import pytest_html  # noqa: F401
+            except ImportError:
+                sys.exit("--vs-pytest-html needs pytest-html: pip install -e '.[test]'")
+            vs_pytest_html(root, rounds, checks)
+        elif args.profile:
+            profile(root, checks)
+        else:
+            overhead(root, rounds, checks)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,16 @@ PACKAGE = Path(__file__).resolve().parent.parent / "pytest_launch"
 LAZY_OWN_IMPORTS_ALLOWED = {
     # the Allure redactor (and allure_commons) loads only in a run that writes Allure results
     ("pytest_launch.plugin.hooks", "pytest_launch.plugin.allure_redaction"),
+    # the Allure labels: the same, in a run that writes Allure results (issue 16)
+    ("pytest_launch.plugin.hooks", "pytest_launch.plugin.allure"),
+    # the decision and every output (Jinja2, filelock) load only in a run that decides (issue 16;
+    # tests/test_module_loading.py): the controller, and the pre-flight of the paths it will write
+    ("pytest_launch.plugin.hooks", "pytest_launch.plugin.controller"),
+    ("pytest_launch.plugin.hooks", "pytest_launch.plugin.finish"),
+    ("pytest_launch.plugin.hooks", "pytest_launch.outputs.paths"),
+    # the rollout plans (and core.thresholds) only in a run whose environment plans a rollout or
+    # T+1 success criteria, or that passes --launch-stage (issue 16)
+    ("pytest_launch.plugin.stage_checks", "pytest_launch.core.rollout"),
     # each probe fixture loads its probe (and its heavy client library: boto3, dnspython,
     # cryptography) only when a check asks for it
     ("pytest_launch.plugin.fixtures", "pytest_launch.probes.http"),

@@ -7,8 +7,9 @@ import json
 import pytest
 
 from pytest_launch.core.errors import ConfigError
+from pytest_launch.core.rollout import SuccessSettings, success_plan
 from pytest_launch.core.settings import build
-from pytest_launch.outputs.postlaunch import SuccessSettings, render_post_launch, success_plan, write_post_launch
+from pytest_launch.outputs.postlaunch import render_post_launch, write_post_launch
 from testbed.support import wait_until
 
 

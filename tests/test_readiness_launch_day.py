@@ -145,11 +145,10 @@ def test_demo_without_prometheus_cannot_pass_t_plus_1(pytester: pytest.Pytester,
 def test_example_templates_are_valid_promql(name: str, prometheus_server: Any) -> None:
     """Every criterion of [rollout] and [success], built from the environment's templates, is a
     query a real Prometheus accepts: NO_DATA there (none of these series exist), never ERROR."""
-    from pytest_launch.core.rollout import RolloutSettings, stage_plan
+    from pytest_launch.core.rollout import RolloutSettings, SuccessSettings, stage_plan, success_plan
     from pytest_launch.core.settings import build
     from pytest_launch.core.thresholds import ERROR, evaluate
     from pytest_launch.demo.monitoring import PROMETHEUS_TABLE
-    from pytest_launch.outputs.postlaunch import SuccessSettings, success_plan
 
     path = ENVIRONMENTS / f"{name}.toml"
     data = tomllib.loads(path.read_text())  # the tables alone: the demo's other tables are generated at start

@@ -415,7 +415,7 @@ def _stage_25(env: Any) -> list[Any]:
 
 def _success(**changes: Any) -> Any:
     def variant(env: Any) -> Any:
-        from pytest_launch.outputs.postlaunch import SuccessSettings
+        from pytest_launch.core.rollout import SuccessSettings
 
         values = {"criteria": [GO], "window": "5s", "step": "1s", "min_samples": 2, "metrics": {}}
         values.update(changes)
@@ -426,8 +426,7 @@ def _success(**changes: Any) -> Any:
 
 
 def _success_checks(env: Any) -> list[Any]:
-    from pytest_launch.core.rollout import metric_queries
-    from pytest_launch.outputs.postlaunch import success_plan
+    from pytest_launch.core.rollout import metric_queries, success_plan
 
     success = env.table("success")
     metrics = {**metric_queries(None, env.table("prometheus")), **success.metrics}

@@ -253,6 +253,18 @@ def test_a_waiver_that_names_only_rollback_triggers_is_a_usage_error(pytester, t
     assert "waiver[0]" in output and "Traceback" not in output
 
 
+def test_a_waiver_that_names_only_rollback_triggers_stops_a_run_that_does_not_decide_under_xdist(pytester):
+    """The same mistake in a run without --env/--launch-json/--launch-gate, under xdist: no
+    controller is loaded there (issue 16), and the workers' finding still stops the run."""
+    only_triggers = TRIGGER.replace('@pytest.mark.checklist("RB-01")\ndef test_load_test',
+                                    "@pytest.mark.t_0\n@pytest.mark.blocker\ndef test_load_test")
+    make_project(pytester, only_triggers, checklist=CHECKLIST, waivers=WAIVER.format(check="RB-01"))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
+    assert result.ret == 4
+    output = result.stdout.str() + result.stderr.str()
+    assert output.count("names only rollback triggers") == 1 and "Traceback" not in output
+
+
 # -- item 1: evidence dropped before it becomes a check result --------------------------------
 
 PASSING = """

@@ -43,12 +43,15 @@ def is_failing(check: dict[str, Any]) -> bool:
 
 
 def history_entry(doc: dict[str, Any]) -> dict[str, Any]:
-    """The summary line of one results document."""
+    """The summary line of one results document (one walk over its checks)."""
     run = doc.get("run", {})
-    checks = doc.get("checks", [])
-    failing = [c.get("nodeid") for c in checks if is_failing(c)]
-    blockers = [c.get("nodeid") for c in checks
-                if is_failing(c) and c.get("blocking") and not c.get("waiver")]
+    failing: list[Any] = []
+    blockers: list[Any] = []
+    for check in doc.get("checks", []):
+        if is_failing(check):
+            failing.append(check.get("nodeid"))
+            if check.get("blocking") and not check.get("waiver"):
+                blockers.append(check.get("nodeid"))
     return {
         "time": run.get("finished") or run.get("started"),
         "started": run.get("started"),
@@ -69,10 +72,14 @@ def history_entry(doc: dict[str, Any]) -> dict[str, Any]:
 
 def append_history(path: Path, doc: dict[str, Any]) -> None:
     """Append the run's summary line to `path` (created with its folder when missing)."""
+    append_history_entry(path, history_entry(doc))
+
+
+def append_history_entry(path: Path, entry: dict[str, Any]) -> None:
+    """Append a summary line made by history_entry to `path` (created with its folder when missing)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(history_entry(doc), ensure_ascii=False, separators=(",", ":"),
-                      default=str).encode("utf-8") + b"\n"
+    line = json.dumps(entry, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8") + b"\n"
     # filelock leaves its lock file behind by design: a hidden one, beside the history
     with FileLock(str(path.parent / f".{path.name}.lock"), timeout=LOCK_TIMEOUT_S):
         refuse_unless_replaceable(path)

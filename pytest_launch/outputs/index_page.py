@@ -15,9 +15,13 @@ INDEX_FILE = "index.html"
 _PHASE_ORDER = ("t_minus_7", "t_0", "t_plus_1", "all")
 
 
-def _entries(env_folder: Path) -> list[tuple[str, dict[str, Any]]]:
+def _entries(env_folder: Path, current: tuple[Path, dict[str, Any]] | None = None) -> list[tuple[str, dict[str, Any]]]:
     found: list[tuple[str, dict[str, Any]]] = []
     for path in sorted(env_folder.glob("*/go-no-go.json")) + sorted(env_folder.glob("t_0/stage-*/go-no-go.json")):
+        if current is not None and path.parent == current[0]:
+            # the report just written: its document is in memory, not read back
+            found.append((path.parent.relative_to(env_folder).as_posix(), current[1]))
+            continue
         try:
             doc = json.loads(path.read_text("utf-8"))
         except (OSError, ValueError):
@@ -47,10 +51,12 @@ def _label(name: str) -> str:
     return " + ".join(name.split("+"))
 
 
-def render_index(env_folder: Path) -> str:
+def render_index(env_folder: Path, current: tuple[Path, dict[str, Any]] | None = None) -> str:
+    """The index of `env_folder`; `current` (report folder, its document): the report just written,
+    taken from memory instead of being read back."""
     rows = []
     environment = env_folder.name
-    for name, doc in _entries(env_folder):
+    for name, doc in _entries(env_folder, current):
         run = doc.get("run") or {}
         environment = (doc.get("environment") or {}).get("name") or environment
         verdict = str(doc.get("display_verdict") or doc.get("verdict") or "?")
@@ -82,7 +88,7 @@ is never a launch decision and never replaces a phase's page.</p>
 """
 
 
-def write_index(env_folder: Path) -> Path:
+def write_index(env_folder: Path, current: tuple[Path, dict[str, Any]] | None = None) -> Path:
     path = Path(env_folder) / INDEX_FILE
-    write_text_atomic(path, render_index(Path(env_folder)))
+    write_text_atomic(path, render_index(Path(env_folder), current))
     return path

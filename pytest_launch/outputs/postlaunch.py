@@ -31,11 +31,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pytest_launch.core.rollout import SuccessSettings, success_plan
 from pytest_launch.outputs.atomic import write_text_atomic
 from pytest_launch.outputs.markdown import md_escape
 
-__all__ = ["SuccessSettings", "success_plan", "render_post_launch", "write_post_launch"]
+# (the [success] table and its plan are pytest_launch.core.rollout's SuccessSettings and success_plan;
+# not imported here, so that writing a report never loads the rollout plans and thresholds)
+__all__ = ["render_post_launch", "write_post_launch"]
 
 POST_LAUNCH_FILE = "post-launch.md"
 

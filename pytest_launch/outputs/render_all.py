@@ -23,9 +23,9 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from pytest_launch.outputs.atomic import write_text_atomic
-from pytest_launch.outputs.history import HISTORY_FILE, append_history, history_entry, read_history_checked
+from pytest_launch.outputs.history import HISTORY_FILE, append_history_entry, history_entry, read_history_checked
 from pytest_launch.outputs.html import render_html
-from pytest_launch.outputs.jsonfile import write_document
+from pytest_launch.outputs.jsonfile import dumps
 from pytest_launch.outputs.markdown import md_escape, render_markdown, write_step_summary
 from pytest_launch.outputs.postlaunch import POST_LAUNCH_FILE, is_success_check, render_post_launch
 
@@ -43,20 +43,25 @@ class ReportFolderBusy(OSError):
 
 def write_report(doc: dict[str, Any], folder: Path, *, write_json: bool = True, record_history: bool = True,
                  history_file: Path | None = None, step_summary: bool = True,
-                 lock_timeout_s: float = REPORT_LOCK_TIMEOUT_S) -> list[Path]:
+                 lock_timeout_s: float = REPORT_LOCK_TIMEOUT_S, json_copy: Path | None = None) -> list[Path]:
     """Write every output of `doc` into `folder` under the folder's lock; returns the paths written.
 
     write_json: write go-no-go.json too (False for `launch-report render`, which re-renders an
-    existing one). record_history: append this run to the history (a run's end); False when
-    re-rendering an old document, which must not add a run that did not happen.
+    existing one). json_copy: also write the same JSON text there (--launch-json), encoded once.
+    record_history: append this run to the history (a run's end); False when re-rendering an old
+    document, which must not add a run that did not happen.
     Problems in the history are recorded in `doc["history_problems"]` (the caller's dict).
+
+    One pass over the one in-memory document: the JSON is encoded once, the history line is
+    summarised once (appended, and the newest point of the page's trend), and the HTML and
+    Markdown are rendered from the same dict; nothing is read back from the files written.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(folder / LOCK_FILE), timeout=lock_timeout_s)
     try:
         with lock:
-            return _write_locked(doc, folder, write_json, record_history, history_file, step_summary)
+            return _write_locked(doc, folder, write_json, record_history, history_file, step_summary, json_copy)
     except Timeout:
         raise ReportFolderBusy(0, f"another run has been writing this report folder for {lock_timeout_s:.0f}s "
                                   f"(lock {LOCK_FILE}); refused rather than mixing two runs' reports",
@@ -71,7 +76,7 @@ def render_all(doc: dict[str, Any], folder: Path, *, record_history: bool = True
 
 
 def _write_locked(doc: dict[str, Any], folder: Path, write_json: bool, record_history: bool,
-                  history_file: Path | None, step_summary: bool) -> list[Path]:
+                  history_file: Path | None, step_summary: bool, json_copy: Path | None) -> list[Path]:
     history_path = Path(history_file) if history_file is not None else folder / HISTORY_FILE
     history = read_history_checked(history_path, HISTORY_RUNS)
     if history.problems:
@@ -79,14 +84,16 @@ def _write_locked(doc: dict[str, Any], folder: Path, write_json: bool, record_hi
     else:
         doc.pop("history_problems", None)
     written: list[Path] = []
+    text = dumps(doc) if write_json or json_copy is not None else ""
     if write_json:  # the source of truth first: a failing rendering never costs it
-        write_document(folder / JSON_FILE, doc)
+        write_text_atomic(folder / JSON_FILE, text)
         written.append(folder / JSON_FILE)
     runs = list(history.runs)
     if record_history:
-        append_history(history_path, doc)
+        entry = history_entry(doc)
+        append_history_entry(history_path, entry)
         written.append(history_path)
-        runs = (runs + [history_entry(doc)])[-HISTORY_RUNS:]
+        runs = (runs + [entry])[-HISTORY_RUNS:]
     html_path = folder / HTML_FILE
     write_text_atomic(html_path, _rendered(lambda: render_html(doc, runs), error_page_html, doc, "HTML page"))
     written.append(html_path)
@@ -101,6 +108,9 @@ def _write_locked(doc: dict[str, Any], folder: Path, write_json: bool, record_hi
         write_text_atomic(post_launch, _rendered(lambda: render_post_launch(doc, runs), error_page_markdown, doc,
                                                  "post-launch report"))
         written.append(post_launch)
+    if json_copy is not None:  # last: a path outside the folder that fails leaves the folder whole
+        write_text_atomic(json_copy, text)
+        written.append(json_copy)
     return written
 
 

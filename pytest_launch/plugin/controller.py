@@ -35,13 +35,13 @@ from pytest_launch.plugin.junit import add_decision_testcase
 from pytest_launch.plugin.reports import (
     DROPPED,
     DROPPED_KEY,
-    USAGE_PROBLEMS,
     WORKER_META,
     ResultCollector,
     item_metadata,
 )
 from pytest_launch.plugin.selection import Selection, may_stop_early, run_selection, stopped_early
 from pytest_launch.plugin.state import LaunchState
+from pytest_launch.plugin.trigger_waivers import report_worker_usage_problems
 
 
 class LaunchController:
@@ -56,7 +56,6 @@ class LaunchController:
         self.collection_errors = 0
         self.interrupted: str | None = None
         self.crashed_workers: list[str] = []
-        self.usage_problems: set[str] = set()  # found by xdist workers, where a usage error cannot stop the run
         self.started = dt.datetime.now(dt.timezone.utc)
         self.t0 = time.monotonic()
         self.document: dict[str, Any] | None = None
@@ -100,7 +99,6 @@ class LaunchController:
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         output = getattr(node, "workeroutput", None) or {}
         self.worker_metadata.update(output.get(WORKER_META, {}))
-        self.usage_problems.update(output.get(USAGE_PROBLEMS, []))
         self.collector.add_dropped(output.get(DROPPED, {}))
         if error:
             self.crashed_workers.append(str(getattr(node, "gateway", node).id if hasattr(node, "gateway") else node))
@@ -146,14 +144,7 @@ class LaunchController:
     # -- the decision ---------------------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if self.usage_problems:  # the usage error a plain run raises at collection
-            message = "ERROR: " + "\n".join(sorted(self.usage_problems))
-            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-            if reporter is not None:
-                reporter.write_line(message, red=True)
-            else:
-                print(message, file=sys.stderr)
-            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+        if report_worker_usage_problems(session):  # the usage error a plain run raises at collection
             return
         if not self.state.active or exitstatus == pytest.ExitCode.USAGE_ERROR:
             return  # a usage error was already explained; the previous report stays as it was

@@ -85,18 +85,23 @@ def report_folder(report_dir: Path, environment_name: str, phases: list[str] | N
 
 def write_outputs(doc: dict[str, Any], folder: Path | None, json_path: Path | None,
                   config: pytest.Config | None = None, *, record_history: bool = True) -> list[Path]:
-    """Write the report folder (JSON first, then history and renderings, under the folder's
-    lock; a rendering that fails becomes an error page showing the JSON's verdict) and the
-    environment's index page, then --launch-json, which is written even when the folder could
-    not be. record_history False: the in-progress placeholder (no run to record yet)."""
+    """Write the report folder (JSON first, with --launch-json from the same encoded text, then
+    history and renderings, under the folder's lock; a rendering that fails becomes an error page
+    showing the JSON's verdict) and the environment's index page. --launch-json is written even
+    when the folder could not be. record_history False: the in-progress placeholder (no run to
+    record yet)."""
     written: list[Path] = []
     try:
         if folder is not None:
-            written.extend(write_report(doc, folder, record_history=record_history, step_summary=record_history))
-            written.append(write_index(environment_folder(folder)))
+            written.extend(write_report(doc, folder, record_history=record_history, step_summary=record_history,
+                                        json_copy=json_path))
+            written.append(write_index(environment_folder(folder), current=(folder, doc)))
     finally:
-        if json_path is not None:  # after the folder: it carries the folder's history_problems
-            write_document(json_path, doc)
+        if json_path is not None:
+            if json_path in written:
+                written.remove(json_path)
+            else:  # the folder failed before its JSON (or there is none): --launch-json on its own
+                write_document(json_path, doc)
             written.insert(0, json_path)
     return written
 

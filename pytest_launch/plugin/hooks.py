@@ -6,16 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Generator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_launch.config.environment import Environment
 from pytest_launch.core import vocabulary as markers
 from pytest_launch.core.errors import ConfigError, shown_path
 from pytest_launch.core.evidence import Evidence
-from pytest_launch.outputs.paths import OutputPathError
-from pytest_launch.plugin import allure as allure_labels
 from pytest_launch.plugin import hookspecs
 from pytest_launch.plugin.collection import (
     SIGNOFF_KEY,
@@ -24,8 +21,6 @@ from pytest_launch.plugin.collection import (
     checklist_link,
     inherit_checklist_markers,
 )
-from pytest_launch.plugin.controller import LaunchController
-from pytest_launch.plugin.finish import preflight_outputs
 from pytest_launch.plugin.gate import (
     CONTROLLER_NAME,
     NO_RUN_MODES,
@@ -60,8 +55,22 @@ from pytest_launch.plugin.reports import (
 )
 from pytest_launch.plugin.selection import run_selection
 from pytest_launch.plugin.state import STATE_KEY, load_state
-from pytest_launch.plugin.trigger_waivers import trigger_only_waivers
+from pytest_launch.plugin.trigger_waivers import (
+    WORKER_USAGE_PROBLEMS_KEY,
+    report_worker_usage_problems,
+    trigger_only_waivers,
+)
 from pytest_launch.probes.errors import ProbeError
+
+if TYPE_CHECKING:
+    from pytest_launch.config.environment import Environment
+
+# Start-up speed (issue 16): loading the plugin imports what registering options, markers and
+# hooks needs, and what every run's hooks use. The decision, the outputs (Jinja2, filelock), the
+# rollout plans (thresholds), the probes (requests, boto3, dnspython, cryptography) and the
+# Allure glue load inside the hook or fixture of the run that first uses them; a run without
+# --launch-env/--env/--launch-json/--launch-gate never loads the decision or an output
+# (tests/test_module_loading.py).
 
 # the probe fixtures (launch_http, launch_tls, ...) and the launch-day stage checks
 # (plugin.plan: a check that declares its tables reads no other, in a real run)
@@ -121,6 +130,10 @@ def pytest_configure(config: pytest.Config) -> None:
             message += "\nthe demo environment is started by the readiness suite: run `pytest readiness --env=demo`"
         raise pytest.UsageError(message) from None
     if state.active and not hasattr(config, "workerinput") and not _nothing_runs(config):
+        # lazy for start-up speed: the outputs load only in a run that decides
+        from pytest_launch.outputs.paths import OutputPathError
+        from pytest_launch.plugin.finish import preflight_outputs
+
         try:  # every output path is ours to write, before any check runs
             preflight_outputs(state, list(state.input_files), run_selection(config))
         except OutputPathError as exc:
@@ -133,11 +146,17 @@ def pytest_configure(config: pytest.Config) -> None:
     # always: node ids are masked by the same redactor as the reports (credential patterns too),
     # so that an item and its reports keep one id (xdist matches them by id)
     config.pluginmanager.register(PytestRedactor(state.redactor), "launch-redactor")
-    if not hasattr(config, "workerinput"):
+    if state.active and not hasattr(config, "workerinput"):
+        # lazy for start-up speed: the decision and its outputs load only in a run that decides
+        from pytest_launch.plugin.controller import LaunchController
+
         config.pluginmanager.register(LaunchController(config, state), CONTROLLER_NAME)
         if config.option.launch_plan:  # print the plan, run nothing
             config.pluginmanager.register(LaunchPlanner(config, state), PLANNER_NAME)
     if getattr(config.option, "allure_report_dir", None):
+        # lazy for start-up speed: the Allure labels load only in a run that writes Allure results
+        import pytest_launch.plugin.allure as allure_labels
+
         config.pluginmanager.register(allure_labels, "launch-allure-labels")
         if state.redactor.secrets:
             # lazy for start-up speed: allure_commons loads only in a run that writes Allure results
@@ -163,6 +182,14 @@ def pytest_configure_node(node: Any) -> None:
     state = node.config.stash.get(STATE_KEY, None)
     if state is not None:
         node.workerinput[CHANNEL_INPUT] = state.channel
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist, on the controller: keep the usage problems a worker found at collection (a
+    plain run raises them as a usage error there; a worker cannot stop the run)."""
+    output = getattr(node, "workeroutput", None) or {}
+    node.config.stash.setdefault(WORKER_USAGE_PROBLEMS_KEY, set()).update(output.get(USAGE_PROBLEMS, []))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -311,6 +338,7 @@ def launch_evidence(request: pytest.FixtureRequest) -> Evidence:
 
 @pytest.hookimpl(trylast=True)  # after the controller decided (or did not)
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    report_worker_usage_problems(session)  # a run that does not decide (a deciding one reported them first)
     gate_without_decision(session)
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:

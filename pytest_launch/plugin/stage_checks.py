@@ -27,22 +27,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_launch.core.errors import ConfigError
-from pytest_launch.core.rollout import (
-    CheckVerdict,
-    StageCheck,
-    StagePlan,
-    evaluate_check,
-    judge_check,
-    metric_queries,
-    stage_plan,
-    success_plan,
-)
 from pytest_launch.plugin.state import STATE_KEY
+
+if TYPE_CHECKING:  # core.rollout (and core.thresholds) load only in a run whose environment plans a rollout
+    from pytest_launch.core.rollout import CheckVerdict, StageCheck, StagePlan
 
 PARAM = "launch_stage_check"
 SUCCESS_PARAM = "launch_success_check"
@@ -80,6 +73,8 @@ def stage_items(config: pytest.Config) -> list[StageItem]:
     stage = _stage(config)
     if stage is None:
         return unstaged_items(config)
+    from pytest_launch.core.rollout import stage_plan  # lazy for start-up speed (see the imports)
+
     env = _environment(config)
     if env is None:
         return [StageItem(stage, None, None, f"--launch-stage {stage} needs an environment: pass --env NAME")]
@@ -107,6 +102,8 @@ def unstaged_items(config: pytest.Config) -> list[StageItem]:
     rollout = env.table("rollout") if env is not None else None
     if rollout is None:
         return []
+    from pytest_launch.core.rollout import stage_plan  # lazy for start-up speed (see the imports)
+
     stages = ", ".join(str(s) for s in rollout.stages)
     found: dict[str, StageItem] = {}
     for planned in rollout.stages:
@@ -158,6 +155,8 @@ def success_items(config: pytest.Config) -> list[StageItem]:
     success = env.table("success") if env is not None else None
     if success is None:
         return []
+    from pytest_launch.core.rollout import success_plan  # lazy for start-up speed (see the imports)
+
     plan = success_plan(success, env.where)
     return [StageItem(100, check, plan) for check in plan.go]
 
@@ -239,6 +238,8 @@ def _verdict(item: StageItem, prometheus: Any, launch_evidence: Any, request: py
                    f"no [prometheus] table with the url of the metrics")
         launch_evidence.record(expression=check.expression, kind=check.kind, result="ERROR", reason=message)
         pytest.fail(message, pytrace=False)
+    from pytest_launch.core.rollout import evaluate_check, judge_check, metric_queries  # lazy (see the imports)
+
     env = _environment(request.config)
     metrics = metric_queries(env.table("rollout"), env.table("prometheus")) if env is not None else {}
     success_table = env.table("success") if env is not None else None
