@@ -53,10 +53,12 @@ atexit.register(_dump)
 HOOKS_ONLY = {
     "pytest_launch",
     "pytest_launch.config", "pytest_launch.config.approvals", "pytest_launch.config.checklist",
-    "pytest_launch.config.environment", "pytest_launch.config.policy", "pytest_launch.config.tables",
+    "pytest_launch.config.environment", "pytest_launch.config.policy", "pytest_launch.config.reports",
+    "pytest_launch.config.tables",
     "pytest_launch.config.toml",
     "pytest_launch.core", "pytest_launch.core.clock", "pytest_launch.core.errors", "pytest_launch.core.evidence",
-    "pytest_launch.core.model", "pytest_launch.core.redact", "pytest_launch.core.settings",
+    "pytest_launch.core.model", "pytest_launch.core.plan",  # core.plan: PLAN_FORMATS, for --launch-plan-format
+    "pytest_launch.core.redact", "pytest_launch.core.settings",
     "pytest_launch.core.vocabulary",
     "pytest_launch.plugin", "pytest_launch.plugin.collection", "pytest_launch.plugin.fixtures",
     "pytest_launch.plugin.gate", "pytest_launch.plugin.hooks", "pytest_launch.plugin.hookspecs",
@@ -67,11 +69,13 @@ HOOKS_ONLY = {
 }
 # what only a deciding run may add: the decision, and the outputs it writes
 DECIDING_ONLY_PREFIXES = ("pytest_launch.plugin.controller", "pytest_launch.plugin.finish",
+                          "pytest_launch.plugin.junit",  # the JUnit launch-decision testcase
                           "pytest_launch.core.decision", "pytest_launch.outputs")
 # never in a run whose checks use no probe, no rollout, no success criteria and no Allure
-NEVER_UNUSED = ("pytest_launch.core.rollout", "pytest_launch.core.thresholds",
-                "pytest_launch.outputs.merge", "pytest_launch.outputs.publish", "pytest_launch.plugin.allure",
-                "pytest_launch.plugin.allure_redaction", "pytest_launch.demo", "pytest_launch.cli")
+NEVER_UNUSED = ("pytest_launch.core.rollout", "pytest_launch.core.thresholds", "pytest_launch.plugin.plan",
+                "pytest_launch.outputs.plan", "pytest_launch.outputs.merge", "pytest_launch.outputs.publish",
+                "pytest_launch.outputs.notify", "pytest_launch.plugin.allure", "pytest_launch.plugin.allure_redaction",
+                "pytest_launch.demo", "pytest_launch.cli")
 HEAVY = {"jinja2", "markupsafe", "filelock", "boto3", "botocore", "dns", "cryptography", "requests", "urllib3",
          "yaml", "psycopg", "jsonschema", "allure_commons", "moto", "trustme", "prometheus_client"}
 OUTPUT_LIBRARIES = {"jinja2", "markupsafe", "filelock"}  # the renderings and the report folder's lock
