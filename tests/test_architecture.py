@@ -26,8 +26,9 @@ LAZY_OWN_IMPORTS_ALLOWED = {
     ("pytest_launch.plugin.hooks", "pytest_launch.plugin.controller"),
     ("pytest_launch.plugin.hooks", "pytest_launch.plugin.finish"),
     ("pytest_launch.plugin.hooks", "pytest_launch.outputs.paths"),
-    # the planner (core.plan and its renderings) only in a `pytest --launch-plan` run (issue 16)
-    ("pytest_launch.plugin.hooks", "pytest_launch.plugin.plan"),
+    # every run loads plugin.plan (it holds a check to its declared tables); its renderings
+    # (Markdown, the digest, filelock) only in a `pytest --launch-plan` run (issue 16)
+    ("pytest_launch.plugin.plan", "pytest_launch.outputs.plan"),
     # the rollout plans (and core.thresholds) only in a run whose environment plans a rollout or
     # T+1 success criteria, or that passes --launch-stage (issue 16)
     ("pytest_launch.plugin.stage_checks", "pytest_launch.core.rollout"),

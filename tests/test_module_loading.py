@@ -62,7 +62,8 @@ HOOKS_ONLY = {
     "pytest_launch.core.vocabulary",
     "pytest_launch.plugin", "pytest_launch.plugin.collection", "pytest_launch.plugin.fixtures",
     "pytest_launch.plugin.gate", "pytest_launch.plugin.hooks", "pytest_launch.plugin.hookspecs",
-    "pytest_launch.plugin.options", "pytest_launch.plugin.redaction", "pytest_launch.plugin.reports",
+    "pytest_launch.plugin.options", "pytest_launch.plugin.plan",  # plan: declared tables, checked in every run
+    "pytest_launch.plugin.redaction", "pytest_launch.plugin.reports",
     "pytest_launch.plugin.selection", "pytest_launch.plugin.stage_checks", "pytest_launch.plugin.state",
     "pytest_launch.plugin.trigger_waivers",
     "pytest_launch.probes", "pytest_launch.probes.errors",  # the registry (names only) and ProbeError
@@ -72,8 +73,8 @@ DECIDING_ONLY_PREFIXES = ("pytest_launch.plugin.controller", "pytest_launch.plug
                           "pytest_launch.plugin.junit",  # the JUnit launch-decision testcase
                           "pytest_launch.core.decision", "pytest_launch.outputs")
 # never in a run whose checks use no probe, no rollout, no success criteria and no Allure
-NEVER_UNUSED = ("pytest_launch.core.rollout", "pytest_launch.core.thresholds", "pytest_launch.plugin.plan",
-                "pytest_launch.outputs.plan", "pytest_launch.outputs.merge", "pytest_launch.outputs.publish",
+NEVER_UNUSED = ("pytest_launch.core.rollout", "pytest_launch.core.thresholds", "pytest_launch.outputs.plan",
+                "pytest_launch.outputs.merge", "pytest_launch.outputs.publish",
                 "pytest_launch.outputs.notify", "pytest_launch.plugin.allure", "pytest_launch.plugin.allure_redaction",
                 "pytest_launch.demo", "pytest_launch.cli")
 HEAVY = {"jinja2", "markupsafe", "filelock", "boto3", "botocore", "dns", "cryptography", "requests", "urllib3",

@@ -29,6 +29,7 @@ from pytest_launch.plugin.gate import (
     refuse_gate_without_checks,
 )
 from pytest_launch.plugin.options import add_env_alias, add_options
+from pytest_launch.plugin.plan import PLANNER_NAME, LaunchPlanner, refuse_plan_with
 from pytest_launch.plugin.redaction import (
     LogRedactor,
     PytestRedactor,
@@ -151,9 +152,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
         config.pluginmanager.register(LaunchController(config, state), CONTROLLER_NAME)
     if config.option.launch_plan and not hasattr(config, "workerinput"):  # print the plan, run nothing
-        # lazy for start-up speed: the planner and its renderings load only with --launch-plan
-        from pytest_launch.plugin.plan import PLANNER_NAME, LaunchPlanner
-
         config.pluginmanager.register(LaunchPlanner(config, state), PLANNER_NAME)
     if getattr(config.option, "allure_report_dir", None):
         # lazy for start-up speed: the Allure labels load only in a run that writes Allure results
@@ -175,10 +173,7 @@ def _nothing_runs(config: pytest.Config) -> bool:
 def pytest_cmdline_main(config: pytest.Config) -> None:
     # before --version, --help, --markers, --fixtures answer and before --co collects
     refuse_gate_without_checks(config)
-    if getattr(config.option, "launch_plan", False):
-        from pytest_launch.plugin.plan import refuse_plan_with  # lazy: see the planner in pytest_configure
-
-        refuse_plan_with(config)
+    refuse_plan_with(config)
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -21,7 +21,6 @@ from pytest_launch.config.tables import ENVIRONMENT_FIXTURES, FIXTURE_TABLES, is
 from pytest_launch.core.errors import did_you_mean
 from pytest_launch.core.plan import CheckNeeds, Plan, PlanEnvironment, build_plan
 from pytest_launch.core.redact import Redactor
-from pytest_launch.outputs.plan import render_plan
 from pytest_launch.plugin.collection import _ChecklistNode
 from pytest_launch.plugin.reports import checklist_id_of, read_metadata
 from pytest_launch.plugin.selection import run_selection
@@ -189,6 +188,9 @@ class LaunchPlanner:
         if result is None:
             return
         terminalreporter.section("launch plan")
+        # lazy for start-up speed: every run loads this module (the tables check), only --launch-plan renders
+        from pytest_launch.outputs.plan import render_plan
+
         text = result.redactor.text(render_plan(result.plan, self.config.option.launch_plan_format))
         for line in text.rstrip("\n").splitlines():
             terminalreporter.write_line(line)
