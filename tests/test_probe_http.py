@@ -109,7 +109,8 @@ def test_dns_failure_names_the_target(monkeypatch):
 def test_silent_server_costs_at_most_the_timeout(silent_server):
     probe = HttpProbe(HttpSettings(base_url=f"http://127.0.0.1:{silent_server.port}", timeout=0.5, retries=0))
     start = time.monotonic()
-    with pytest.raises(ProbeError, match=r"no answer within 0.5s \(read timeout\)"):
+    # with no retry the read timeout and the overall deadline are the same 0.5 s: either may end it
+    with pytest.raises(ProbeError, match=r"no answer within 0.5s \((read timeout|the overall deadline)"):
         probe.get("/")
     assert time.monotonic() - start < 0.5 + 5  # bounded, not hanging: generous slack on a shared machine
 

@@ -1,7 +1,7 @@
 """go-no-go.json: the versioned results document every other output is rendered from.
 
 `build_document` turns the decision and its inputs into the document; `document_inputs`
-reads the inputs back, so `launch-report merge` can recompute the verdict with the same
+reads the inputs back, so `launch merge` can recompute the verdict with the same
 `decide`; `read_document` validates a file against the shipped JSON Schema.
 """
 

@@ -192,7 +192,7 @@ def merge_documents(docs: Sequence[dict[str, Any]], labels: Sequence[str],
     then the merged document's `mixed` lists what differed, and every rendering shows it.
     """
     if not docs:
-        raise ConfigError("launch-report merge", None, "at least one results file", "none")
+        raise ConfigError("launch merge", None, "at least one results file", "none")
     files = list(files or labels)
     mixed = mixed_inputs(docs, files)
     if mixed and not allow_mixed:

@@ -40,7 +40,7 @@ def parse_s3_url(url: str) -> tuple[str, str]:
     """(bucket, prefix) of s3://bucket/prefix."""
     parsed = urlparse(url)
     if parsed.scheme != "s3" or not parsed.netloc:
-        raise ConfigError("launch-report publish", "target", "s3://bucket/prefix", repr(url))
+        raise ConfigError("launch publish", "target", "s3://bucket/prefix", repr(url))
     return parsed.netloc, parsed.path.strip("/")
 
 

@@ -46,7 +46,7 @@ def write_report(doc: dict[str, Any], folder: Path, *, write_json: bool = True, 
                  lock_timeout_s: float = REPORT_LOCK_TIMEOUT_S, json_copy: Path | None = None) -> list[Path]:
     """Write every output of `doc` into `folder` under the folder's lock; returns the paths written.
 
-    write_json: write go-no-go.json too (False for `launch-report render`, which re-renders an
+    write_json: write go-no-go.json too (False for `launch render`, which re-renders an
     existing one). json_copy: also write the same JSON text there (--launch-json), encoded once.
     record_history: append this run to the history (a run's end); False when re-rendering an old
     document, which must not add a run that did not happen.
