@@ -264,5 +264,5 @@ def test_the_next_commands_can_be_pasted_for_a_folder_with_a_space(tmp_path: Pat
     result = launch("init", "our team", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     next_steps = [step.strip() for step in result.stdout.split("next:\n", 1)[1].splitlines()]
-    assert next_steps[0] == "cd 'our team'" and len(next_steps) == 3
+    assert next_steps[0] == "cd 'our team'" and len(next_steps) == 4  # cd, then the three commands
     assert (tmp_path / "our team" / "readiness" / "checklist.toml").is_file()
