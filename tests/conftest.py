@@ -38,12 +38,14 @@ def _rehearsal_clock_allowed(request: pytest.FixtureRequest) -> None:
     os.environ) asks for it. pytester clears PYTEST_ADDOPTS when it starts, so this runs after it.
     A test of the refusal itself removes the variable again.
     Hypothesis's pytest plugin is blocked in those runs: no project there uses it, and importing
-    it cost every pytest a test starts about 0.3 s of CPU (a third of a bare start)."""
+    it cost every pytest a test starts about 0.3 s of CPU (a third of a bare start). So are
+    pytest-html and pytest-metadata (in the test extra for benchmarks/overhead.py --vs-pytest-html
+    only): about 0.05 s of every start."""
     if "pytester" not in request.fixturenames:
         return
     request.getfixturevalue("pytester")
     monkeypatch = request.getfixturevalue("monkeypatch")
-    monkeypatch.setenv("PYTEST_ADDOPTS", "--launch-allow-backdate -p no:hypothesispytest")
+    monkeypatch.setenv("PYTEST_ADDOPTS", "--launch-allow-backdate -p no:hypothesispytest -p no:html -p no:metadata")
 
 
 if PURE:  # properties without an explicit count run fewer examples too (tests/property_budget.py)
