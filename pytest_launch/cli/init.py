@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     print("next:")
     here = folder.resolve() == Path.cwd().resolve()
     steps = [] if here else [f"cd {shlex.quote(shown)}"]
-    steps += [f"launch plan --launch-env=prod -m t_minus_7    # what is covered and configured; probes nothing",
+    steps += ["launch plan --launch-env=prod -m t_minus_7    # what is covered and configured; probes nothing",
               f"$EDITOR {SUITE}/environments/prod.toml    # uncomment a table, put in your hosts",
               f"{run_suite}    # NO_GO until then: its reasons name each table to fill in"]
     for step in steps:
