@@ -81,6 +81,16 @@ severity = "blocker"
 owner = "sre"
 """
 
+# a valid sign-off of CHECKLIST's one manual item (MON-06) for prod: with it, passing checks can be GO
+MON06_SIGNED = """
+[[signoff]]
+item = "MON-06"
+by = "jane.doe"
+at = 2026-11-20
+evidence = "https://pagerduty.example/schedules/ABC"
+environments = ["prod"]
+"""
+
 PROD = """
 [environment]
 name = "prod"

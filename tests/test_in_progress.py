@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from launch_project import TODAY, make_project
+from launch_project import MON06_SIGNED, TODAY, make_project
 
 CHECKS = """
 import os
@@ -42,14 +42,7 @@ def test_cache():
     pass
 """
 
-SIGNED = """
-[[signoff]]
-item = "MON-06"
-by = "jane.doe"
-at = 2026-11-20
-evidence = "https://pagerduty.example/schedules/ABC"
-environments = ["prod"]
-"""
+SIGNED = MON06_SIGNED
 
 DEADLINE_S = 60.0
 

@@ -9,18 +9,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from launch_project import PROD, TODAY, make_project
+from launch_project import MON06_SIGNED, PROD, TODAY, make_project
 
 SECRET = "s3cr3t-Junit-Value-4711"
 
-SIGNED = """
-[[signoff]]
-item = "MON-06"
-by = "jane.doe"
-at = 2026-11-20
-evidence = "https://pagerduty.example/schedules/ABC"
-environments = ["prod"]
-"""
+SIGNED = MON06_SIGNED
 
 GOOD = """
 import pytest

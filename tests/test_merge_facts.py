@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from launch_project import TODAY, make_project
+from launch_project import MON06_SIGNED, TODAY, make_project
 from pytest_launch.cli import main
 from pytest_launch.outputs.jsonfile import read_document
 
@@ -29,14 +29,7 @@ def test_error_rate():
     pass
 """
 
-SIGNED = """
-[[signoff]]
-item = "MON-06"
-by = "jane.doe"
-at = 2026-11-20
-evidence = "https://pagerduty.example/schedules/ABC"
-environments = ["prod"]
-"""
+SIGNED = MON06_SIGNED
 
 
 @pytest.fixture(autouse=True)
