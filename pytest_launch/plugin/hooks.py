@@ -14,6 +14,7 @@ from pytest_launch.core import vocabulary as markers
 from pytest_launch.core.errors import ConfigError, shown_path
 from pytest_launch.core.evidence import Evidence
 from pytest_launch.plugin import hookspecs
+from pytest_launch.plugin import plan as plan_plugin
 from pytest_launch.plugin.collection import (
     SIGNOFF_KEY,
     UncoveredItem,
@@ -73,8 +74,7 @@ if TYPE_CHECKING:
 # (tests/test_module_loading.py).
 
 # the probe fixtures (launch_http, launch_tls, ...) and the launch-day stage checks
-# (plugin.plan: a check that declares its tables reads no other, in a real run)
-pytest_plugins = ["pytest_launch.plugin.fixtures", "pytest_launch.plugin.stage_checks", "pytest_launch.plugin.plan"]
+pytest_plugins = ["pytest_launch.plugin.fixtures", "pytest_launch.plugin.stage_checks"]
 
 _EVIDENCE_KEY = pytest.StashKey[Evidence]()
 _PROBLEM_KEY = pytest.StashKey[str]()
@@ -91,8 +91,13 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hookspecs)  # pytest_launch_tables: a suite's own environment tables
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     add_options(parser)
+    # plugin.plan's hooks (a check that declares its tables reads no other, in a real run),
+    # registered as the module this one imported: naming it in pytest_plugins made pytest warn
+    # "Module already imported so cannot be rewritten" in every run
+    if not pluginmanager.is_registered(plan_plugin):
+        pluginmanager.register(plan_plugin, "pytest_launch.plugin.plan")
 
 
 @pytest.hookimpl(wrapper=True)
