@@ -81,6 +81,21 @@ severity = "blocker"
 owner = "sre"
 """
 
+# two passing checks of CHECKLIST's T-7 automated items: with MON06_SIGNED, a GO project
+PASSING_CHECKS = """
+import pytest
+
+@pytest.mark.t_minus_7
+@pytest.mark.checklist("SEC-01")
+def test_tls():
+    pass
+
+@pytest.mark.t_minus_7
+@pytest.mark.checklist("PERF-02")
+def test_cache():
+    pass
+"""
+
 # a valid sign-off of CHECKLIST's one manual item (MON-06) for prod: with it, passing checks can be GO
 MON06_SIGNED = """
 [[signoff]]

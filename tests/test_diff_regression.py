@@ -9,7 +9,7 @@ import json
 import pytest
 from report_samples import sample_document
 
-from launch_project import TODAY, make_project
+from launch_project import PASSING_CHECKS, TODAY, make_project
 from pytest_launch.cli import main
 
 
@@ -129,19 +129,7 @@ def test_a_bad_input_is_exit_2_not_a_regression(tmp_path, capsys, old):
     assert "no such file" in capsys.readouterr().err
 
 
-CHECKS = """
-import pytest
-
-@pytest.mark.t_minus_7
-@pytest.mark.checklist("SEC-01")
-def test_tls():
-    pass
-
-@pytest.mark.t_minus_7
-@pytest.mark.checklist("PERF-02")
-def test_cache():
-    pass
-"""
+CHECKS = PASSING_CHECKS
 SIGNED = """
 [[signoff]]
 item = "MON-06"

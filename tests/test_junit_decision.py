@@ -9,25 +9,13 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from launch_project import MON06_SIGNED, PROD, TODAY, make_project
+from launch_project import MON06_SIGNED, PASSING_CHECKS, PROD, TODAY, make_project
 
 SECRET = "s3cr3t-Junit-Value-4711"
 
 SIGNED = MON06_SIGNED
 
-GOOD = """
-import pytest
-
-@pytest.mark.t_minus_7
-@pytest.mark.checklist("SEC-01")
-def test_tls():
-    pass
-
-@pytest.mark.t_minus_7
-@pytest.mark.checklist("PERF-02")
-def test_cache():
-    pass
-"""
+GOOD = PASSING_CHECKS
 RISKY = GOOD.replace("def test_cache():\n    pass", "def test_cache():\n    assert False, 'cache cold: 12% hit rate'")
 BLOCKED = GOOD.replace("def test_tls():\n    pass", """def test_tls(launch_env):
     token = launch_env["custom"]["token"]

@@ -6,21 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from launch_project import MON06_SIGNED, make_project
+from launch_project import MON06_SIGNED, PASSING_CHECKS, make_project
 
-CHECKS = """
-import pytest
-
-@pytest.mark.t_minus_7
-@pytest.mark.checklist("SEC-01")
-def test_tls():
-    pass
-
-@pytest.mark.t_minus_7
-@pytest.mark.checklist("PERF-02")
-def test_cache():
-    pass
-"""
+CHECKS = PASSING_CHECKS
 
 
 def test_a_run_that_decides_nothing_warns_nothing(pytester: pytest.Pytester) -> None:
