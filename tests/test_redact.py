@@ -193,3 +193,52 @@ def test_a_connection_string_secret_masks_its_password_not_where_it_connects():
     message = "PostgreSQL primary launch_monitor@127.0.0.1:5432/postgres: password authentication failed"
     assert redactor.text(message) == message
     assert redactor.text("pw ...9-secret-pw") == f"pw ...{MASK}"
+
+
+# -- one look at many strings (issue 16: Redactor.clean, Redactor.data) ----------------------------
+
+# pieces that make credential patterns, secret forms and their near misses meet across strings
+PIECES = st.sampled_from(["Authorization", ": Bearer ", "Basic", "password", "=", '": "', "token", "'", "\n",
+                          "\t", "https://", "u", ":", "pw", "@", "host/", "api_key", "x", "Zm9v", "%2F", "é"])
+STRING = st.lists(PIECES, max_size=6).map("".join)
+
+
+def json_like(leaf):
+    return st.recursive(leaf, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(leaf, inner, max_size=4)
+                        | st.lists(inner, max_size=3).map(tuple), max_leaves=12)
+
+
+@settings(max_examples=examples(400), deadline=None)
+@given(secret=st.sampled_from(["", "pw", "hunter2-very-long-secret", "Zm9vYmFy", "api_key=abc\tdef", "é-secret-é!"]),
+       strings=st.lists(STRING | st.sampled_from(["hunter2-very-long-secret", "HUNTER2-VERY", "very-long-secre"]),
+                        max_size=6),
+       data=json_like(STRING | st.integers(0, 3) | st.none()))
+def test_clean_is_never_optimistic_and_data_masks_as_string_by_string(secret, strings, data):
+    """Whatever one string would have masked, the one-pass look says "not clean"; the copy that
+    data() makes is exactly the string-by-string mapping."""
+    from pytest_launch.core.redact import map_strings
+
+    redactor = Redactor([secret] if secret else [])
+    if redactor.clean(strings):
+        assert all(Redactor([secret] if secret else []).text(s) == s for s in strings), strings
+    fresh = Redactor([secret] if secret else [])
+    assert redactor.data(data) == map_strings(data, fresh.text)
+
+
+def test_data_returns_a_copy_even_when_nothing_is_masked() -> None:
+    evidence = {"values": [1, 2], "nested": {"k": ("a", "b")}}
+    copied = Redactor(["s3cr3t-value"]).data(evidence)
+    assert copied == {"values": [1, 2], "nested": {"k": ["a", "b"]}}
+    copied["values"].append(3)
+    copied["nested"]["k"].append("c")
+    assert evidence == {"values": [1, 2], "nested": {"k": ("a", "b")}}
+
+
+def test_a_credential_split_across_two_strings_is_not_masked_in_either() -> None:
+    """The one-pass look may see a match across two strings (a key "password" beside its value):
+    it then looks string by string, and neither string alone is a credential."""
+    redactor = Redactor()
+    assert not redactor.clean(["password=hunter22", "ok"])
+    assert redactor.data(["password", "=hunter22"]) == ["password", "=hunter22"]
+    assert redactor.data({"password": "hunter22"}) == {"password": "hunter22"}
+    assert redactor.data(["password=hunter22"]) == ["password=***"]

@@ -240,9 +240,33 @@ class Redactor:
             text = _KEYED.sub(lambda m: (m.group(1) or m.group(3)) + MASK, text)
         return text
 
+    def clean(self, value: Any) -> bool:
+        """True when no string of `value` (a string, or JSON-like data, keys included) holds
+        anything to mask: all of them are looked at in one pass over their joined text.
+
+        Never optimistic: whatever would be masked inside one of the strings is masked inside
+        the joined text too (they are joined by a newline, which meets the patterns' word
+        boundaries and look-behinds as the start or end of a string does); a match that spans two
+        strings only makes the answer False, and the caller then masks string by string."""
+        if isinstance(value, str):
+            return self.text(value) == value
+        joined = "\n".join(strings_of(value))
+        return self.text(joined) == joined
+
     def data(self, value: Any) -> Any:
-        """A copy of JSON-like data with every string redacted (keys included)."""
-        return map_strings(value, self.text)
+        """A copy of JSON-like data (dicts, lists; tuples become lists) with every string
+        redacted, dictionary keys included. Data with nothing to mask is copied without a look
+        at each string (`clean`); otherwise each part is looked at the same way, so only the
+        parts that hold something to mask are masked string by string."""
+        if isinstance(value, str):
+            return self.text(value)
+        if self.clean(value):
+            return copy_data(value)
+        if isinstance(value, dict):
+            return {self.text(str(k)): self.data(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self.data(v) for v in value]
+        return value
 
 
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -255,6 +279,33 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             merged.append((start, end))
     return merged
+
+
+def strings_of(value: Any) -> list[str]:
+    """Every string of JSON-like data (dicts, lists, tuples), dictionary keys included (a key
+    that is not a string as str() writes it), in no particular order."""
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict):
+            found.extend(k if isinstance(k, str) else str(k) for k in item)
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return found
+
+
+def copy_data(value: Any) -> Any:
+    """A copy of JSON-like data as map_strings makes it (dict and list containers are new; tuples
+    become lists; keys that are not strings become str()), its strings unchanged."""
+    if isinstance(value, dict):
+        return {(k if isinstance(k, str) else str(k)): copy_data(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [copy_data(v) for v in value]
+    return value
 
 
 def map_strings(value: Any, change: Callable[[str], str]) -> Any:

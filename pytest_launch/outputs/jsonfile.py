@@ -29,7 +29,7 @@ from pytest_launch.core.model import (
     Waiver,
     display_verdict,
 )
-from pytest_launch.core.redact import Redactor, map_strings
+from pytest_launch.core.redact import Redactor, map_strings, strings_of
 from pytest_launch.outputs.atomic import write_text_atomic
 
 
@@ -103,9 +103,24 @@ def build_document(
     }
     if extra:
         doc.update(extra)
-    mask = (redactor or Redactor()).text
-    masked: dict[str, Any] = map_strings(doc, lambda text: valid_text(mask(text)))
+    # every string masked (a copy: Redactor.data looks at all of them in one pass first, and
+    # string by string only where something is to be masked), then made to encode as UTF-8
+    masked: dict[str, Any] = (redactor or Redactor()).data(doc)
+    if not encodes_as_utf8(masked):
+        masked = map_strings(masked, valid_text)
     return masked
+
+
+def encodes_as_utf8(value: Any) -> bool:
+    """True when every string of JSON-like data encodes as UTF-8 (no lone surrogate)."""
+    joined = "\n".join(strings_of(value))
+    if joined.isascii():
+        return True
+    try:
+        joined.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def valid_text(value: str) -> str:

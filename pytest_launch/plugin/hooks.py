@@ -310,9 +310,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     signoff = item.stash.get(SIGNOFF_KEY, None)
     if signoff is not None and report.when == "call":
         facts[SIGNOFF] = signoff
-    props = [p for p in report.user_properties if not (isinstance(p, tuple) and p and p[0] == channel)]
-    report.user_properties = [(p[0], redactor.data(p[1])) if isinstance(p, tuple) and len(p) == 2 else p
-                              for p in props]
+    if report.user_properties:
+        props = [p for p in report.user_properties if not (isinstance(p, tuple) and p and p[0] == channel)]
+        report.user_properties = [(p[0], redactor.data(p[1])) if isinstance(p, tuple) and len(p) == 2 else p
+                                  for p in props]
     if report.when == "setup":
         # the metadata comes from markers and does not change: the setup report carries it once
         # (the results document is redacted as a whole again)

@@ -78,6 +78,7 @@ def declared_tables(node: pytest.Item, known: set[str] | None) -> tuple[list[tup
 # In a real run, the tables a check that declares `env_tables` may read (its declaration plus
 # its probe fixtures' tables), while its setup and call run: plugin.fixtures.require_table fails
 # the check when it reads another one, so that a declaration `launch plan` relies on stays true.
+_UNREAD: Any = object()
 _DECLARED = contextvars.ContextVar[tuple[str, frozenset[str]] | None]("launch_declared_tables", default=None)
 
 
@@ -102,8 +103,15 @@ def undeclared_read(names: tuple[str, ...]) -> str | None:
             f"{names[0]!r} to it (launch plan tells from it whether the environment configures what the check needs)")
 
 
+_ALLOWED_KEY = pytest.StashKey[frozenset[str] | None]()
+
+
 def _declared_while(item: pytest.Item) -> Generator[None, Any, Any]:
-    allowed = allowed_tables(item)
+    # read once per check, at its setup (a marker added while the check runs cannot widen what
+    # it declared: it can only make a read fail)
+    allowed = item.stash.get(_ALLOWED_KEY, _UNREAD)
+    if allowed is _UNREAD:
+        allowed = item.stash[_ALLOWED_KEY] = allowed_tables(item)
     token = _DECLARED.set((item.nodeid, allowed)) if allowed is not None else None
     try:
         return (yield)

@@ -17,12 +17,25 @@ from pytest_launch.core.redact import Redactor
 
 def redact_report(report: pytest.TestReport | pytest.CollectReport, redactor: Redactor) -> None:
     """Secrets never reach pytest's own terminal output, junitxml or our reports: the node id,
-    location and keywords (a parametrize id holding a secret), the failure and the sections."""
-    report.nodeid = redactor.text(report.nodeid)
+    location and keywords (a parametrize id holding a secret), the failure and the sections.
+    All of them are looked at in one pass first (Redactor.clean): a report with nothing to mask,
+    nearly every report, is left as it is without a look at each string."""
     location = vars(report).get("location")  # a TestReport's; a CollectReport's is computed from its id
+    keywords = getattr(report, "keywords", None)
+    parts = [report.nodeid]
+    if isinstance(location, tuple) and len(location) == 3:
+        parts.append(str(location[2]))
+    if isinstance(keywords, dict):
+        parts += [str(k) for k in keywords]
+    if report.longrepr is not None:
+        parts.append(str(report.longrepr))
+    if report.sections:
+        parts += [content for _, content in report.sections]
+    if redactor.clean(parts):
+        return
+    report.nodeid = redactor.text(report.nodeid)
     if isinstance(location, tuple) and len(location) == 3:
         setattr(report, "location", (location[0], location[1], redactor.text(str(location[2]))))  # noqa: B010 - a TestReport's attribute (a CollectReport's is a read-only property)
-    keywords = getattr(report, "keywords", None)
     if isinstance(keywords, dict):
         setattr(report, "keywords", {redactor.text(str(k)): v for k, v in keywords.items()})  # noqa: B010 - TestReport only
     if report.longrepr is not None:
