@@ -29,6 +29,7 @@ LAZY_OWN_IMPORTS_ALLOWED = {
     # every run loads plugin.plan (it holds a check to its declared tables); its renderings
     # (Markdown, the digest, filelock) only in a `pytest --launch-plan` run (issue 16)
     ("pytest_launch.plugin.plan", "pytest_launch.outputs.plan"),
+    ("pytest_launch.plugin.plan", "pytest_launch.core.plan"),  # the planner itself, likewise
     # the rollout plans (and core.thresholds) only in a run whose environment plans a rollout or
     # T+1 success criteria, or that passes --launch-stage (issue 16)
     ("pytest_launch.plugin.stage_checks", "pytest_launch.core.rollout"),

@@ -57,7 +57,7 @@ HOOKS_ONLY = {
     "pytest_launch.config.tables",
     "pytest_launch.config.toml",
     "pytest_launch.core", "pytest_launch.core.clock", "pytest_launch.core.errors", "pytest_launch.core.evidence",
-    "pytest_launch.core.model", "pytest_launch.core.plan",  # core.plan: PLAN_FORMATS, for --launch-plan-format
+    "pytest_launch.core.model",
     "pytest_launch.core.redact", "pytest_launch.core.settings",
     "pytest_launch.core.vocabulary",
     "pytest_launch.plugin", "pytest_launch.plugin.collection", "pytest_launch.plugin.fixtures",
@@ -73,7 +73,7 @@ DECIDING_ONLY_PREFIXES = ("pytest_launch.plugin.controller", "pytest_launch.plug
                           "pytest_launch.plugin.junit",  # the JUnit launch-decision testcase
                           "pytest_launch.core.decision", "pytest_launch.outputs")
 # never in a run whose checks use no probe, no rollout, no success criteria and no Allure
-NEVER_UNUSED = ("pytest_launch.core.rollout", "pytest_launch.core.thresholds", "pytest_launch.outputs.plan",
+NEVER_UNUSED = ("pytest_launch.core.plan", "pytest_launch.core.rollout", "pytest_launch.core.thresholds", "pytest_launch.outputs.plan",
                 "pytest_launch.outputs.merge", "pytest_launch.outputs.publish",
                 "pytest_launch.outputs.notify", "pytest_launch.plugin.allure", "pytest_launch.plugin.allure_redaction",
                 "pytest_launch.demo", "pytest_launch.cli")

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     import pytest
 
     from pytest_launch.core.errors import ConfigError
-    from pytest_launch.core.plan import PLAN_FORMATS
+    from pytest_launch.core.vocabulary import PLAN_FORMATS
     from pytest_launch.outputs.plan import render_plan
     from pytest_launch.plugin.plan import PLAN_KEY, PlanResult
 

@@ -31,7 +31,6 @@ from pytest_launch.core.vocabulary import PHASES
 
 EXIT_OK = 0
 EXIT_GAPS = 1
-PLAN_FORMATS: tuple[str, ...] = ("text", "json", "markdown")
 
 GapKind = Literal["uncovered", "missing_table", "undeclared", "unsigned"]
 GAP_KINDS: tuple[GapKind, ...] = ("uncovered", "missing_table", "undeclared", "unsigned")

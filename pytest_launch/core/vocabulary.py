@@ -75,3 +75,8 @@ def kind_of(marker_name: str) -> str | None:
         if marker_name in words:
             return kind
     return None
+
+
+# how `launch plan` and `pytest --launch-plan` print the plan (here, not in core.plan: the option
+# is registered in every run, the planner loads only in a run that plans)
+PLAN_FORMATS: tuple[str, ...] = ("text", "json", "markdown")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_launch.core.plan import PLAN_FORMATS
+from pytest_launch.core.vocabulary import PLAN_FORMATS
 
 
 def _stage(value: str) -> int:

@@ -13,18 +13,20 @@ from __future__ import annotations
 import contextvars
 import dataclasses
 from collections.abc import Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_launch.config.tables import ENVIRONMENT_FIXTURES, FIXTURE_TABLES, is_known, known_tables
 from pytest_launch.core.errors import did_you_mean
-from pytest_launch.core.plan import CheckNeeds, Plan, PlanEnvironment, build_plan
 from pytest_launch.core.redact import Redactor
 from pytest_launch.plugin.collection import _ChecklistNode
 from pytest_launch.plugin.reports import checklist_id_of, read_metadata
 from pytest_launch.plugin.selection import run_selection
 from pytest_launch.plugin.state import LaunchState, added_tables_of
+
+if TYPE_CHECKING:  # the planner (core.plan) loads only in a run that plans (start-up speed, issue 16)
+    from pytest_launch.core.plan import CheckNeeds, Plan
 
 PLANNER_NAME = "launch-planner"
 TABLES_MARKER = "env_tables"
@@ -132,6 +134,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
 
 def check_needs(node: pytest.Item, known: set[str]) -> CheckNeeds:
     """What a selected check needs from the environment, from its fixtures and markers only."""
+    from pytest_launch.core.plan import CheckNeeds
+
     info = getattr(node, "_fixtureinfo", None)
     tables: list[tuple[str, ...]] = []
     closure = list(getattr(node, "fixturenames", ()))
@@ -160,6 +164,8 @@ def check_needs(node: pytest.Item, known: set[str]) -> CheckNeeds:
 
 
 def plan_of(items: list[pytest.Item], config: pytest.Config, state: LaunchState) -> Plan:
+    from pytest_launch.core.plan import PlanEnvironment, build_plan
+
     env = state.environment
     added = env.added_tables if env is not None else added_tables_of(config)
     known = set(known_tables(added))
