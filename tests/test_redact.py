@@ -242,3 +242,32 @@ def test_a_credential_split_across_two_strings_is_not_masked_in_either() -> None
     assert redactor.data(["password", "=hunter22"]) == ["password", "=hunter22"]
     assert redactor.data({"password": "hunter22"}) == {"password": "hunter22"}
     assert redactor.data(["password=hunter22"]) == ["password=***"]
+
+
+@pytest.mark.parametrize("char", ["\u0131", "\u0130", "\u017f", "\u212a"])
+def test_the_quick_look_for_credential_words_is_as_wide_as_the_patterns(char: str) -> None:
+    """A case-insensitive `re` pattern equates these characters with an ASCII letter that
+    str.lower() does not give: the quick look must still let the patterns see them."""
+    import re
+
+    from pytest_launch.core.redact import holds_credential
+
+    words = {"\u0131": "apı_key=hunter22", "\u0130": "Authorİzation: Bearer abcdef",
+             "\u017f": "paſſword=hunter22", "\u212a": "to\u212aen=hunter22"}
+    text = words[char]
+    assert re.search(r"(?i)passw|secret|token|api|authorization", text)
+    assert holds_credential(text)
+    assert Redactor().text(text).endswith(MASK)
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(st.lists(st.sampled_from(["p", "a", "s", "w", "o", "r", "d", "e", "c", "t", "k", "n", "i", "u", "h", "z",
+                                 "P", "A", "S", "I", "K", "\u0131", "\u0130", "\u017f", "\u212a", "ß", "-", "_",
+                                 "password", "Token", "api", "API_KEY", "Authorization", "bearer", "=", ": ", "'",
+                                 '"', " ", "\n", "xyzw", "hunter22", "}", "&", "x"]),
+                max_size=16).map("".join))
+def test_the_quick_look_finds_exactly_what_the_patterns_find(text: str) -> None:
+    """The patterns are tried only where a credential word starts: never narrower than a search."""
+    from pytest_launch.core.redact import _AUTH_HEADER, _KEYED, holds_credential
+
+    assert holds_credential(text) == bool(_KEYED.search(text) or _AUTH_HEADER.search(text)), text

@@ -58,8 +58,29 @@ _AUTH_HEADER = re.compile(r"(?i)\b(authorization\s*[:=]\s*['\"]?(?:bearer|basic|
 # prose such as "search-api-key: never rotated" is left alone.
 _KEYED = re.compile(r"(?i)(?<![a-z])((?:password|passwd|secret|token|api[_-]?key)\s*=\s*['\"]?)([^\s'\",}&]{4,})"
                     r"|(?<![a-z])((?:password|passwd|secret|token|api[_-]?key)['\"]\s*:\s*['\"])([^'\"]{4,})")
-# A word every credential pattern above needs (same flags): text without one skips them all.
-_MAY_HOLD_CREDENTIALS = re.compile(r"(?i)passw|secret|token|api|authorization")
+# Every match of the two patterns above starts where one of these words starts (letter case
+# ignored). The words are looked for with str.find in the lower-cased text, and the patterns are
+# tried only there (a case-insensitive regex searched over a whole results document took 30-120
+# ms per megabyte; this takes a few). Before lowering, the four characters that a case-insensitive
+# `re` pattern equates with an ASCII letter of these words although str.lower() does not lower
+# them to it (dotless i, capital I with a dot, long s, Kelvin sign) are mapped to that letter, so
+# the look is never narrower than the patterns themselves.
+_CREDENTIAL_WORDS = ("passw", "secret", "token", "api", "authorization")
+_RE_CASE_EQUIVALENTS = str.maketrans({"\u0131": "i", "\u0130": "i", "\u017f": "s", "\u212a": "k"})
+
+
+def holds_credential(text: str) -> bool:
+    """True when a credential pattern (`authorization: bearer ...`, `password=...`,
+    `"token": "..."`) matches somewhere in `text`."""
+    low = text.lower() if text.isascii() else _lowered(text.translate(_RE_CASE_EQUIVALENTS))
+    for word in _CREDENTIAL_WORDS:
+        at = low.find(word)
+        while at != -1:
+            if _KEYED.match(text, at) or _AUTH_HEADER.match(text, at):
+                return True
+            at = low.find(word, at + 1)
+    return False
+
 # text() is called for every string of every report (metadata, evidence, messages) and again for
 # the whole document; most strings repeat (marker names, owners, evidence keys): remember them.
 _CACHE_MAX_TEXT = 512
@@ -235,7 +256,7 @@ class Redactor:
             text = "".join(pieces)
         if "://" in text:
             text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
-        if _MAY_HOLD_CREDENTIALS.search(text):
+        if holds_credential(text):
             text = _AUTH_HEADER.sub(lambda m: m.group(1) + MASK, text)
             text = _KEYED.sub(lambda m: (m.group(1) or m.group(3)) + MASK, text)
         return text
@@ -250,18 +271,26 @@ class Redactor:
         strings only makes the answer False, and the caller then masks string by string."""
         if isinstance(value, str):
             return self.text(value) == value
-        joined = "\n".join(strings_of(value))
+        try:  # a list of strings (a report's parts) needs no walk
+            joined = "\n".join(value) if isinstance(value, list) else None
+        except TypeError:
+            joined = None
+        if joined is None:
+            joined = "\n".join(strings_of(value))
         return self.text(joined) == joined
 
     def data(self, value: Any) -> Any:
         """A copy of JSON-like data (dicts, lists; tuples become lists) with every string
-        redacted, dictionary keys included. Data with nothing to mask is copied without a look
-        at each string (`clean`); otherwise each part is looked at the same way, so only the
-        parts that hold something to mask are masked string by string."""
+        redacted, dictionary keys included. The copy is made in one walk that gathers the
+        strings, which are then looked at in one pass (`clean`): data with nothing to mask is
+        never looked at string by string; otherwise each part is handled the same way, so that
+        only the parts that hold something to mask are masked string by string."""
         if isinstance(value, str):
             return self.text(value)
-        if self.clean(value):
-            return copy_data(value)
+        copied, strings = copy_with_strings(value)
+        joined = "\n".join(strings)
+        if self.text(joined) == joined:
+            return copied
         if isinstance(value, dict):
             return {self.text(str(k)): self.data(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
@@ -286,26 +315,55 @@ def strings_of(value: Any) -> list[str]:
     that is not a string as str() writes it), in no particular order."""
     found: list[str] = []
     stack = [value]
+    pop, push, add, keep = stack.pop, stack.extend, found.append, found.extend
     while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            found.append(item)
+        item = pop()
+        kind = type(item)
+        if kind is str:
+            add(item)
+        elif kind is dict:
+            keep(map(str, item))  # str() of a str is the same object
+            push(item.values())
+        elif kind is list or kind is tuple:
+            push(item)
+        elif isinstance(item, str):  # subclasses
+            add(item)
         elif isinstance(item, dict):
-            found.extend(k if isinstance(k, str) else str(k) for k in item)
-            stack.extend(item.values())
+            keep(map(str, item))
+            push(item.values())
         elif isinstance(item, (list, tuple)):
-            stack.extend(item)
+            push(item)
     return found
 
 
-def copy_data(value: Any) -> Any:
+def copy_with_strings(value: Any) -> tuple[Any, list[str]]:
     """A copy of JSON-like data as map_strings makes it (dict and list containers are new; tuples
-    become lists; keys that are not strings become str()), its strings unchanged."""
-    if isinstance(value, dict):
-        return {(k if isinstance(k, str) else str(k)): copy_data(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [copy_data(v) for v in value]
+    become lists; keys that are not strings become str()), its strings unchanged, and every
+    string of it (keys included), gathered in the same walk."""
+    found: list[str] = []
+    return _copy(value, found.append), found
+
+
+def _copy(value: Any, add: Callable[[str], None]) -> Any:
+    kind = type(value)
+    if kind is str:
+        add(value)
+        return value
+    if kind is dict or (kind is not list and kind is not tuple and isinstance(value, dict)):
+        copied = {}
+        for key, item in value.items():
+            key = key if type(key) is str else str(key)
+            add(key)
+            copied[key] = _copy(item, add) if type(item) not in _SCALARS else item
+        return copied
+    if kind is list or kind is tuple or isinstance(value, (list, tuple)):
+        return [_copy(item, add) if type(item) not in _SCALARS else item for item in value]
+    if isinstance(value, str):
+        add(value)
     return value
+
+
+_SCALARS = frozenset({int, float, bool, type(None)})
 
 
 def map_strings(value: Any, change: Callable[[str], str]) -> Any:

@@ -29,7 +29,7 @@ from pytest_launch.core.model import (
     Waiver,
     display_verdict,
 )
-from pytest_launch.core.redact import Redactor, map_strings, strings_of
+from pytest_launch.core.redact import Redactor, copy_with_strings, map_strings
 from pytest_launch.outputs.atomic import write_text_atomic
 
 
@@ -103,21 +103,24 @@ def build_document(
     }
     if extra:
         doc.update(extra)
-    # every string masked (a copy: Redactor.data looks at all of them in one pass first, and
-    # string by string only where something is to be masked), then made to encode as UTF-8
-    masked: dict[str, Any] = (redactor or Redactor()).data(doc)
-    if not encodes_as_utf8(masked):
+    # every string masked, in a copy, then made to encode as UTF-8: one walk copies the document
+    # and gathers its strings, which are looked at together (see Redactor.data); only a document
+    # that holds something to mask, or a string that does not encode, is gone through string by string
+    redactor = redactor or Redactor()
+    copied, strings = copy_with_strings(doc)
+    joined = "\n".join(strings)
+    masked: dict[str, Any] = copied if redactor.text(joined) == joined else redactor.data(doc)
+    if not encodes_as_utf8(joined):
         masked = map_strings(masked, valid_text)
     return masked
 
 
-def encodes_as_utf8(value: Any) -> bool:
-    """True when every string of JSON-like data encodes as UTF-8 (no lone surrogate)."""
-    joined = "\n".join(strings_of(value))
-    if joined.isascii():
+def encodes_as_utf8(text: str) -> bool:
+    """True when `text` encodes as UTF-8 (it holds no lone surrogate)."""
+    if text.isascii():
         return True
     try:
-        joined.encode("utf-8")
+        text.encode("utf-8")
     except UnicodeEncodeError:
         return False
     return True

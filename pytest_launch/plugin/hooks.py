@@ -318,8 +318,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         # the metadata comes from markers and does not change: the setup report carries it once
         # (the results document is redacted as a whole again)
         facts[META] = item_metadata(item)
-    if facts:
-        report.user_properties.append((channel, redactor.data(facts)))
+    if facts:  # read at once (logreport, xdist): masked, or as they are when nothing is to be masked
+        report.user_properties.append((channel, facts if redactor.clean(facts) else redactor.data(facts)))
     redact_report(report, redactor)
     return report
 
