@@ -227,6 +227,8 @@ class Redactor:
 
     def _spans(self, text: str) -> list[tuple[int, int]]:
         """Where a secret (whole, or a fragment of a long one) is, merged, in order."""
+        if not self._windows and self._whole is None:  # no secrets
+            return []
         low = _lowered(text)  # the forms are lower case: matching ignores case
         pieces: list[tuple[int, int]] = []
         if self._windows and len(text) >= MIN_FRAGMENT:
