@@ -22,6 +22,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import math
 from collections import Counter
 from functools import lru_cache
 from importlib import resources
@@ -123,10 +124,17 @@ def format_duration(seconds: float | int | None) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
+JSON_CONSTANTS: dict[Any, str] = {None: "null", True: "true", False: "false"}
+
+
 def short_value(value: Any, limit: int = EVIDENCE_VALUE_LIMIT) -> str:
     """One evidence value as short text: strings as they are, everything else as JSON."""
     if isinstance(value, str):
         text = value
+    elif value is None or value is True or value is False:
+        text = JSON_CONSTANTS[value]
+    elif type(value) is int or (type(value) is float and math.isfinite(value)):
+        text = repr(value)  # what json.dumps writes for them, without the encoder
     else:
         try:
             text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
@@ -155,11 +163,17 @@ def evidence_text(evidence: Any, limit: int = EVIDENCE_LIMIT) -> str:
     """Evidence as one short line, for the checks table (values past the limit are not encoded)."""
     if not isinstance(evidence, dict):
         return clip("; ".join(f"{k}={v}" for k, v in evidence_pairs(evidence)), limit)
-    first = [k for k in ("measured", "threshold") if k in evidence]
+    keys: Any = evidence
+    if "measured" in evidence or "threshold" in evidence:
+        first = [k for k in ("measured", "threshold") if k in evidence]
+        keys = first + [k for k in evidence if k not in first]
     parts: list[str] = []
     length = 0
-    for key in first + [k for k in evidence if k not in first]:
-        part = f"{key}={short_value(evidence[key])}"
+    for key in keys:
+        value = evidence[key]
+        if not (type(value) is str and len(value) <= EVIDENCE_VALUE_LIMIT):  # such a string is its short value
+            value = short_value(value)
+        part = f"{key}={value}"
         parts.append(part)
         length += len(part) + 2
         if length > limit:
@@ -382,13 +396,22 @@ def _rollback_steps(doc: dict[str, Any]) -> list[str]:
     return result
 
 
-def _matrix(checks: list[dict[str, Any]]) -> dict[str, Any]:
-    phases = _ordered({c.get("phase") or "(none)" for c in checks}, PHASES)
-    categories = _ordered({c.get("category") or "(none)" for c in checks}, CATEGORIES)
+MATRIX_OF_ROW = {key: "failed" if key in ("failed", "error") else key if key in ("passed", "waived") else "missing"
+                 for key in ROW_KEYS}  # matrix_key from a row_key
+
+
+def _matrix(checks: list[dict[str, Any]], keys: list[str] | None = None) -> dict[str, Any]:
+    """The phase x category counts; `keys`: row_key of each check, when the caller has them."""
+    keys = keys if keys is not None else [row_key(c) for c in checks]
     cells: dict[tuple[str, str], Counter[str]] = {}
-    for check in checks:
+    for check, outcome in zip(checks, keys):
         key = (check.get("phase") or "(none)", check.get("category") or "(none)")
-        cells.setdefault(key, Counter())[matrix_key(check)] += 1
+        counter = cells.get(key)
+        if counter is None:
+            counter = cells[key] = Counter()
+        counter[MATRIX_OF_ROW[outcome]] += 1
+    phases = _ordered({phase for phase, _category in cells}, PHASES)
+    categories = _ordered({category for _phase, category in cells}, CATEGORIES)
     rows = []
     for phase in phases:
         row = []
@@ -464,38 +487,52 @@ def _trend(doc: dict[str, Any], earlier: list[dict[str, Any]]) -> dict[str, Any]
             "runs": len(runs)}
 
 
-def _rows(doc: dict[str, Any], budget: EvidenceBudget) -> tuple[list[dict[str, Any]], list[tuple[str, int]]]:
+# One row of the checks table as the template unpacks it (a tuple, in the order of the cells: no
+# attribute lookup per cell): (key, blocking, nodeid, title, source, severity, category, owner,
+# checklist item, duration, evidence text, evidence tree or None, message). Plain values only:
+# the template escapes every one of them.
+Row = tuple[str, bool, Any, Any, Any, Any, Any, Any, Any, str, str, "dict[str, Any] | None", str]
+
+
+def _inline_evidence(evidence: Any) -> tuple[str, bool]:
+    """(evidence_text(evidence), evidence_is_flat(evidence)) with the evidence walked once."""
+    if evidence is None or evidence == "" or (isinstance(evidence, dict) and not evidence):
+        return "", True  # most checks record none
+    text = evidence_text(evidence)
+    if isinstance(evidence, dict):
+        return text, len(text) <= EVIDENCE_INLINE and all(_is_scalar(v) for v in evidence.values())
+    return text, _is_scalar(evidence)
+
+
+def _rows(doc: dict[str, Any], budget: EvidenceBudget,
+          keys: list[str] | None = None) -> tuple[list[Row], list[tuple[str, int]]]:
+    """The checks table: failing first, each row's display strings computed once here.
+    `keys`: row_key of each check, when the caller has them already."""
+    checks = doc.get("checks", [])
+    keys = keys if keys is not None else [row_key(c) for c in checks]
     titles = {i.get("id"): i.get("title") for i in doc.get("checklist", [])}
-    rows = []
-    for index, check in enumerate(doc.get("checks", [])):
-        key = row_key(check)
+    # failing first (the order of ROW_KEYS), blocking before not, then as the run listed them
+    order = sorted(range(len(checks)), key=lambda n: (ROW_ORDER.get(keys[n], 99), not checks[n].get("blocking"), n))
+    rows: list[Row] = []
+    for n in order:  # in the table's order: the failing get the evidence budget first
+        check, key = checks[n], keys[n]
         title = check.get("title")
         if title and title == titles.get(check.get("checklist")):
             title = None  # the checklist id links to it; keep rows lean
         severity = check.get("severity")
         if severity is None:
             severity = "none (blocking)" if check.get("severity_defaulted", True) else "-"
-        rows.append({
-            "key": key, "blocking": bool(check.get("blocking")) and key not in ("passed", "waived"),
-            "nodeid": check.get("nodeid", ""), "title": title, "severity": severity,
-            "phase": check.get("phase") or "", "category": check.get("category") or "",
-            "owner": check.get("owner") or "", "checklist": check.get("checklist") or "",
-            "duration": f"{float(check.get('duration_s') or 0):.2f}",
-            "evidence": evidence_text(check.get("evidence")),
-            "evidence_tree": None, "_evidence": check.get("evidence"),
-            "message": clip(check.get("message"), MESSAGE_LIMIT),
-            "source": check.get("source") or "", "_order": (ROW_ORDER.get(key, 99),
-                                                            not check.get("blocking"), index),
-            "waiver": check.get("waiver"),
-        })
-    rows.sort(key=lambda r: r["_order"])
-    for row in rows:  # failing first: they get the budget first
-        evidence = row.pop("_evidence")
-        if not evidence_is_flat(evidence):
-            row["evidence_tree"] = budget.tree(evidence)
-            if row["evidence_tree"] is not None:
-                row["evidence"] = evidence_summary(evidence)
-    counts = Counter(r["key"] for r in rows)
+        evidence = check.get("evidence")
+        text, flat = _inline_evidence(evidence)
+        tree = None if flat else budget.tree(evidence)
+        if tree is not None:
+            text = evidence_summary(evidence)
+        rows.append((key, bool(check.get("blocking")) and key not in ("passed", "waived"), check.get("nodeid", ""),
+                     title, check.get("source") or "", severity, check.get("category") or "",
+                     check.get("owner") or "", check.get("checklist") or "",
+                     f"{float(check.get('duration_s') or 0):.2f}", text, tree,
+                     clip(check.get("message"), MESSAGE_LIMIT)))
+    counts = Counter(keys)
     return rows, [(k, counts[k]) for k in ROW_KEYS if counts.get(k)]
 
 
@@ -521,7 +558,9 @@ def build_view(doc: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, 
     meeting = digest(doc, previous_run(doc, earlier))
     budget = EvidenceBudget()
     decision = _decision(meeting, doc, budget)
-    rows, row_counts = _rows(doc, budget)
+    checks = doc.get("checks", [])
+    keys = [row_key(c) for c in checks]
+    rows, row_counts = _rows(doc, budget, keys)
     summary = doc.get("summary", {})
     return {
         "doc": doc,
@@ -541,7 +580,7 @@ def build_view(doc: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, 
         "mixed": [str(text) for text in doc.get("mixed") or []],  # launch merge --allow-mixed
         "decision": decision,
         "rollback_steps": _rollback_steps(doc),
-        "matrix": _matrix(doc.get("checks", [])),
+        "matrix": _matrix(checks, keys),
         "coverage": _coverage(doc),
         "waivers": [{**WAIVER_SHOWN, **w} for w in doc.get("waivers", [])],
         "signoffs": [{**SIGNOFF_SHOWN, **s} for s in doc.get("signoffs", [])],
