@@ -551,11 +551,14 @@ SIGNOFF_SHOWN: dict[str, Any] = {"expires": None, "environments": [], "everywher
                                  "covered_release": False}
 
 
-def build_view(doc: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, Any]:
+def build_view(doc: dict[str, Any], history: list[dict[str, Any]], meeting: Digest | None = None) -> dict[str, Any]:
+    """What the page template reads. `meeting`: the document's digest with its previous run from
+    `history`, when the caller has it already (render_all computes it once for every output)."""
     run = {**RUN_SHOWN, **doc.get("run", {})}
     environment = {**ENVIRONMENT_SHOWN, **doc.get("environment", {})}
     earlier = _history_entries(doc, history or [])
-    meeting = digest(doc, previous_run(doc, earlier))
+    if meeting is None:
+        meeting = digest(doc, previous_run(doc, earlier))
     budget = EvidenceBudget()
     decision = _decision(meeting, doc, budget)
     checks = doc.get("checks", [])
@@ -597,11 +600,13 @@ def build_view(doc: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, 
     }
 
 
-def render_html(doc: dict[str, Any], history: list[dict[str, Any]] | None = None) -> str:
+def render_html(doc: dict[str, Any], history: list[dict[str, Any]] | None = None, *,
+                summary: Digest | None = None) -> str:
     """The self-contained go-no-go page for a results document and its environment's history
-    (oldest first, as read_history returns it; the current run may or may not be its last line)."""
+    (oldest first, as read_history returns it; the current run may or may not be its last line).
+    `summary`: `digest(doc, previous_run(doc, history))` when the caller has computed it already."""
     css, script, script_hash = _assets()
-    view = build_view(doc, history or [])
+    view = build_view(doc, history or [], summary)
     template = _environment().get_template("go-no-go.html.j2")
     # css and script are the package's own files, never outside data
     return template.render(view=view, css=Markup(css), script=Markup(script),

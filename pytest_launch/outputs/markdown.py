@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_launch.core.clock import document_clock_note
-from pytest_launch.outputs.digest import Todo, digest, previous_run
+from pytest_launch.outputs.digest import Digest, Todo, digest, previous_run
 
 ICONS = {"GO": "\U0001f7e2", "GO_WITH_RISKS": "\U0001f7e1", "NO_GO": "\U0001f534", "ROLLBACK": "\u23ea"}
 TEXT_LIMIT = 200
@@ -79,15 +79,18 @@ def _scope(doc: dict[str, Any]) -> str:
     return f" ({scope})" if scope else ""
 
 
-def render_markdown(doc: dict[str, Any], history: list[dict[str, Any]] | None = None) -> str:
+def render_markdown(doc: dict[str, Any], history: list[dict[str, Any]] | None = None, *,
+                    summary: Digest | None = None) -> str:
     """The chat-sized summary, read through the digest: the verdict and why in one sentence, the
     to-dos grouped by owner (each group and each list capped on its own, saying how many more and
     where), accepted risks, other risks, notes, what changed since the previous run, the counts
-    and the link to the published page. `history`: the environment's runs, oldest first."""
+    and the link to the published page. `history`: the environment's runs, oldest first.
+    `summary`: `digest(doc, previous_run(doc, history))` when the caller has computed it already."""
     run = doc.get("run", {})
     environment = doc.get("environment", {})
     verdict = doc.get("verdict", "")
-    summary = digest(doc, previous=previous_run(doc, history or []))
+    if summary is None:
+        summary = digest(doc, previous=previous_run(doc, history or []))
     link = safe_link(doc.get("report_url"))
     lines = [f"## {ICONS.get(verdict, '')} {md_escape(summary.display_verdict, 40)} \u2014 "
              f"{md_escape(environment.get('name'), 60)}{_scope(doc)}", ""]

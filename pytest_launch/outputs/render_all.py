@@ -7,8 +7,10 @@ The three files can never disagree:
 - the whole write (JSON, history, renderings) holds the folder's lock (filelock,
   `.go-no-go.lock`), so two runs writing one folder at once are serialised: a second writer
   waits up to REPORT_LOCK_TIMEOUT_S, then is refused with a clear message, never interleaved;
-- a rendering that fails is replaced by an error page (HTML and Markdown, no template, every
-  string escaped) that shows the JSON's verdict, headline and reasons;
+- the page and the summary read the document through one digest (outputs/digest.py), computed
+  once per write with the same previous run; a rendering that fails (the digest too: then both)
+  is replaced by an error page (HTML and Markdown, no template, every string escaped) that shows
+  the JSON's verdict, headline and reasons;
 - history lines that do not fit the schema are skipped and listed in the document's
   `history_problems` (and on the terminal), never allowed to break the renderings.
 """
@@ -23,6 +25,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from pytest_launch.outputs.atomic import write_text_atomic
+from pytest_launch.outputs.digest import Digest, digest, previous_run
 from pytest_launch.outputs.history import HISTORY_FILE, append_history_entry, history_entry, read_history_checked
 from pytest_launch.outputs.html import render_html
 from pytest_launch.outputs.jsonfile import dumps
@@ -53,8 +56,9 @@ def write_report(doc: dict[str, Any], folder: Path, *, write_json: bool = True, 
     Problems in the history are recorded in `doc["history_problems"]` (the caller's dict).
 
     One pass over the one in-memory document: the JSON is encoded once, the history line is
-    summarised once (appended, and the newest point of the page's trend), and the HTML and
-    Markdown are rendered from the same dict; nothing is read back from the files written.
+    summarised once (appended, and the newest point of the page's trend), the digest is computed
+    once, and the HTML and Markdown are rendered from the same dict and digest; nothing is read
+    back from the files written.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -94,10 +98,13 @@ def _write_locked(doc: dict[str, Any], folder: Path, write_json: bool, record_hi
         append_history_entry(history_path, entry)
         written.append(history_path)
         runs = (runs + [entry])[-HISTORY_RUNS:]
+    meeting = _digest_or_failure(doc, runs)  # computed once, for the page and the summary alike
     html_path = folder / HTML_FILE
-    write_text_atomic(html_path, _rendered(lambda: render_html(doc, runs), error_page_html, doc, "HTML page"))
+    write_text_atomic(html_path, _rendered(lambda: render_html(doc, runs, summary=_given(meeting)), error_page_html, doc,
+                                           "HTML page"))
     written.append(html_path)
-    markdown = _rendered(lambda: render_markdown(doc, runs), error_page_markdown, doc, "Markdown summary")
+    markdown = _rendered(lambda: render_markdown(doc, runs, summary=_given(meeting)), error_page_markdown, doc,
+                         "Markdown summary")
     markdown_path = folder / MARKDOWN_FILE
     write_text_atomic(markdown_path, markdown)
     written.append(markdown_path)
@@ -117,6 +124,22 @@ def _write_locked(doc: dict[str, Any], folder: Path, write_json: bool, record_hi
 def _checks(doc: dict[str, Any]) -> list[dict[str, Any]]:
     checks = doc.get("checks")
     return [c for c in checks if isinstance(c, dict)] if isinstance(checks, list) else []
+
+
+def _digest_or_failure(doc: dict[str, Any], runs: list[dict[str, Any]]) -> Digest | Exception:
+    """The one reading of `doc` (and its previous run) that the page and the summary both show;
+    the exception when computing it fails, for each rendering to raise (and so fall back to its
+    error page, exactly as if it had computed the digest itself)."""
+    try:
+        return digest(doc, previous_run(doc, runs))
+    except Exception as exc:  # raised again by _given inside each rendering
+        return exc
+
+
+def _given(meeting: Digest | Exception) -> Digest:
+    if isinstance(meeting, Exception):
+        raise meeting
+    return meeting
 
 
 def _rendered(render: Any, error_page: Any, doc: dict[str, Any], what: str) -> str:
