@@ -325,13 +325,13 @@ def row_key(check: dict[str, Any]) -> str:
     return outcome if outcome in ROW_ORDER else "missing"
 
 
+# the matrix's outcome of each row key: failed (failed, error), passed, waived, else missing
+MATRIX_OF_ROW: dict[str, str] = {key: "failed" if key in ("failed", "error") else key if key in ("passed", "waived")
+                                 else "missing" for key in ROW_KEYS}
+
+
 def matrix_key(check: dict[str, Any]) -> str:
-    key = row_key(check)
-    if key in ("failed", "error"):
-        return "failed"
-    if key in ("passed", "waived"):
-        return key
-    return "missing"
+    return MATRIX_OF_ROW[row_key(check)]
 
 
 def _ordered(values: set[str], vocabulary: dict[str, str]) -> list[str]:
@@ -394,10 +394,6 @@ def _rollback_steps(doc: dict[str, Any]) -> list[str]:
         else:
             result.append(short_value(step, 1000))
     return result
-
-
-MATRIX_OF_ROW = {key: "failed" if key in ("failed", "error") else key if key in ("passed", "waived") else "missing"
-                 for key in ROW_KEYS}  # matrix_key from a row_key
 
 
 def _matrix(checks: list[dict[str, Any]], keys: list[str] | None = None) -> dict[str, Any]:
