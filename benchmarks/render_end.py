@@ -81,8 +81,9 @@ def real_run_document(checks: int) -> tuple[dict[str, Any], list[dict[str, Any]]
         for _ in range(2):
             subprocess.run(command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            check=False)
-        doc = json.loads((root / "out" / "bench" / "all" / "go-no-go.json").read_text("utf-8"))
-        runs = read_history_checked(root / "out" / "bench" / "history.jsonl", HISTORY_RUNS).runs
+        folder = root / "out" / "bench" / "all"  # the report folder, and its history (both runs)
+        doc = json.loads((folder / "go-no-go.json").read_text("utf-8"))
+        runs = read_history_checked(folder / "history.jsonl", HISTORY_RUNS).runs
     return doc, list(runs)
 
 
