@@ -79,7 +79,7 @@ NEVER_UNUSED = ("pytest_launch.core.plan", "pytest_launch.core.rollout", "pytest
                 "pytest_launch.demo", "pytest_launch.cli")
 HEAVY = {"jinja2", "markupsafe", "filelock", "boto3", "botocore", "dns", "cryptography", "requests", "urllib3",
          "yaml", "psycopg", "jsonschema", "allure_commons", "moto", "trustme", "prometheus_client"}
-OUTPUT_LIBRARIES = {"jinja2", "markupsafe", "filelock"}  # the renderings and the report folder's lock
+OUTPUT_LIBRARIES = {"jinja2", "markupsafe"}  # the renderings
 
 
 def _run(pytester: pytest.Pytester, *args: str) -> dict[str, set[str]]:

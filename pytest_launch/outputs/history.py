@@ -1,6 +1,6 @@
 """reports/<env>/history.jsonl: one summary line per run, so nightly runs show a trend.
 
-Appends are atomic: a file lock (filelock) serialises writers, and each line goes out in a
+Appends are atomic: a file lock (outputs/locks.py) serialises writers, and each line goes out in a
 single os.write on a descriptor opened with O_APPEND, so two concurrent runs never interleave
 or corrupt lines. Readers skip lines that do not parse or do not fit the
 schema of a history line (a crash in another tool, a manual edit) and report each of them.
@@ -17,8 +17,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock
-
+from pytest_launch.outputs.locks import FileLock
 from pytest_launch.outputs.paths import NotOurFile, refuse_unless_replaceable
 
 HISTORY_FILE = "history.jsonl"
@@ -80,7 +79,7 @@ def append_history_entry(path: Path, entry: dict[str, Any]) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     line = json.dumps(entry, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8") + b"\n"
-    # filelock leaves its lock file behind by design: a hidden one, beside the history
+    # the lock file stays behind by design (see outputs/locks.py): a hidden one, beside the history
     with FileLock(str(path.parent / f".{path.name}.lock"), timeout=LOCK_TIMEOUT_S):
         refuse_unless_replaceable(path)
         # O_NOFOLLOW: never through a symlink; O_NONBLOCK: a FIFO put there meanwhile cannot hang us

@@ -6,7 +6,7 @@ previous GO. The next run that starts there finds it and adds a history line for
 never finished.
 
 A placeholder is also what a *live* run leaves while it runs. So each deciding run holds a lock
-for its whole life (`RunLock`: a filelock on `.launch-run-<since>-<pid>.lock` in the folder,
+for its whole life (`RunLock`: a file lock on `.launch-run-<since>-<pid>.lock` in the folder,
 named by the placeholder's "since" and the run's pid) and releases it at its end. A run that
 starts and finds a placeholder asks whether a lock of that "since" is still held: held, it is a
 live run ("another run is in progress since …") and no "never finished" line is written; free
@@ -26,10 +26,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
-
 from pytest_launch.outputs.atomic import write_bytes_atomic
 from pytest_launch.outputs.history import HISTORY_FILE, append_history
+from pytest_launch.outputs.locks import FileLock, LockTimeout
 
 REPORT_FILES = ("go-no-go.json", "go-no-go.html", "go-no-go.md")
 
@@ -81,7 +80,7 @@ def _held(path: Path) -> bool:
     lock = FileLock(path, timeout=0)
     try:
         lock.acquire()
-    except Timeout:
+    except LockTimeout:
         return True
     lock.release()
     path.unlink(missing_ok=True)

@@ -4,7 +4,7 @@ summary when $GITHUB_STEP_SUMMARY is set, and post-launch.md for a run that meas
 success criteria (`pytest -m t_plus_1`).
 
 The three files can never disagree:
-- the whole write (JSON, history, renderings) holds the folder's lock (filelock,
+- the whole write (JSON, history, renderings) holds the folder's lock (outputs/locks.py,
   `.go-no-go.lock`), so two runs writing one folder at once are serialised: a second writer
   waits up to REPORT_LOCK_TIMEOUT_S, then is refused with a clear message, never interleaved;
 - the page and the summary read the document through one digest (outputs/digest.py), computed
@@ -22,13 +22,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
-
 from pytest_launch.outputs.atomic import write_text_atomic
 from pytest_launch.outputs.digest import Digest, digest, previous_run
 from pytest_launch.outputs.history import HISTORY_FILE, append_history_entry, history_entry, read_history_checked
 from pytest_launch.outputs.html import render_html
 from pytest_launch.outputs.jsonfile import dumps
+from pytest_launch.outputs.locks import FileLock, LockTimeout
 from pytest_launch.outputs.markdown import md_escape, render_markdown, write_step_summary
 from pytest_launch.outputs.postlaunch import POST_LAUNCH_FILE, is_success_check, render_post_launch
 
@@ -66,7 +65,7 @@ def write_report(doc: dict[str, Any], folder: Path, *, write_json: bool = True, 
     try:
         with lock:
             return _write_locked(doc, folder, write_json, record_history, history_file, step_summary, json_copy)
-    except Timeout:
+    except LockTimeout:
         raise ReportFolderBusy(0, f"another run has been writing this report folder for {lock_timeout_s:.0f}s "
                                   f"(lock {LOCK_FILE}); refused rather than mixing two runs' reports",
                                str(folder)) from None

@@ -67,7 +67,7 @@ if TYPE_CHECKING:
     from pytest_launch.config.environment import Environment
 
 # Start-up speed (issue 16): loading the plugin imports what registering options, markers and
-# hooks needs, and what every run's hooks use. The decision, the outputs (Jinja2, filelock), the
+# hooks needs, and what every run's hooks use. The decision, the outputs (Jinja2, the file locks), the
 # rollout plans (thresholds), the probes (requests, boto3, dnspython, cryptography) and the
 # Allure glue load inside the hook or fixture of the run that first uses them; a run without
 # --launch-env/--env/--launch-json/--launch-gate never loads the decision or an output
