@@ -66,13 +66,19 @@ _KEYED = re.compile(r"(?i)(?<![a-z])((?:password|passwd|secret|token|api[_-]?key
 # them to it (dotless i, capital I with a dot, long s, Kelvin sign) are mapped to that letter, so
 # the look is never narrower than the patterns themselves.
 _CREDENTIAL_WORDS = ("passw", "secret", "token", "api", "authorization")
-_RE_CASE_EQUIVALENTS = str.maketrans({"\u0131": "i", "\u0130": "i", "\u017f": "s", "\u212a": "k"})
+_RE_SPECIAL = "\u0131\u0130\u017f\u212a"
+_RE_CASE_EQUIVALENTS = str.maketrans(dict(zip(_RE_SPECIAL, "iisk")))
 
 
 def holds_credential(text: str) -> bool:
     """True when a credential pattern (`authorization: bearer ...`, `password=...`,
     `"token": "..."`) matches somewhere in `text`."""
-    low = text.lower() if text.isascii() else _lowered(text.translate(_RE_CASE_EQUIVALENTS))
+    if text.isascii():
+        low = text.lower()
+    elif any(char in text for char in _RE_SPECIAL):  # str.translate is slow: only when needed
+        low = _lowered(text.translate(_RE_CASE_EQUIVALENTS))
+    else:
+        low = _lowered(text)
     for word in _CREDENTIAL_WORDS:
         at = low.find(word)
         while at != -1:
