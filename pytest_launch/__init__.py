@@ -1,3 +1,3 @@
 """pytest-launch: launch-readiness checks as pytest tests, with one go/no-go decision."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # tests/test_packaging.py holds it to pyproject.toml

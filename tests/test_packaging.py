@@ -206,3 +206,11 @@ def test_launch_init_from_the_installed_wheel_writes_the_shipped_suite(wheel: Pa
     from_wheel, from_checkout = tree(tmp_path / "from-wheel"), tree(tmp_path / "from-checkout")
     assert from_wheel == from_checkout
     assert "readiness/checklist.toml" in from_wheel and "readiness/environments/demo.toml" not in from_wheel
+
+
+def test_the_version_in_every_report_is_the_package_version() -> None:
+    """The results document's tool.version, run.plugin_version and the probes' User-Agent read
+    pytest_launch.__version__ (no metadata lookup at import): it must be the released version."""
+    import pytest_launch
+
+    assert pytest_launch.__version__ == PYPROJECT["project"]["version"]
