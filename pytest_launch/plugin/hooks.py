@@ -151,6 +151,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # always: node ids are masked by the same redactor as the reports (credential patterns too),
     # so that an item and its reports keep one id (xdist matches them by id)
     config.pluginmanager.register(PytestRedactor(state.redactor), "launch-redactor")
+    if hasattr(config, "workerinput"):
+        config.pluginmanager.register(WorkerChecklistLinks(), "launch-worker-checklist-links")
     if state.active and not hasattr(config, "workerinput"):
         # lazy for start-up speed: the decision and its outputs load only in a run that decides
         from pytest_launch.plugin.controller import LaunchController
@@ -197,12 +199,15 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     node.config.stash.setdefault(WORKER_USAGE_PROBLEMS_KEY, set()).update(output.get(USAGE_PROBLEMS, []))
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> Generator[None, Any, Any]:
-    result = yield
-    if hasattr(collector.config, "workerinput"):
-        # An xdist worker cannot stop the run with a usage error, and a check with an unknown
-        # checklist id must not slip past `-m`: it becomes a collection error of its module.
+class WorkerChecklistLinks:
+    """Registered on xdist workers only (a plain run links checks at collection's end, where a
+    mistake is a usage error): a check with an unknown checklist id must not slip past `-m`."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_pycollect_makeitem(self, collector: pytest.Collector, name: str,
+                                  obj: object) -> Generator[None, Any, Any]:
+        result = yield
+        # An xdist worker cannot stop the run with a usage error: it becomes a collection error of its module.
         state = collector.config.stash[STATE_KEY]
         nodes = result if isinstance(result, list) else [result]
         for node in nodes:
@@ -211,7 +216,7 @@ def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: objec
                     checklist_link(node, state)
                 except pytest.UsageError as exc:
                     raise collector.CollectError(str(exc)) from None
-    return result
+        return result
 
 
 def _under_args(config: pytest.Config, path: Path) -> bool:
@@ -267,11 +272,15 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     config = session.config
     deselected: set[str] = config.stash.get(_DESELECTED_KEY, set())
     kept = {item.nodeid for item in session.items} | deselected
-    covered = {link for item in config.stash.get(_COLLECTED_KEY, []) if not isinstance(item, UncoveredItem)
+    collected = config.stash.get(_COLLECTED_KEY, [])
+    gone = [item for item in collected if item.nodeid not in kept]
+    if not gone:  # nearly every run: no marker is read for this
+        config.stash[DROPPED_KEY] = {}
+        return
+    covered = {link for item in collected if not isinstance(item, UncoveredItem)
                for link in [checklist_id_of(item)] if link}
-    dropped = {item.nodeid: item_metadata(item) for item in config.stash.get(_COLLECTED_KEY, [])
-               if item.nodeid not in kept
-               and not (isinstance(item, UncoveredItem) and item.checklist_item.id in covered)}
+    dropped = {item.nodeid: item_metadata(item) for item in gone
+               if not (isinstance(item, UncoveredItem) and item.checklist_item.id in covered)}
     config.stash[DROPPED_KEY] = dropped
 
 
@@ -293,31 +302,34 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     state = item.config.stash[STATE_KEY]
     redactor = state.redactor
-    evidence = item.stash.get(_EVIDENCE_KEY, None)
     channel = state.channel
+    when = report.when
+    stash = item.stash
     # the plugin's facts: one property under this run's channel name (see results.py); a check's
     # own properties stay as the check wrote them and are never read as the plugin's
     facts: dict[str, Any] = {}
+    evidence = stash.get(_EVIDENCE_KEY, None)
     if evidence is not None and evidence.values:
         facts[EVIDENCE] = evidence.values
     if report.longrepr is not None:
         facts[MESSAGE] = report_message(report)
-    if report.when == "call" and report.failed and call.excinfo is not None and call.excinfo.errisinstance(ProbeError):
-        # the probe got no usable answer: no evidence either way (for a rollback trigger: HOLD, not ROLLBACK)
-        facts[INCONCLUSIVE] = True
-    if report.when == "setup" and report.skipped and item.stash.get(_REFUSED_KEY, None) is not None:
-        facts[REFUSED] = True
-    signoff = item.stash.get(SIGNOFF_KEY, None)
-    if signoff is not None and report.when == "call":
-        facts[SIGNOFF] = signoff
+    if when == "setup":
+        if report.skipped and stash.get(_REFUSED_KEY, None) is not None:
+            facts[REFUSED] = True
+        # the metadata comes from markers and does not change: the setup report carries it once
+        # (the results document is redacted as a whole again)
+        facts[META] = item_metadata(item)
+    elif when == "call":
+        if report.failed and call.excinfo is not None and call.excinfo.errisinstance(ProbeError):
+            # the probe got no usable answer: no evidence either way (for a rollback trigger: HOLD, not ROLLBACK)
+            facts[INCONCLUSIVE] = True
+        signoff = stash.get(SIGNOFF_KEY, None)
+        if signoff is not None:
+            facts[SIGNOFF] = signoff
     if report.user_properties:
         props = [p for p in report.user_properties if not (isinstance(p, tuple) and p and p[0] == channel)]
         report.user_properties = [(p[0], redactor.data(p[1])) if isinstance(p, tuple) and len(p) == 2 else p
                                   for p in props]
-    if report.when == "setup":
-        # the metadata comes from markers and does not change: the setup report carries it once
-        # (the results document is redacted as a whole again)
-        facts[META] = item_metadata(item)
     if facts:  # read at once (logreport, xdist): masked, or as they are when nothing is to be masked
         report.user_properties.append((channel, facts if redactor.clean(facts) else redactor.data(facts)))
     redact_report(report, redactor)

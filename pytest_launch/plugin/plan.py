@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
-from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -80,7 +79,6 @@ def declared_tables(node: pytest.Item, known: set[str] | None) -> tuple[list[tup
 # In a real run, the tables a check that declares `env_tables` may read (its declaration plus
 # its probe fixtures' tables), while its setup and call run: plugin.fixtures.require_table fails
 # the check when it reads another one, so that a declaration `launch plan` relies on stays true.
-_UNREAD: Any = object()
 _DECLARED = contextvars.ContextVar[tuple[str, frozenset[str]] | None]("launch_declared_tables", default=None)
 
 
@@ -105,31 +103,26 @@ def undeclared_read(names: tuple[str, ...]) -> str | None:
             f"{names[0]!r} to it (launch plan tells from it whether the environment configures what the check needs)")
 
 
-_ALLOWED_KEY = pytest.StashKey[frozenset[str] | None]()
+_TOKEN_KEY = pytest.StashKey["contextvars.Token[tuple[str, frozenset[str]] | None]"]()
 
 
-def _declared_while(item: pytest.Item) -> Generator[None, Any, Any]:
-    # read once per check, at its setup (a marker added while the check runs cannot widen what
-    # it declared: it can only make a read fail)
-    allowed = item.stash.get(_ALLOWED_KEY, _UNREAD)
-    if allowed is _UNREAD:
-        allowed = item.stash[_ALLOWED_KEY] = allowed_tables(item)
-    token = _DECLARED.set((item.nodeid, allowed)) if allowed is not None else None
-    try:
-        return (yield)
-    finally:
-        if token is not None:
-            _DECLARED.reset(token)
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # from the start of the check's setup (before its fixtures) to the start of its teardown, so
+    # through its call: read once per check (a marker added while the check runs cannot widen
+    # what it declared: it can only make a read fail). Plain hooks, not wrappers: a wrapper around
+    # setup and one around call cost every check of every run (issue 16).
+    allowed = allowed_tables(item)
+    if allowed is not None:
+        item.stash[_TOKEN_KEY] = _DECLARED.set((item.nodeid, allowed))
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_setup(item: pytest.Item) -> Generator[None, Any, Any]:
-    return (yield from _declared_while(item))
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
-    return (yield from _declared_while(item))
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    token = item.stash.get(_TOKEN_KEY, None)
+    if token is not None:
+        del item.stash[_TOKEN_KEY]
+        _DECLARED.reset(token)
 
 
 def check_needs(node: pytest.Item, known: set[str]) -> CheckNeeds:

@@ -123,32 +123,35 @@ class ResultCollector:
         self.described: set[str] = set()
 
     def add(self, report: pytest.TestReport) -> None:
-        props = plugin_facts(report, self.channel)
-        result = self.results.get(report.nodeid)
+        props = plugin_facts(report, self.channel) if report.user_properties else {}
+        nodeid = report.nodeid  # a property: read once
+        meta = props.get(META)
+        result = self.results.get(nodeid)
         if result is None:
-            meta = props.get(META) or {}
-            result = CheckResult(nodeid=report.nodeid, outcome="passed", **meta)
-            self.results[report.nodeid] = result
-        elif props.get(META) and result.kind == "check" and result.phase is None:
-            for key, value in props[META].items():
+            result = CheckResult(nodeid=nodeid, outcome="passed", **(meta or {}))
+            self.results[nodeid] = result
+        elif meta and result.kind == "check" and result.phase is None:
+            for key, value in meta.items():
                 setattr(result, key, value)
-        if props.get(META):
-            self.described.add(report.nodeid)
-        if props.get(EVIDENCE):
-            result.evidence.update(props[EVIDENCE])
-        if props.get(SIGNOFF):
-            result.evidence.update(props[SIGNOFF])
+        if meta:
+            self.described.add(nodeid)
+        if props:
+            if props.get(EVIDENCE):
+                result.evidence.update(props[EVIDENCE])
+            if props.get(SIGNOFF):
+                result.evidence.update(props[SIGNOFF])
         result.duration_s += float(getattr(report, "duration", 0.0) or 0.0)
-        if report.when != "setup" or not report.passed:
-            self.settled.add(report.nodeid)
+        when = report.when
+        if when != "setup" or not report.passed:
+            self.settled.add(nodeid)
         outcome = _outcome_of(report, props)
         if outcome is None:
             return
         if _RANK[outcome] > _RANK[result.outcome]:
             result.outcome = outcome
             result.message = truncate(str(props[MESSAGE])) if MESSAGE in props else report_message(report)
-            if report.when not in ("call", "setup", "???") and outcome == "error":
-                result.message = f"error in {report.when}: {result.message}"
+            if when not in ("call", "setup", "???") and outcome == "error":
+                result.message = f"error in {when}: {result.message}"
 
     # -- evidence dropped before it became a check result (collection) -------------------------
     def add_collection_skip(self, report: pytest.CollectReport) -> None:
