@@ -87,8 +87,16 @@ class LaunchController:
         if self.selected is None:
             self.selected = list(ids)
 
+    @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.collector.add(report)
+        # last, once every other plugin has seen the report (junitxml, report-log): our facts are
+        # in the results now; dropped from the report, which pytest keeps to the end of the run
+        # (three fewer objects per check for the garbage collector to walk, issue 16)
+        if report.user_properties:
+            channel = self.collector.channel
+            report.user_properties = [p for p in report.user_properties
+                                      if not (isinstance(p, tuple) and p and p[0] == channel)]
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         # pytest also reports its own stops here (Interrupted: "1 error during collection", Exit)
