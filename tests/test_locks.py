@@ -101,3 +101,13 @@ def test_release_is_idempotent_and_one_object_holds_once(tmp_path: Path) -> None
     lock.release()
     assert not lock.is_locked
     assert os.path.exists(tmp_path / "x.lock")  # left behind on purpose (see outputs/locks.py)
+
+
+def test_taking_a_free_lock_creates_no_logger(tmp_path: Path) -> None:
+    """pytest's log capture visits every logger at each phase of each check: a logger made by the
+    report folder's lock in every deciding run would cost every check (issue 16)."""
+    code = ("import logging, sys\nfrom pytest_launch.outputs.locks import FileLock\n"
+            f"with FileLock({str(tmp_path / 'x.lock')!r}, timeout=0):\n    pass\n"
+            "print(sorted(logging.Logger.manager.loggerDict))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]", result.stdout

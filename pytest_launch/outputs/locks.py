@@ -23,7 +23,9 @@ from pathlib import Path
 from types import TracebackType
 
 POLL_S = 0.05  # how often a waiting process tries again
-LOGGER = logging.getLogger("pytest_launch.locks")
+# the logger is asked for only when a lock is waited for: every logger that exists costs every
+# check of the run a little (pytest's log capture visits all loggers at each phase of each check)
+LOGGER_NAME = "pytest_launch.locks"
 
 
 class LockTimeout(OSError):
@@ -60,7 +62,8 @@ class FileLock:
                         raise LockTimeout(0, f"lock not acquired within {self.timeout:g}s",
                                           str(self.path)) from None
                     if not waited:
-                        LOGGER.debug("lock %s not acquired, waiting up to %gs", self.path, self.timeout)
+                        logging.getLogger(LOGGER_NAME).debug("lock %s not acquired, waiting up to %gs",
+                                                             self.path, self.timeout)
                         waited = True
                     time.sleep(min(POLL_S, left))
         except BaseException:
