@@ -9,6 +9,7 @@ and the ratios.
     python benchmarks/overhead.py --checks 1000 --repeat 1
     python benchmarks/overhead.py --vs-pytest-html   # 3,000 checks: bare, pytest-launch, pytest-html
     python benchmarks/overhead.py --profile          # where a deciding run's time goes (cProfile)
+    python benchmarks/overhead.py --instructions     # instructions (valgrind), 100 and 600 checks
 
 Runs are paired and interleaved (A B A B ..., with --vs-pytest-html A B C, C B A, ...), so
 that a change of the machine's load hits every variant alike; each ratio is the median of the
@@ -24,13 +25,16 @@ from __future__ import annotations
 import argparse
 import os
 import pstats
+import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 CATEGORIES = ["infra", "security", "application", "monitoring", "data", "performance"]
@@ -200,6 +204,51 @@ def profile(root: Path, checks: int) -> None:
     stats.sort_stats("cumulative").print_stats(PROFILE_FILTER, 40)
 
 
+def instructions_of(root: Path, extra: list[str]) -> int:
+    """Instructions executed by one pytest run under valgrind's callgrind (the same on a busy or
+    an idle machine, unlike its time)."""
+    run(root, extra)  # bytecode written first, as in the timed modes
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+               sys.executable, "-m", "pytest", *BASE, *extra]
+    result = subprocess.run(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            check=False, env=RUN_ENV)
+    found = re.search(r"Collected : (\d+)", result.stderr)
+    if found is None:
+        sys.exit(f"callgrind printed no instruction count:\n{result.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def instructions(sizes: tuple[int, int]) -> None:
+    """Bare pytest and a deciding run at two suite sizes: the plugin's overhead in instructions,
+    split into a fixed part and a part per check."""
+    if shutil.which("valgrind") is None:
+        sys.exit("--instructions needs valgrind (apt-get install valgrind)")
+    counts: dict[tuple[str, int], int] = {}
+    for checks in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            generate_suite(root, checks)
+            (root / "bench_stub.py").write_text(STUB)
+            RUN_ENV["PYTHONPATH"] = str(root) + os.pathsep + os.environ.get("PYTHONPATH", "")
+            with ThreadPoolExecutor(2) as pool:  # two processes: the counts do not depend on the load
+                bare = pool.submit(instructions_of, root, BARE)
+                launch = pool.submit(instructions_of, root, LAUNCH)
+                counts["bare", checks], counts["launch", checks] = bare.result(), launch.result()
+    print("| checks | bare pytest | pytest-launch | overhead |")
+    print("| --- | --- | --- | --- |")
+    for checks in sizes:
+        bare, launch = counts["bare", checks], counts["launch", checks]
+        print(f"| {checks} | {bare / 1e9:.2f} G | {launch / 1e9:.2f} G | +{(launch - bare) / bare:.1%} |")
+    small, large = sizes
+    extra_small = counts["launch", small] - counts["bare", small]
+    extra_large = counts["launch", large] - counts["bare", large]
+    per_check = (extra_large - extra_small) / (large - small)
+    bare_per_check = (counts["bare", large] - counts["bare", small]) / (large - small)
+    fixed = extra_small - small * per_check
+    print(f"\nplugin: {fixed / 1e9:.2f} G fixed + {per_check / 1e6:.2f} M per check "
+          f"(bare pytest: {bare_per_check / 1e6:.2f} M per check)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checks", type=int, default=None, help="suite size (5,000; 3,000 with --vs-pytest-html)")
@@ -208,7 +257,13 @@ def main() -> None:
     mode.add_argument("--vs-pytest-html", action="store_true",
                       help="bare pytest, pytest-launch and pytest-html (self-contained page) side by side")
     mode.add_argument("--profile", action="store_true", help="one deciding run under cProfile")
+    mode.add_argument("--instructions", action="store_true",
+                      help="instructions (valgrind) of bare pytest and a deciding run, 100 and 600 checks: "
+                           "fixed and per-check overhead, whatever the machine's load")
     args = parser.parse_args()
+    if args.instructions:
+        instructions((100, args.checks or 600))
+        return
     checks = args.checks or (3000 if args.vs_pytest_html else 5000)
     rounds = args.repeat or (9 if args.vs_pytest_html else 5)
     with tempfile.TemporaryDirectory() as tmp:
