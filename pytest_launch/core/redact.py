@@ -295,15 +295,20 @@ class Redactor:
         only the parts that hold something to mask are masked string by string."""
         if isinstance(value, str):
             return self.text(value)
+        return self.data_and_text(value)[0]
+
+    def data_and_text(self, value: Any) -> tuple[Any, str]:
+        """data(value), and the text its strings make joined by newlines, as they were before
+        masking (for a caller that checks them in another way too, without a second walk)."""
         copied, strings = copy_with_strings(value)
         joined = "\n".join(strings)
         if self.text(joined) == joined:
-            return copied
+            return copied, joined
         if isinstance(value, dict):
-            return {self.text(str(k)): self.data(v) for k, v in value.items()}
+            return {self.text(str(k)): self.data(v) for k, v in value.items()}, joined
         if isinstance(value, (list, tuple)):
-            return [self.data(v) for v in value]
-        return value
+            return [self.data(v) for v in value], joined
+        return value, joined
 
 
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

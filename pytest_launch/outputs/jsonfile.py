@@ -29,7 +29,7 @@ from pytest_launch.core.model import (
     Waiver,
     display_verdict,
 )
-from pytest_launch.core.redact import Redactor, copy_with_strings, map_strings
+from pytest_launch.core.redact import Redactor, map_strings
 from pytest_launch.outputs.atomic import write_text_atomic
 
 
@@ -106,10 +106,8 @@ def build_document(
     # every string masked, in a copy, then made to encode as UTF-8: one walk copies the document
     # and gathers its strings, which are looked at together (see Redactor.data); only a document
     # that holds something to mask, or a string that does not encode, is gone through string by string
-    redactor = redactor or Redactor()
-    copied, strings = copy_with_strings(doc)
-    joined = "\n".join(strings)
-    masked: dict[str, Any] = copied if redactor.text(joined) == joined else redactor.data(doc)
+    masked: dict[str, Any]
+    masked, joined = (redactor or Redactor()).data_and_text(doc)
     if not encodes_as_utf8(joined):
         masked = map_strings(masked, valid_text)
     return masked

@@ -38,6 +38,7 @@ from pytest_launch.plugin.reports import (
     WORKER_META,
     ResultCollector,
     item_metadata,
+    without_plugin_facts,
 )
 from pytest_launch.plugin.selection import Selection, may_stop_early, run_selection, stopped_early
 from pytest_launch.plugin.state import LaunchState
@@ -94,9 +95,7 @@ class LaunchController:
         # in the results now; dropped from the report, which pytest keeps to the end of the run
         # (three fewer objects per check for the garbage collector to walk, issue 16)
         if report.user_properties:
-            channel = self.collector.channel
-            report.user_properties = [p for p in report.user_properties
-                                      if not (isinstance(p, tuple) and p and p[0] == channel)]
+            report.user_properties = without_plugin_facts(report.user_properties, self.collector.channel)
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         # pytest also reports its own stops here (Interrupted: "1 error during collection", Exit)

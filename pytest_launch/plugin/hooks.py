@@ -53,6 +53,7 @@ from pytest_launch.plugin.reports import (
     checklist_id_of,
     item_metadata,
     report_message,
+    without_plugin_facts,
 )
 from pytest_launch.plugin.selection import run_selection
 from pytest_launch.plugin.state import STATE_KEY, load_state
@@ -327,9 +328,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if signoff is not None:
             facts[SIGNOFF] = signoff
     if report.user_properties:
-        props = [p for p in report.user_properties if not (isinstance(p, tuple) and p and p[0] == channel)]
         report.user_properties = [(p[0], redactor.data(p[1])) if isinstance(p, tuple) and len(p) == 2 else p
-                                  for p in props]
+                                  for p in without_plugin_facts(report.user_properties, channel)]
     if facts:  # read at once (logreport, xdist): masked, or as they are when nothing is to be masked
         report.user_properties.append((channel, facts if redactor.clean(facts) else redactor.data(facts)))
     redact_report(report, redactor)

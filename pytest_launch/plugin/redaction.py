@@ -27,8 +27,9 @@ def redact_report(report: pytest.TestReport | pytest.CollectReport, redactor: Re
         parts.append(str(location[2]))
     if isinstance(keywords, dict):
         parts += [str(k) for k in keywords]
-    if report.longrepr is not None:
-        parts.append(str(report.longrepr))
+    failure = str(report.longrepr) if report.longrepr is not None else None
+    if failure is not None:
+        parts.append(failure)
     if report.sections:
         parts += [content for _, content in report.sections]
     if redactor.clean(parts):
@@ -38,8 +39,8 @@ def redact_report(report: pytest.TestReport | pytest.CollectReport, redactor: Re
         setattr(report, "location", (location[0], location[1], redactor.text(str(location[2]))))  # noqa: B010 - a TestReport's attribute (a CollectReport's is a read-only property)
     if isinstance(keywords, dict):
         setattr(report, "keywords", {redactor.text(str(k)): v for k, v in keywords.items()})  # noqa: B010 - TestReport only
-    if report.longrepr is not None:
-        text = str(report.longrepr)
+    if failure is not None:
+        text = failure
         masked = redactor.text(text)
         if masked != text:
             if isinstance(report.longrepr, tuple):

@@ -41,6 +41,12 @@ def new_channel_name() -> str:
     return f"launch:{secrets.token_hex(16)}"
 
 
+def without_plugin_facts(properties: list[Any], channel: str) -> list[Any]:
+    """A report's user properties without any under this run's channel name (the plugin's own,
+    or a check's attempt to write one)."""
+    return [p for p in properties if not (isinstance(p, tuple) and p and p[0] == channel)]
+
+
 def plugin_facts(report: pytest.TestReport, channel: str) -> dict[str, Any]:
     """The plugin's facts on a report (empty when it carries none)."""
     for prop in report.user_properties:
