@@ -194,6 +194,23 @@ def test_previous_run_skips_the_current_run_already_in_the_history():
     assert previous_run(now, []) is None
 
 
+def test_two_runs_started_within_one_second_are_two_runs():
+    # the second run of a fast rerun starts in the same second as the first: the first run's
+    # line is its previous run, not its own (it was taken for its own, so a notification on
+    # change went out again and the page showed no change since the previous run)
+    first, second = meeting_doc(), meeting_doc()
+    first["run"]["run_id"], second["run"]["run_id"] = "a1" * 8, "b2" * 8
+    assert first["run"]["started"] == second["run"]["started"]
+    line = history_entry(first)
+    assert line["run_id"] == "a1" * 8
+    assert previous_run(second, [line]) is line
+    assert previous_run(second, [line, history_entry(second)]) is line
+    assert previous_run(first, [line]) is None
+    # lines written before run ids are told apart by their start time, as before
+    old_line = {"started": first["run"]["started"], "verdict": "GO", "failing": []}
+    assert previous_run(second, [old_line]) is None
+
+
 def test_as_dict_is_json_and_carries_the_lines():
     summary = digest(meeting_doc(), history_entry(meeting_doc()))
     data = json.loads(json.dumps(summary.as_dict()))

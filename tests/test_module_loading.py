@@ -60,7 +60,7 @@ HOOKS_ONLY = {
     "pytest_launch.core.model",
     "pytest_launch.core.redact", "pytest_launch.core.settings",
     "pytest_launch.core.vocabulary",
-    "pytest_launch.plugin", "pytest_launch.plugin.collection", "pytest_launch.plugin.fixtures",
+    "pytest_launch.plugin", "pytest_launch.plugin.collection", "pytest_launch.plugin.facts", "pytest_launch.plugin.fixtures",
     "pytest_launch.plugin.gate", "pytest_launch.plugin.hooks", "pytest_launch.plugin.hookspecs",
     "pytest_launch.plugin.options", "pytest_launch.plugin.plan",  # plan: declared tables, checked in every run
     "pytest_launch.plugin.redaction", "pytest_launch.plugin.reports",

@@ -163,6 +163,9 @@ class RunInfo:
 
     started: str = ""
     finished: str = ""
+    # this run's own id (random): two runs started within the same second are still two runs
+    # (history: which line is a document's own run); "" in documents written before it existed
+    run_id: str = ""
     duration_s: float = 0.0
     args: list[str] = dataclasses.field(default_factory=list)
     markexpr: str = ""

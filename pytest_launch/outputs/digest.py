@@ -248,10 +248,19 @@ def digest(doc: dict[str, Any], previous: dict[str, Any] | None = None) -> Diges
 
 
 def previous_run(doc: dict[str, Any], history: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
-    """The last history line (oldest first, as read_history returns them) that is not `doc`'s own run."""
-    started = _mapping(doc.get("run")).get("started")
+    """The last history line (oldest first, as read_history returns them) that is not `doc`'s own
+    run: the line with its run id, or, for lines and documents without one (written before
+    run ids), the line with its start time."""
+    run = _mapping(doc.get("run"))
+    run_id, started = run.get("run_id"), run.get("started")
     for entry in reversed(list(history)):
-        if isinstance(entry, dict) and not (started and entry.get("started") == started):
+        if not isinstance(entry, dict):
+            continue
+        if run_id and entry.get("run_id"):
+            own = entry["run_id"] == run_id  # two runs started within one second are two runs
+        else:
+            own = bool(started) and entry.get("started") == started
+        if not own:
             return entry
     return None
 

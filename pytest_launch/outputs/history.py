@@ -54,6 +54,7 @@ def history_entry(doc: dict[str, Any]) -> dict[str, Any]:
     return {
         "time": run.get("finished") or run.get("started"),
         "started": run.get("started"),
+        "run_id": run.get("run_id") or None,
         "environment": doc.get("environment", {}).get("name"),
         "verdict": doc.get("verdict"),
         "display_verdict": doc.get("display_verdict"),
@@ -110,6 +111,7 @@ HISTORY_FIELDS: dict[str, tuple[tuple[type, ...], str]] = {
     "verdict": ((str,), "a string"),
     "time": _OPTIONAL_TEXT,
     "started": _OPTIONAL_TEXT,
+    "run_id": _OPTIONAL_TEXT,
     "environment": _OPTIONAL_TEXT,
     "display_verdict": _OPTIONAL_TEXT,
     "complete": ((bool, type(None)), "true, false or null"),

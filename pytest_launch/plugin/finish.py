@@ -65,10 +65,10 @@ def decide_document(facts: RunFacts) -> tuple[dict[str, Any], Path | None]:
 
 
 def placeholder_document(state: LaunchState, config: pytest.Config, selection: Selection,
-                         since: str) -> dict[str, Any]:
+                         since: str, run_id: str = "") -> dict[str, Any]:
     """The NO_GO document a run writes where its report will go before any check runs: "in
     progress since …, never finished" until the end of the run replaces it."""
-    run = RunInfo(started=since, args=[state.redactor.text(a) for a in config.invocation_params.args],
+    run = RunInfo(started=since, run_id=run_id, args=[state.redactor.text(a) for a in config.invocation_params.args],
                   markexpr=config.option.markexpr or "", stage=state.stage, in_progress=since,
                   partial=list(selection.partial))
     decision = decide([], state.checklist, state.waivers, state.signoffs, run, state.policy, state.today)

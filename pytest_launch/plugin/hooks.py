@@ -16,12 +16,12 @@ from pytest_launch.core.evidence import Evidence
 from pytest_launch.plugin import hookspecs
 from pytest_launch.plugin import plan as plan_plugin
 from pytest_launch.plugin.collection import (
-    SIGNOFF_KEY,
     UncoveredItem,
     checklist_items,
     checklist_link,
     inherit_checklist_markers,
 )
+from pytest_launch.plugin.facts import EVIDENCE_KEY, INCONCLUSIVE_KEY, REFUSED_KEY, check_facts
 from pytest_launch.plugin.gate import (
     CONTROLLER_NAME,
     NO_RUN_MODES,
@@ -42,12 +42,8 @@ from pytest_launch.plugin.reports import (
     CHANNEL_INPUT,
     DROPPED,
     DROPPED_KEY,
-    EVIDENCE,
-    INCONCLUSIVE,
     MESSAGE,
     META,
-    REFUSED,
-    SIGNOFF,
     USAGE_PROBLEMS,
     WORKER_META,
     checklist_id_of,
@@ -77,12 +73,13 @@ if TYPE_CHECKING:
 # the probe fixtures (launch_http, launch_tls, ...) and the launch-day stage checks
 pytest_plugins = ["pytest_launch.plugin.fixtures", "pytest_launch.plugin.stage_checks"]
 
-_EVIDENCE_KEY = pytest.StashKey[Evidence]()
 _PROBLEM_KEY = pytest.StashKey[str]()
 _WAIVER_PROBLEMS_KEY = pytest.StashKey[list[str]]()
 _COLLECTED_KEY = pytest.StashKey[list[pytest.Item]]()  # every item pytest collected, before any hook
 _DESELECTED_KEY = pytest.StashKey[set[str]]()  # announced through pytest_deselected (-m, -k, --lf, ...)
-_REFUSED_KEY = pytest.StashKey[str]()  # set by the plugin only: the check was refused as destructive
+# the number of keywords of a check's first report whose node id, location and keywords had
+# nothing to mask (its later reports share them)
+_CLEAN_KEYWORDS_KEY = pytest.StashKey[int]()
 
 
 _ENV_OWNED_KEY = pytest.StashKey[bool]()
@@ -291,9 +288,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if problem is not None:
         pytest.fail(problem, pytrace=False)
     state = item.config.stash[STATE_KEY]
-    if (item.get_closest_marker("destructive") is not None and state.environment is not None
-            and state.environment.production and not state.allow_destructive):
-        item.stash[_REFUSED_KEY] = "destructive"
+    if (state.environment is not None and state.environment.production and not state.allow_destructive
+            and item.get_closest_marker("destructive") is not None):
+        item.stash[REFUSED_KEY] = "destructive"
         pytest.skip(f"refused: destructive check against production environment {state.environment.name!r} "
                     f"(pass --launch-allow-destructive to run it)")
 
@@ -303,36 +300,29 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     state = item.config.stash[STATE_KEY]
     redactor = state.redactor
-    channel = state.channel
-    when = report.when
     stash = item.stash
-    # the plugin's facts: one property under this run's channel name (see results.py); a check's
-    # own properties stay as the check wrote them and are never read as the plugin's
-    facts: dict[str, Any] = {}
-    evidence = stash.get(_EVIDENCE_KEY, None)
-    if evidence is not None and evidence.values:
-        facts[EVIDENCE] = evidence.values
-    if report.longrepr is not None:
-        facts[MESSAGE] = report_message(report)
-    if when == "setup":
-        if report.skipped and stash.get(_REFUSED_KEY, None) is not None:
-            facts[REFUSED] = True
-        # the metadata comes from markers and does not change: the setup report carries it once
-        # (the results document is redacted as a whole again)
-        facts[META] = item_metadata(item)
-    elif when == "call":
-        if report.failed and call.excinfo is not None and call.excinfo.errisinstance(ProbeError):
-            # the probe got no usable answer: no evidence either way (for a rollback trigger: HOLD, not ROLLBACK)
-            facts[INCONCLUSIVE] = True
-        signoff = stash.get(SIGNOFF_KEY, None)
-        if signoff is not None:
-            facts[SIGNOFF] = signoff
-    if report.user_properties:
+    if report.failed and call.excinfo is not None and call.excinfo.errisinstance(ProbeError):
+        # the probe got no usable answer: no evidence either way (for a rollback trigger: HOLD, not ROLLBACK)
+        stash[INCONCLUSIVE_KEY] = report
+    if report.user_properties:  # a check's own properties, masked; never read as the plugin's
         report.user_properties = [(p[0], redactor.data(p[1])) if isinstance(p, tuple) and len(p) == 2 else p
-                                  for p in without_plugin_facts(report.user_properties, channel)]
-    if facts:  # read at once (logreport, xdist): masked, or as they are when nothing is to be masked
-        report.user_properties.append((channel, facts if redactor.clean(facts) else redactor.data(facts)))
-    redact_report(report, redactor)
+                                  for p in without_plugin_facts(report.user_properties, state.channel)]
+    # what every report of a check shares (node id, location, keywords) is looked at once per
+    # check: its later reports are looked at for what they add (failure, sections, properties)
+    keywords_seen = stash.get(_CLEAN_KEYWORDS_KEY, None)
+    shared_clean = keywords_seen is not None and keywords_seen == len(report.keywords)
+    if redact_report(report, redactor, shared_clean=shared_clean) and not shared_clean:
+        stash[_CLEAN_KEYWORDS_KEY] = len(report.keywords)  # keywords only grow: same count, same keywords
+    if state.worker:
+        # an xdist worker: the controller learns a check's facts from its reports only (plugin.facts)
+        facts = check_facts(item, report, redactor)
+        if report.when == "setup":
+            # the metadata comes from markers and does not change: the setup report carries it once
+            facts[META] = redactor.data(item_metadata(item))
+        if report.longrepr is not None:
+            facts[MESSAGE] = report_message(report)  # of the masked report
+        if facts:
+            report.user_properties.append((state.channel, facts))
     return report
 
 
@@ -350,7 +340,7 @@ def launch_env(request: pytest.FixtureRequest) -> Environment:
 def launch_evidence(request: pytest.FixtureRequest) -> Evidence:
     """Record measured values for the report: `launch_evidence.record(days_left=12, threshold=30)`."""
     evidence = Evidence()
-    request.node.stash[_EVIDENCE_KEY] = evidence
+    request.node.stash[EVIDENCE_KEY] = evidence
     return evidence
 
 

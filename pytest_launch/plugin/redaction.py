@@ -15,25 +15,32 @@ import pytest
 from pytest_launch.core.redact import Redactor
 
 
-def redact_report(report: pytest.TestReport | pytest.CollectReport, redactor: Redactor) -> None:
+def redact_report(report: pytest.TestReport | pytest.CollectReport, redactor: Redactor,
+                  shared_clean: bool = False) -> bool:
     """Secrets never reach pytest's own terminal output, junitxml or our reports: the node id,
     location and keywords (a parametrize id holding a secret), the failure and the sections.
     All of them are looked at in one pass first (Redactor.clean): a report with nothing to mask,
-    nearly every report, is left as it is without a look at each string."""
+    nearly every report, is left as it is without a look at each string. `shared_clean`: the
+    node id, location and keywords were found clean on an earlier report of the same check
+    (they are the check's, not the report's) and are not looked at again.
+
+    True when nothing was masked."""
     location = vars(report).get("location")  # a TestReport's; a CollectReport's is computed from its id
     keywords = getattr(report, "keywords", None)
-    parts = [report.nodeid]
-    if isinstance(location, tuple) and len(location) == 3:
-        parts.append(str(location[2]))
-    if isinstance(keywords, dict):
-        parts += [str(k) for k in keywords]
+    parts = []
+    if not shared_clean:
+        parts.append(report.nodeid)
+        if isinstance(location, tuple) and len(location) == 3:
+            parts.append(str(location[2]))
+        if isinstance(keywords, dict):
+            parts += [str(k) for k in keywords]
     failure = str(report.longrepr) if report.longrepr is not None else None
     if failure is not None:
         parts.append(failure)
     if report.sections:
         parts += [content for _, content in report.sections]
-    if redactor.clean(parts):
-        return
+    if not parts or redactor.clean(parts):
+        return True
     report.nodeid = redactor.text(report.nodeid)
     if isinstance(location, tuple) and len(location) == 3:
         setattr(report, "location", (location[0], location[1], redactor.text(str(location[2]))))  # noqa: B010 - a TestReport's attribute (a CollectReport's is a read-only property)
@@ -57,6 +64,7 @@ def redact_report(report: pytest.TestReport | pytest.CollectReport, redactor: Re
                         crash.path if crash else "", crash.lineno if crash else 0)
     if report.sections:
         report.sections = [(title, redactor.text(content)) for title, content in report.sections]
+    return False
 
 
 def _mask_repr(value: Any, redactor: Redactor, depth: int = 0) -> Any:

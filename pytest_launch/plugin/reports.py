@@ -103,7 +103,7 @@ def report_message(report: pytest.TestReport | pytest.CollectReport) -> str:
         return ""
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
         text = str(longrepr[2])
-        return text[len("Skipped: "):] if text.startswith("Skipped: ") else text
+        return truncate(text[len("Skipped: "):] if text.startswith("Skipped: ") else text)
     crash = getattr(longrepr, "reprcrash", None)
     text = crash.message if crash is not None and getattr(crash, "message", None) else str(longrepr)
     return truncate(text)
@@ -128,8 +128,9 @@ class ResultCollector:
         self.describe: Callable[[str], dict[str, Any] | None] | None = None
         self.described: set[str] = set()
 
-    def add(self, report: pytest.TestReport) -> None:
-        props = plugin_facts(report, self.channel) if report.user_properties else {}
+    def add(self, report: pytest.TestReport, props: dict[str, Any]) -> None:
+        """Fold one report into its check's result; `props`: the plugin's facts about it
+        (plugin.facts), read from the check or, under xdist, from the report."""
         nodeid = report.nodeid  # a property: read once
         meta = props.get(META)
         result = self.results.get(nodeid)
@@ -155,7 +156,7 @@ class ResultCollector:
             return
         if _RANK[outcome] > _RANK[result.outcome]:
             result.outcome = outcome
-            result.message = truncate(str(props[MESSAGE])) if MESSAGE in props else report_message(report)
+            result.message = str(props[MESSAGE]) if MESSAGE in props else report_message(report)  # both truncated by report_message
             if when not in ("call", "setup", "???") and outcome == "error":
                 result.message = f"error in {when}: {result.message}"
 

@@ -17,8 +17,16 @@ from pytest_launch.plugin.reports import checklist_id_of
 def trigger_only_waivers(items: Sequence[pytest.Item], waivers: Sequence[Waiver], waivers_path: Path | str) -> list[str]:
     """One message per waiver whose every matching collected check is a rollback trigger."""
     problems: list[str] = []
+    if not waivers:
+        return problems
+    # each check's names (node id, checklist id) read once, not once per waiver
+    by_name: dict[str, list[pytest.Item]] = {}
+    for node in items:
+        link = checklist_id_of(node)
+        for name in {node.nodeid, link} if link is not None else (node.nodeid,):
+            by_name.setdefault(name, []).append(node)
     for index, waiver in enumerate(waivers):
-        matched = [node for node in items if waiver.check in (node.nodeid, checklist_id_of(node))]
+        matched = by_name.get(waiver.check, [])
         if matched and all(node.get_closest_marker("rollback_trigger") is not None for node in matched):
             names = ", ".join(node.nodeid for node in matched[:5]) + (" ..." if len(matched) > 5 else "")
             problems.append(
