@@ -134,7 +134,7 @@ def _blank(record: Any, names: tuple[str, ...]) -> tuple[str, str] | None:
     return None
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)  # one per check: no per-instance __dict__ (issue 16)
 class CheckResult:
     nodeid: str
     outcome: Outcome

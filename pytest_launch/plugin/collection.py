@@ -16,9 +16,8 @@ from pytest_launch.config.approvals import valid_signoff_for
 from pytest_launch.core.errors import did_you_mean
 from pytest_launch.core.model import ChecklistItem
 from pytest_launch.core.vocabulary import CATEGORIES, PHASES, SEVERITIES
+from pytest_launch.plugin.facts import facts_of
 from pytest_launch.plugin.state import STATE_KEY, LaunchState
-
-SIGNOFF_KEY = pytest.StashKey[dict[str, Any]]()  # a manual item's valid sign-off, for its report
 
 
 class LaunchEvidenceMissing(Exception):
@@ -84,7 +83,7 @@ class ManualItem(_ChecklistNode):
                 f"{' release ' + env.release if env is not None and env.release else ''}: add a [[signoff]] for "
                 f"{item.id} (by, at, evidence, environments) to "
                 f"{self.config.getini('launch_signoffs')}.{wanted}")
-        self.stash[SIGNOFF_KEY] = {
+        facts_of(self).signoff = {
             "signed_by": signoff.by, "signed_at": signoff.at.isoformat(), "evidence": signoff.evidence,
             "expires": signoff.expires.isoformat() if signoff.expires else None,
             "environments": list(signoff.environments), "release": signoff.release}

@@ -21,7 +21,7 @@ from pytest_launch.plugin.collection import (
     checklist_link,
     inherit_checklist_markers,
 )
-from pytest_launch.plugin.facts import EVIDENCE_KEY, INCONCLUSIVE_KEY, REFUSED_KEY, check_facts
+from pytest_launch.plugin.facts import check_facts, facts_of
 from pytest_launch.plugin.gate import (
     CONTROLLER_NAME,
     NO_RUN_MODES,
@@ -290,7 +290,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     state = item.config.stash[STATE_KEY]
     if (state.environment is not None and state.environment.production and not state.allow_destructive
             and item.get_closest_marker("destructive") is not None):
-        item.stash[REFUSED_KEY] = "destructive"
+        facts_of(item).refused = True
         pytest.skip(f"refused: destructive check against production environment {state.environment.name!r} "
                     f"(pass --launch-allow-destructive to run it)")
 
@@ -303,7 +303,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     stash = item.stash
     if report.failed and call.excinfo is not None and call.excinfo.errisinstance(ProbeError):
         # the probe got no usable answer: no evidence either way (for a rollback trigger: HOLD, not ROLLBACK)
-        stash[INCONCLUSIVE_KEY] = report
+        facts_of(item).inconclusive = report
     if report.user_properties:  # a check's own properties, masked; never read as the plugin's
         report.user_properties = [(p[0], redactor.data(p[1])) if isinstance(p, tuple) and len(p) == 2 else p
                                   for p in without_plugin_facts(report.user_properties, state.channel)]
@@ -340,7 +340,7 @@ def launch_env(request: pytest.FixtureRequest) -> Environment:
 def launch_evidence(request: pytest.FixtureRequest) -> Evidence:
     """Record measured values for the report: `launch_evidence.record(days_left=12, threshold=30)`."""
     evidence = Evidence()
-    request.node.stash[EVIDENCE_KEY] = evidence
+    facts_of(request.node).evidence = evidence
     return evidence
 
 

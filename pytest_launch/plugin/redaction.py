@@ -11,6 +11,7 @@ from collections.abc import Generator
 from typing import Any, TextIO
 
 import pytest
+from _pytest._code.code import ReprFileLocation, ReprFuncArgs
 
 from pytest_launch.core.redact import Redactor
 
@@ -34,13 +35,14 @@ def redact_report(report: pytest.TestReport | pytest.CollectReport, redactor: Re
             parts.append(str(location[2]))
         if isinstance(keywords, dict):
             parts += [str(k) for k in keywords]
-    failure = str(report.longrepr) if report.longrepr is not None else None
-    if failure is not None:
-        parts.append(failure)
+    if report.longrepr is not None:
+        strings = failure_strings(report.longrepr)
+        parts += strings if strings is not None else [str(report.longrepr)]
     if report.sections:
         parts += [content for _, content in report.sections]
     if not parts or redactor.clean(parts):
         return True
+    failure = str(report.longrepr) if report.longrepr is not None else None
     report.nodeid = redactor.text(report.nodeid)
     if isinstance(location, tuple) and len(location) == 3:
         setattr(report, "location", (location[0], location[1], redactor.text(str(location[2]))))  # noqa: B010 - a TestReport's attribute (a CollectReport's is a read-only property)
@@ -65,6 +67,35 @@ def redact_report(report: pytest.TestReport | pytest.CollectReport, redactor: Re
     if report.sections:
         report.sections = [(title, redactor.text(content)) for title, content in report.sections]
     return False
+
+
+def failure_strings(longrepr: object) -> list[str] | None:
+    """Every string pytest prints for a failure representation, without printing it (rendering
+    one costs more than looking at its text, issue 16): the strings of pytest's own repr objects
+    (_pytest._code.code), and the lines pytest makes by joining two of them (`name = value` of a
+    function's arguments, `path:lineno: message` of the crash). None for a representation of
+    another kind (a plugin's own): then its printed text is looked at."""
+    found: list[str] = []
+    stack: list[Any] = [longrepr]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, (list, tuple)):
+            stack.extend(value)
+        elif value is None or isinstance(value, (bool, int, float)):
+            continue
+        elif isinstance(value, ReprFuncArgs):
+            shown = [f"{name} = {arg}" for name, arg in value.args]
+            found += shown
+            found.append(", ".join(shown))
+        elif isinstance(value, ReprFileLocation):
+            found.append(f"{value.path}:{value.lineno}: {value.message}")
+        elif type(value).__module__ == "_pytest._code.code" and hasattr(value, "__dict__"):
+            stack.extend(vars(value).values())
+        else:
+            return None
+    return found
 
 
 def _mask_repr(value: Any, redactor: Redactor, depth: int = 0) -> Any:

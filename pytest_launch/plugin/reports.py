@@ -128,29 +128,36 @@ class ResultCollector:
         self.describe: Callable[[str], dict[str, Any] | None] | None = None
         self.described: set[str] = set()
 
-    def add(self, report: pytest.TestReport, props: dict[str, Any]) -> None:
+    def add(self, report: pytest.TestReport, props: dict[str, Any], nodeid: str | None = None) -> None:
         """Fold one report into its check's result; `props`: the plugin's facts about it
-        (plugin.facts), read from the check or, under xdist, from the report."""
-        nodeid = report.nodeid  # a property: read once
-        meta = props.get(META)
+        (plugin.facts), read from the check or, under xdist, from the report; `nodeid`: the
+        report's (a property of pytest's reports), when the caller has read it."""
+        if nodeid is None:
+            nodeid = report.nodeid
         result = self.results.get(nodeid)
-        if result is None:
-            result = CheckResult(nodeid=nodeid, outcome="passed", **(meta or {}))
-            self.results[nodeid] = result
-        elif meta and result.kind == "check" and result.phase is None:
-            for key, value in meta.items():
-                setattr(result, key, value)
-        if meta:
-            self.described.add(nodeid)
         if props:
+            meta = props.get(META)
+            if result is None:
+                result = CheckResult(nodeid=nodeid, outcome="passed", **(meta or {}))
+                self.results[nodeid] = result
+            elif meta and result.kind == "check" and result.phase is None:
+                for key, value in meta.items():
+                    setattr(result, key, value)
+            if meta:
+                self.described.add(nodeid)
             if props.get(EVIDENCE):
                 result.evidence.update(props[EVIDENCE])
             if props.get(SIGNOFF):
                 result.evidence.update(props[SIGNOFF])
+        elif result is None:
+            result = self.results[nodeid] = CheckResult(nodeid=nodeid, outcome="passed")
         result.duration_s += float(getattr(report, "duration", 0.0) or 0.0)
         when = report.when
-        if when != "setup" or not report.passed:
+        passed = report.passed
+        if when != "setup" or not passed:
             self.settled.add(nodeid)
+        if passed and when != "call" and not props and not hasattr(report, "wasxfail"):
+            return  # a passed setup or teardown: nothing to judge (as _outcome_of says)
         outcome = _outcome_of(report, props)
         if outcome is None:
             return
