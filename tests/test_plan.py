@@ -589,3 +589,56 @@ def test_optional_tables_are_shown_and_a_real_run_holds_a_check_to_its_declarati
     run.assert_outcomes(passed=2, failed=1)
     assert ("test_checks.py::test_reads_more_than_it_declares reads [cdn], which its @pytest.mark.env_tables(...) "
             "does not name: add 'cdn' to it") in run.stdout.str()
+
+
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["plain", "xdist"])
+def test_a_declaration_on_a_module_or_a_class_holds_its_checks_too(pytester: pytest.Pytester, workers) -> None:
+    # the guard is registered only in a run where some collected node carries env_tables: a
+    # module's pytestmark or a class marker counts as much as a check's own marker
+    checks = {
+        "test_module_marked.py": """
+            import pytest
+            from pytest_launch.plugin.fixtures import require_table
+
+            pytestmark = pytest.mark.env_tables("security")
+
+            @pytest.mark.checklist("SEC-01")
+            def test_module_declared(launch_env):
+                require_table(launch_env, "cdn")
+        """,
+        "test_class_marked.py": """
+            import pytest
+            from pytest_launch.plugin.fixtures import require_table
+
+            @pytest.mark.env_tables("security")
+            class TestDeclared:
+                @pytest.mark.checklist("PERF-02")
+                def test_class_declared(self, launch_env):
+                    require_table(launch_env, "cdn")
+        """,
+        "test_undeclared.py": """
+            import pytest
+            from pytest_launch.plugin.fixtures import require_table
+
+            @pytest.mark.t_minus_7
+            @pytest.mark.minor
+            def test_declares_nothing(launch_env):
+                require_table(launch_env, "cdn")
+        """,
+    }
+    env = ENV_HTTP + '\n[security]\nheader_paths = ["/"]\n\n[cdn]\nurls = ["https://cdn.example.test/a.css"]\n'
+    make_project(pytester, checks, env=env, signoffs=SIGNED)
+    run = pytester.runpytest_subprocess("--launch-env=prod", "-m", "t_minus_7", "-p", "no:cacheprovider",
+                                        "--launch-report-dir", "out", "-rA", *workers)
+    out = run.stdout.str()
+    assert "test_module_marked.py::test_module_declared reads [cdn], which its @pytest.mark.env_tables" in out
+    assert "TestDeclared::test_class_declared reads [cdn], which its @pytest.mark.env_tables" in out
+    run.assert_outcomes(passed=2, failed=2)  # the check that declares nothing reads what it likes
+
+
+def test_a_run_without_declarations_registers_no_guard(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("""
+        def test_plain(request):
+            assert not request.config.pluginmanager.has_plugin("launch-declared-tables")
+    """)
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)

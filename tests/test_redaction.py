@@ -554,3 +554,37 @@ def test_checks_whose_ids_differ_only_by_a_secret_are_judged_apart(pytester, mon
         assert len(ids) == 3 == len(set(ids)), ids
         assert sorted(c["outcome"] for c in checks) == ["failed", "passed", "passed"]
         assert SECRET not in result.stdout.str()
+
+
+@pytest.mark.usefixtures("secret_env")
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["plain", "xdist"])
+def test_a_keyword_added_while_a_check_runs_is_masked_in_its_later_reports(pytester, workers):
+    # what a check's reports share (node id, location, keywords) is looked at once for all the
+    # checks, at the end of collection; a keyword added later (keywords only grow) makes its
+    # reports be looked at whole again
+    make_project(pytester, {
+        "test_grow.py": """
+            import pytest
+
+            @pytest.mark.t_minus_7
+            @pytest.mark.minor
+            def test_adds_a_keyword(request, launch_env):
+                request.node.keywords["seen-" + launch_env["custom"]["token"]] = 1
+
+            @pytest.mark.t_minus_7
+            @pytest.mark.minor
+            def test_plain():
+                pass
+        """,
+        "conftest.py": """
+            def pytest_runtest_logreport(report):
+                with open("keywords.log", "a", encoding="utf-8") as out:
+                    out.write(f"{report.nodeid} {report.when} {sorted(report.keywords)}\\n")
+        """,
+    }, checklist=None, env=PROD + '\n[custom]\ntoken = "${LAUNCH_TEST_TOKEN}"\n')
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--env=prod", *workers)
+    result.assert_outcomes(passed=2)
+    logged = (pytester.path / "keywords.log").read_text("utf-8")
+    assert "test_adds_a_keyword teardown" in logged and "seen-" in logged  # the keyword is there, masked
+    assert SECRET not in logged
+    assert_no_secret(outputs_of(pytester, result))

@@ -838,6 +838,11 @@ def demo_environment(tmp_path_factory: pytest.TempPathFactory) -> Any:
         # the SLI queries need two scrapes of both instances: wait until they answer (not a fixed sleep)
         wait_until(lambda: run_check(environment, MON + "test_sli_queries_return_data").outcome == "passed",
                    timeout=30, what="the demo's Prometheus to hold two scrapes")
+        # the [rollout] scenarios judge 5 s windows, at the demo's own 5 s step too: wait until
+        # such a window holds its samples and the always-true go criterion passes (a scenario run
+        # right after start-up found too few samples under both of its values)
+        wait_until(lambda: _stage_25(_rollout(step=None)(environment))[0][1] is True, timeout=60,
+                   what="the demo's Prometheus to hold two 5 s steps of samples")
         servfail = NoAnswerServer("dns")  # a DNS server answering SERVFAIL to everything
         environment.servfail_port = servfail.port
         api = DemoWSGIServer(_token_api, tls=None, server_header="api").start()

@@ -334,6 +334,8 @@ def strings_of(value: Any) -> list[str]:
         kind = type(item)
         if kind is str:
             add(item)
+        elif kind in _SCALARS:  # most values of a results document: no string, no walk
+            continue
         elif kind is dict:
             keep(map(str, item))  # str() of a str is the same object
             push(item.values())

@@ -34,6 +34,7 @@ from pytest_launch.plugin.plan import PLANNER_NAME, LaunchPlanner, refuse_plan_w
 from pytest_launch.plugin.redaction import (
     LogRedactor,
     PytestRedactor,
+    clean_shared_parts,
     mask_debug_log,
     redact_report,
     refuse_blocked_redactors,
@@ -265,9 +266,16 @@ def pytest_deselected(items: Sequence[pytest.Item]) -> None:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
+    config = session.config
+    # what every report of a check shares (node id, location, keywords), looked at for all the
+    # selected checks in one pass (issue 16): when nothing is to be masked, a check's reports
+    # are looked at for what they add only (plugin.redaction.redact_report)
+    counts = clean_shared_parts(session.items, config.stash[STATE_KEY].redactor)
+    if counts is not None:
+        for item, count in zip(session.items, counts):
+            item.stash[_CLEAN_KEYWORDS_KEY] = count
     # a check collected, then removed without being deselected (a conftest's or plugin's
     # pytest_collection_modifyitems): its evidence was dropped; the controller judges it skipped
-    config = session.config
     deselected: set[str] = config.stash.get(_DESELECTED_KEY, set())
     kept = {item.nodeid for item in session.items} | deselected
     collected = config.stash.get(_COLLECTED_KEY, [])

@@ -106,23 +106,51 @@ def undeclared_read(names: tuple[str, ...]) -> str | None:
 _TOKEN_KEY = pytest.StashKey["contextvars.Token[tuple[str, frozenset[str]] | None]"]()
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    # from the start of the check's setup (before its fixtures) to the start of its teardown, so
-    # through its call: read once per check (a marker added while the check runs cannot widen
-    # what it declared: it can only make a read fail). Plain hooks, not wrappers: a wrapper around
-    # setup and one around call cost every check of every run (issue 16).
-    allowed = allowed_tables(item)
-    if allowed is not None:
-        item.stash[_TOKEN_KEY] = _DECLARED.set((item.nodeid, allowed))
+class DeclaredTablesGuard:
+    """Registered once collection is over, only in a run where some collected check carries an
+    `env_tables` marker (issue 16: two hook calls per check, in every run, for a rule most
+    suites never use)."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        # from the start of the check's setup (before its fixtures) to the start of its teardown,
+        # so through its call: read once per check (a marker added while the check runs cannot
+        # widen what it declared: it can only make a read fail). Plain hooks, not wrappers: a
+        # wrapper around setup and one around call cost every check (issue 16).
+        allowed = allowed_tables(item)
+        if allowed is not None:
+            item.stash[_TOKEN_KEY] = _DECLARED.set((item.nodeid, allowed))
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
+        token = item.stash.get(_TOKEN_KEY, None)
+        if token is not None:
+            del item.stash[_TOKEN_KEY]
+            _DECLARED.reset(token)
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_teardown(item: pytest.Item) -> None:
-    token = item.stash.get(_TOKEN_KEY, None)
-    if token is not None:
-        del item.stash[_TOKEN_KEY]
-        _DECLARED.reset(token)
+GUARD_NAME = "launch-declared-tables"
+
+
+def marker_used(items: list[pytest.Item], name: str) -> bool:
+    """True when a marker `name` is on one of the items or on a node above one (a module's
+    `pytestmark`, a class): each node's own markers are looked at once."""
+    seen: set[int] = set()
+    for item in items:
+        node: Any = item
+        while node is not None and id(node) not in seen:
+            seen.add(id(node))
+            if any(marker.name == name for marker in node.own_markers):
+                return True
+            node = node.parent
+    return False
+
+
+@pytest.hookimpl(trylast=True)  # after every other plugin's last word on the selection
+def pytest_collection_finish(session: pytest.Session) -> None:
+    manager = session.config.pluginmanager
+    if not manager.has_plugin(GUARD_NAME) and marker_used(session.items, TABLES_MARKER):
+        manager.register(DeclaredTablesGuard(), GUARD_NAME)
 
 
 def check_needs(node: pytest.Item, known: set[str]) -> CheckNeeds:

@@ -69,6 +69,22 @@ def redact_report(report: pytest.TestReport | pytest.CollectReport, redactor: Re
     return False
 
 
+def clean_shared_parts(items: list[pytest.Item], redactor: Redactor) -> list[int] | None:
+    """What each item's reports will share (node id, location, keywords) looked at for all the
+    items at once: the number of keywords of each item when nothing of them is to be masked,
+    else None (then each report is looked at whole). Keywords only grow while a check runs, so
+    a report with as many keywords as counted here has the same ones."""
+    texts: list[str] = []
+    counts: list[int] = []
+    for item in items:
+        keywords = dict.fromkeys(item.keywords, 1)  # as pytest's TestReport takes them
+        texts.append(item.nodeid)
+        texts.append(str(item.location[2]))
+        texts += map(str, keywords)
+        counts.append(len(keywords))
+    return counts if redactor.clean(texts) else None
+
+
 def failure_strings(longrepr: object) -> list[str] | None:
     """Every string pytest prints for a failure representation, without printing it (rendering
     one costs more than looking at its text, issue 16): the strings of pytest's own repr objects
