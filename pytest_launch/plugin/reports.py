@@ -72,12 +72,16 @@ def item_metadata(node: pytest.Item) -> dict[str, Any]:
 
 def read_metadata(node: pytest.Item) -> dict[str, Any]:
     """The one reader of our markers (uncached): the decision's metadata and the Allure labels."""
-    # one walk over the markers, closest first (iter_markers is what every get_closest_marker repeats)
+    # one walk over the markers, closest first: the order of node.iter_markers(), without its
+    # generators (read for every check at the end of a run)
     names: list[str] = []
     closest: dict[str, Any] = {}
-    for marker in node.iter_markers():
-        names.append(marker.name)
-        closest.setdefault(marker.name, marker)
+    current: Any = node
+    while current is not None:
+        for marker in current.own_markers:
+            names.append(marker.name)
+            closest.setdefault(marker.name, marker)
+        current = current.parent
     severities = sorted({n for n in names if n in SEVERITIES}, key=_SEVERITY_RANK.__getitem__)
     owner = closest.get("owner")
     checklist = closest.get("checklist")
