@@ -1,8 +1,9 @@
 """From pytest's test reports to CheckResults, on the process that makes the decision.
 
-Workers (and a plain run) put each check's metadata and evidence on the report as built-in
-types (`user_properties`), because pytest-xdist carries `report.__dict__` only. The controller
-folds the setup/call/teardown reports of each check into one CheckResult.
+The controller folds the setup/call/teardown reports of each check into one CheckResult, with
+the plugin's facts about each report (plugin/facts.py): read from the check's item in a plain
+run, from the report itself when an xdist worker sent it (workers put them in `user_properties`
+as built-in types, because pytest-xdist carries `report.__dict__` only).
 """
 
 from __future__ import annotations
@@ -55,9 +56,21 @@ def plugin_facts(report: pytest.TestReport, channel: str) -> dict[str, Any]:
     return {}
 
 
+def closest_marker(node: pytest.Item, name: str) -> pytest.Mark | None:
+    """node.get_closest_marker(name), walking the nodes and their own markers directly (read for
+    every collected check)."""
+    current: Any = node
+    while current is not None:
+        for marker in current.own_markers:
+            if marker.name == name:
+                return marker  # type: ignore[no-any-return]
+        current = current.parent
+    return None
+
+
 def checklist_id_of(node: pytest.Item) -> str | None:
     """The checklist id a node's closest `checklist` marker names, or None."""
-    marker = node.get_closest_marker("checklist")
+    marker = closest_marker(node, "checklist")
     return str(marker.args[0]) if marker is not None and marker.args else None
 
 
