@@ -78,8 +78,9 @@ _PROBLEM_KEY = pytest.StashKey[str]()
 _WAIVER_PROBLEMS_KEY = pytest.StashKey[list[str]]()
 _COLLECTED_KEY = pytest.StashKey[list[pytest.Item]]()  # every item pytest collected, before any hook
 _DESELECTED_KEY = pytest.StashKey[set[str]]()  # announced through pytest_deselected (-m, -k, --lf, ...)
-# the number of keywords of a check's first report whose node id, location and keywords had
-# nothing to mask (its later reports share them)
+# a check whose reports' shared parts (node id, location, keywords) hold nothing to mask: how
+# many keywords they had then (set for every selected check at the end of collection when none
+# holds anything, else at the check's first report with nothing to mask)
 _CLEAN_KEYWORDS_KEY = pytest.StashKey[int]()
 
 
