@@ -17,7 +17,6 @@ from pytest_launch.core.errors import did_you_mean
 from pytest_launch.core.model import ChecklistItem
 from pytest_launch.core.vocabulary import CATEGORIES, PHASES, SEVERITIES
 from pytest_launch.plugin.facts import facts_of
-from pytest_launch.plugin.reports import closest_marker
 from pytest_launch.plugin.state import STATE_KEY, LaunchState
 
 
@@ -139,7 +138,7 @@ def checklist_link(node: pytest.Item, state: LaunchState) -> str | None:
     """The checklist id a check links to, after giving it the item's markers; None when it
     links to none. pytest.UsageError for an unknown id or a contradicting marker."""
     by_id = state.items_by_id
-    marker = closest_marker(node, "checklist")
+    marker = node.get_closest_marker("checklist")
     if marker is None:
         return None
     if not marker.args or not isinstance(marker.args[0], str):

@@ -96,10 +96,9 @@ class LaunchController:
 
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        nodeid = report.nodeid  # a property: read once
-        item = self.items.get(nodeid)
+        item = self.items.get(report.nodeid)
         if item is not None:  # a plain run: the check's facts are read from the check itself
-            self.collector.add(report, check_facts(item, report, self.state.redactor), nodeid)
+            self.collector.add(report, check_facts(item, report, self.state.redactor))
             return
         # an xdist worker's report: the facts it carries under the run's channel
         self.collector.add(report, plugin_facts(report, self.collector.channel) if report.user_properties else {})

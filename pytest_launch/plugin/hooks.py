@@ -79,8 +79,8 @@ _WAIVER_PROBLEMS_KEY = pytest.StashKey[list[str]]()
 _COLLECTED_KEY = pytest.StashKey[list[pytest.Item]]()  # every item pytest collected, before any hook
 _DESELECTED_KEY = pytest.StashKey[set[str]]()  # announced through pytest_deselected (-m, -k, --lf, ...)
 # a check whose reports' shared parts (node id, location, keywords) hold nothing to mask: how
-# many keywords they had then (set for every selected check at the end of collection when none
-# holds anything, else at the check's first report with nothing to mask)
+# many keywords they had then (set for every selected check at the end of collection, when
+# none of them holds anything to mask)
 _CLEAN_KEYWORDS_KEY = pytest.StashKey[int]()
 
 
@@ -319,10 +319,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     # what every report of a check shares (node id, location, keywords) is looked at once per
     # check: its later reports are looked at for what they add (failure, sections, properties)
     keywords_seen = stash.get(_CLEAN_KEYWORDS_KEY, None)
-    shared_clean = keywords_seen is not None and keywords_seen == len(report.keywords)
-    if redact_report(report, redactor, shared_clean=shared_clean) and not shared_clean:
-        stash[_CLEAN_KEYWORDS_KEY] = len(report.keywords)  # keywords only grow: same count, same keywords
-    if state.worker:
+    # keywords only grow: as many as counted, the same ones
+    redact_report(report, redactor, shared_clean=keywords_seen == len(report.keywords))
+    if hasattr(item.config, "workerinput"):
         # an xdist worker: the controller learns a check's facts from its reports only (plugin.facts)
         facts = check_facts(item, report, redactor)
         if report.when == "setup":

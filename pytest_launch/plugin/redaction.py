@@ -17,15 +17,13 @@ from pytest_launch.core.redact import Redactor
 
 
 def redact_report(report: pytest.TestReport | pytest.CollectReport, redactor: Redactor,
-                  shared_clean: bool = False) -> bool:
+                  shared_clean: bool = False) -> None:
     """Secrets never reach pytest's own terminal output, junitxml or our reports: the node id,
     location and keywords (a parametrize id holding a secret), the failure and the sections.
     All of them are looked at in one pass first (Redactor.clean): a report with nothing to mask,
     nearly every report, is left as it is without a look at each string. `shared_clean`: the
-    node id, location and keywords were found clean on an earlier report of the same check
-    (they are the check's, not the report's) and are not looked at again.
-
-    True when nothing was masked."""
+    node id, location and keywords were found clean for the check at the end of collection
+    (clean_shared_parts: they are the check's, not the report's) and are not looked at again."""
     location = vars(report).get("location")  # a TestReport's; a CollectReport's is computed from its id
     keywords = getattr(report, "keywords", None)
     parts = []
@@ -41,15 +39,14 @@ def redact_report(report: pytest.TestReport | pytest.CollectReport, redactor: Re
     if report.sections:
         parts += [content for _, content in report.sections]
     if not parts or redactor.clean(parts):
-        return True
-    failure = str(report.longrepr) if report.longrepr is not None else None
+        return
     report.nodeid = redactor.text(report.nodeid)
     if isinstance(location, tuple) and len(location) == 3:
         setattr(report, "location", (location[0], location[1], redactor.text(str(location[2]))))  # noqa: B010 - a TestReport's attribute (a CollectReport's is a read-only property)
     if isinstance(keywords, dict):
         setattr(report, "keywords", {redactor.text(str(k)): v for k, v in keywords.items()})  # noqa: B010 - TestReport only
-    if failure is not None:
-        text = failure
+    if report.longrepr is not None:
+        text = str(report.longrepr)
         masked = redactor.text(text)
         if masked != text:
             if isinstance(report.longrepr, tuple):
@@ -66,7 +63,6 @@ def redact_report(report: pytest.TestReport | pytest.CollectReport, redactor: Re
                         crash.path if crash else "", crash.lineno if crash else 0)
     if report.sections:
         report.sections = [(title, redactor.text(content)) for title, content in report.sections]
-    return False
 
 
 def clean_shared_parts(items: list[pytest.Item], redactor: Redactor) -> list[int] | None:

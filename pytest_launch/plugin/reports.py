@@ -56,21 +56,9 @@ def plugin_facts(report: pytest.TestReport, channel: str) -> dict[str, Any]:
     return {}
 
 
-def closest_marker(node: pytest.Item, name: str) -> pytest.Mark | None:
-    """node.get_closest_marker(name), walking the nodes and their own markers directly (read for
-    every collected check)."""
-    current: Any = node
-    while current is not None:
-        for marker in current.own_markers:
-            if marker.name == name:
-                return marker  # type: ignore[no-any-return]
-        current = current.parent
-    return None
-
-
 def checklist_id_of(node: pytest.Item) -> str | None:
     """The checklist id a node's closest `checklist` marker names, or None."""
-    marker = closest_marker(node, "checklist")
+    marker = node.get_closest_marker("checklist")
     return str(marker.args[0]) if marker is not None and marker.args else None
 
 
@@ -85,16 +73,12 @@ def item_metadata(node: pytest.Item) -> dict[str, Any]:
 
 def read_metadata(node: pytest.Item) -> dict[str, Any]:
     """The one reader of our markers (uncached): the decision's metadata and the Allure labels."""
-    # one walk over the markers, closest first: the order of node.iter_markers(), without its
-    # generators (read for every check at the end of a run)
+    # one walk over the markers, closest first (iter_markers is what every get_closest_marker repeats)
     names: list[str] = []
     closest: dict[str, Any] = {}
-    current: Any = node
-    while current is not None:
-        for marker in current.own_markers:
-            names.append(marker.name)
-            closest.setdefault(marker.name, marker)
-        current = current.parent
+    for marker in node.iter_markers():
+        names.append(marker.name)
+        closest.setdefault(marker.name, marker)
     severities = sorted({n for n in names if n in SEVERITIES}, key=_SEVERITY_RANK.__getitem__)
     owner = closest.get("owner")
     checklist = closest.get("checklist")
@@ -145,36 +129,28 @@ class ResultCollector:
         self.describe: Callable[[str], dict[str, Any] | None] | None = None
         self.described: set[str] = set()
 
-    def add(self, report: pytest.TestReport, props: dict[str, Any], nodeid: str | None = None) -> None:
+    def add(self, report: pytest.TestReport, props: dict[str, Any]) -> None:
         """Fold one report into its check's result; `props`: the plugin's facts about it
-        (plugin.facts), read from the check or, under xdist, from the report; `nodeid`: the
-        report's (a property of pytest's reports), when the caller has read it."""
-        if nodeid is None:
-            nodeid = report.nodeid
+        (plugin.facts), read from the check or, under xdist, from the report."""
+        nodeid = report.nodeid  # a property: read once
+        meta = props.get(META)
         result = self.results.get(nodeid)
-        if props:
-            meta = props.get(META)
-            if result is None:
-                result = CheckResult(nodeid=nodeid, outcome="passed", **(meta or {}))
-                self.results[nodeid] = result
-            elif meta and result.kind == "check" and result.phase is None:
-                for key, value in meta.items():
-                    setattr(result, key, value)
-            if meta:
-                self.described.add(nodeid)
-            if props.get(EVIDENCE):
-                result.evidence.update(props[EVIDENCE])
-            if props.get(SIGNOFF):
-                result.evidence.update(props[SIGNOFF])
-        elif result is None:
-            result = self.results[nodeid] = CheckResult(nodeid=nodeid, outcome="passed")
+        if result is None:
+            result = CheckResult(nodeid=nodeid, outcome="passed", **(meta or {}))
+            self.results[nodeid] = result
+        elif meta and result.kind == "check" and result.phase is None:
+            for key, value in meta.items():
+                setattr(result, key, value)
+        if meta:
+            self.described.add(nodeid)
+        if props.get(EVIDENCE):
+            result.evidence.update(props[EVIDENCE])
+        if props.get(SIGNOFF):
+            result.evidence.update(props[SIGNOFF])
         result.duration_s += float(getattr(report, "duration", 0.0) or 0.0)
         when = report.when
-        passed = report.passed
-        if when != "setup" or not passed:
+        if when != "setup" or not report.passed:
             self.settled.add(nodeid)
-        if passed and when != "call" and not props and not hasattr(report, "wasxfail"):
-            return  # a passed setup or teardown: nothing to judge (as _outcome_of says)
         outcome = _outcome_of(report, props)
         if outcome is None:
             return

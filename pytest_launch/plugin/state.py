@@ -51,7 +51,6 @@ class LaunchState:
     allow_destructive: bool
     channel: str  # the user-property name of the plugin's own facts this run (results.new_channel_name)
     input_files: tuple[Path, ...] = ()  # every file the run reads: no output may replace one
-    worker: bool = False  # an xdist worker: its checks' facts reach the controller on their reports only
     report_url: str | None = None  # where reports/<env>/ is published (--launch-report-url, [reports] url)
     notify: Notify = dataclasses.field(default_factory=lambda: Notify([], "change", NOTIFY_TIMEOUT_S))
 
@@ -159,7 +158,6 @@ def load_state(config: pytest.Config) -> LaunchState:
         # then nothing it reports is read as the plugin's, and the run cannot be GO)
         channel=(config.workerinput.get(CHANNEL_INPUT) or new_channel_name()) if hasattr(config, "workerinput")
         else new_channel_name(),
-        worker=hasattr(config, "workerinput"),
     )
 
 
