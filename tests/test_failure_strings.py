@@ -6,6 +6,8 @@ made by pytest from real exceptions, in every traceback style pytest has."""
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from _pytest._code.code import ExceptionInfo
 
@@ -42,8 +44,20 @@ def _fails_with_a_credential_url() -> None:
     raise ConnectionError("https://ops:pw-99887766@db.example/ refused")
 
 
+def _fails_in_an_exception_group() -> None:
+    raise ExceptionGroup("several", [ValueError(f"inner {SECRET}"), KeyError("other")])  # noqa: F821 - 3.11+
+
+
+def _fails_with_a_note() -> None:
+    error = RuntimeError("plain")
+    error.add_note(f"while reading {SECRET}")  # type: ignore[attr-defined]  # 3.11+
+    raise error
+
+
 FAILURES = [_fails_in_message, _fails_with_a_secret_local, _fails_with_a_secret_argument, _fails_in_a_chain,
             _fails_with_a_credential_url]
+if sys.version_info >= (3, 11):  # exception groups and notes: what pytest prints of them
+    FAILURES += [_fails_in_an_exception_group, _fails_with_a_note]
 
 
 def representation(fail, style: str, showlocals: bool):
