@@ -309,17 +309,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     state = item.config.stash[STATE_KEY]
     redactor = state.redactor
-    stash = item.stash
     if report.failed and call.excinfo is not None and call.excinfo.errisinstance(ProbeError):
         # the probe got no usable answer: no evidence either way (for a rollback trigger: HOLD, not ROLLBACK)
         facts_of(item).inconclusive = report
     if report.user_properties:  # a check's own properties, masked; never read as the plugin's
         report.user_properties = [(p[0], redactor.data(p[1])) if isinstance(p, tuple) and len(p) == 2 else p
                                   for p in without_plugin_facts(report.user_properties, state.channel)]
-    # what every report of a check shares (node id, location, keywords) is looked at once per
-    # check: its later reports are looked at for what they add (failure, sections, properties)
-    keywords_seen = stash.get(_CLEAN_KEYWORDS_KEY, None)
-    # keywords only grow: as many as counted, the same ones
+    # what every report of a check shares (node id, location, keywords) was looked at once, at the
+    # end of collection: a report is looked at for what it adds (failure, sections, properties)
+    # while it has as many keywords as counted then (keywords only grow: the same ones)
+    keywords_seen = item.stash.get(_CLEAN_KEYWORDS_KEY, None)
     redact_report(report, redactor, shared_clean=keywords_seen == len(report.keywords))
     if hasattr(item.config, "workerinput"):
         # an xdist worker: the controller learns a check's facts from its reports only (plugin.facts)
