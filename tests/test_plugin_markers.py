@@ -216,3 +216,55 @@ def test_the_most_severe_of_several_severities_counts(pytester):
     doc = read_report(pytester)
     assert check_by_name(doc, "::test_two")["severity"] == "critical"
     assert doc["verdict"] == "NO_GO"
+
+
+LAYERED = {
+    "test_layered.py": """
+        import pytest
+
+        pytestmark = [pytest.mark.t_minus_7, pytest.mark.owner("module-team"), pytest.mark.minor]
+
+        @pytest.mark.security
+        @pytest.mark.owner("class-team")
+        class TestEdge:
+            @pytest.mark.owner("own-team")
+            @pytest.mark.critical
+            def test_own_owner(self):
+                pass
+
+            def test_class_owner(self):
+                pass
+
+        @pytest.mark.data
+        @pytest.mark.rollback_trigger
+        def test_module_owner():
+            pass
+    """,
+    "test_other.py": """
+        import pytest
+
+        pytestmark = pytest.mark.t_0
+
+        @pytest.mark.infra
+        def test_nothing_inherited_from_the_other_module():
+            pass
+    """,
+}
+
+
+def test_metadata_comes_from_the_closest_marker_of_function_class_and_module(pytester):
+    # the end of a run reads each parent's markers once for all its checks: every check still
+    # gets its own markers, and nothing of another module or class
+    make_project(pytester, LAYERED)
+    pytester.runpytest_inprocess("-p", "no:cacheprovider", "--env=prod", "test_layered.py", "test_other.py")
+    doc = read_report(pytester)
+    shown = {c["nodeid"].split("::", 1)[1]: (c["phase"], c["category"], c["severity"], c["owner"],
+                                              c["rollback_trigger"])
+             for c in doc["checks"] if c["kind"] == "check"}
+    assert shown == {
+        # two severities (critical on the method, minor on the module): the most severe counts
+        "TestEdge::test_own_owner": ("t_minus_7", "security", "critical", "own-team", False),
+        "TestEdge::test_class_owner": ("t_minus_7", "security", "minor", "class-team", False),
+        "test_module_owner": ("t_minus_7", "data", "minor", "module-team", True),
+        "test_nothing_inherited_from_the_other_module": ("t_0", "infra", None, None, False),
+    }

@@ -40,9 +40,10 @@ from pytest_launch.plugin.reports import (
     DROPPED,
     DROPPED_KEY,
     WORKER_META,
+    MarksOfParents,
     ResultCollector,
-    item_metadata,
     plugin_facts,
+    read_metadata,
     without_plugin_facts,
 )
 from pytest_launch.plugin.selection import Selection, may_stop_early, run_selection, stopped_early
@@ -71,6 +72,7 @@ class LaunchController:
         # worker): from the collected items, or under xdist from the workers that finished
         self.items: dict[str, pytest.Item] = {}
         self.worker_metadata: dict[str, dict[str, Any]] = {}
+        self.marks_of_parents: MarksOfParents = {}  # read at the end, once per module or class
         self.collector.describe = self.metadata_of
         self.selection: Selection = run_selection(config)
         self.stopped: str | None = None  # why a -x/--maxfail run stopped early
@@ -123,7 +125,7 @@ class LaunchController:
 
     def metadata_of(self, nodeid: str) -> dict[str, Any] | None:
         item = self.items.get(nodeid)
-        return item_metadata(item) if item is not None else self.worker_metadata.get(nodeid)
+        return read_metadata(item, self.marks_of_parents) if item is not None else self.worker_metadata.get(nodeid)
 
     # -- the in-progress placeholder ----------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)

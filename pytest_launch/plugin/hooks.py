@@ -47,6 +47,7 @@ from pytest_launch.plugin.reports import (
     META,
     USAGE_PROBLEMS,
     WORKER_META,
+    MarksOfParents,
     checklist_id_of,
     item_metadata,
     report_message,
@@ -286,7 +287,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     covered = {link for item in collected if not isinstance(item, UncoveredItem)
                for link in [checklist_id_of(item)] if link}
-    dropped = {item.nodeid: item_metadata(item) for item in gone
+    parents: MarksOfParents = {}
+    dropped = {item.nodeid: item_metadata(item, parents) for item in gone
                if not (isinstance(item, UncoveredItem) and item.checklist_item.id in covered)}
     config.stash[DROPPED_KEY] = dropped
 
@@ -359,7 +361,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if workeroutput is not None:
         # an xdist worker: every worker collects every check, so the controller learns the
         # metadata of a check whose own worker crashed before reporting it
-        workeroutput[WORKER_META] = {item.nodeid: item_metadata(item) for item in session.items}
+        parents: MarksOfParents = {}
+        workeroutput[WORKER_META] = {item.nodeid: item_metadata(item, parents) for item in session.items}
         workeroutput[USAGE_PROBLEMS] = session.config.stash.get(_WAIVER_PROBLEMS_KEY, [])
         workeroutput[DROPPED] = session.config.stash.get(DROPPED_KEY, {})
 

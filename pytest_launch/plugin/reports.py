@@ -62,39 +62,74 @@ def checklist_id_of(node: pytest.Item) -> str | None:
     return str(marker.args[0]) if marker is not None and marker.args else None
 
 
-def item_metadata(node: pytest.Item) -> dict[str, Any]:
-    """The check's launch metadata, from its markers (after checklist inheritance). Read once
-    per check (at its setup report, the one the controller uses), not once per phase."""
+def item_metadata(node: pytest.Item, parents: MarksOfParents | None = None) -> dict[str, Any]:
+    """The check's launch metadata, from its markers (after checklist inheritance). Cached on
+    the check: an xdist worker reads it at the setup report and again at the end of its run.
+    `parents`: shared by the callers that read many checks at once (see read_metadata)."""
     cached = node.stash.get(_META_KEY, None)
     if cached is None:
-        cached = node.stash[_META_KEY] = read_metadata(node)
+        cached = node.stash[_META_KEY] = read_metadata(node, parents)
     return dict(cached)
 
 
-def read_metadata(node: pytest.Item) -> dict[str, Any]:
-    """The one reader of our markers (uncached): the decision's metadata and the Allure labels."""
-    # one walk over the markers, closest first (iter_markers is what every get_closest_marker repeats)
-    names: list[str] = []
-    closest: dict[str, Any] = {}
-    for marker in node.iter_markers():
-        names.append(marker.name)
-        closest.setdefault(marker.name, marker)
-    severities = sorted({n for n in names if n in SEVERITIES}, key=_SEVERITY_RANK.__getitem__)
-    owner = closest.get("owner")
-    checklist = closest.get("checklist")
+# the markers of a node's parents (module, class, package, session), closest first, per parent
+MarksOfParents = dict[Any, list[Any]]
+
+
+def read_metadata(node: pytest.Item, parents: MarksOfParents | None = None) -> dict[str, Any]:
+    """The one reader of our markers (uncached): the decision's metadata and the Allure labels.
+
+    The markers are those `node.iter_markers()` yields, in its order (the check's own, then each
+    parent's, closest first), in one walk. `parents` keeps each parent's share of that walk for
+    the next check with the same parent (issue 16: the end of a run reads every check's
+    metadata; the checks of one module share all of it but their own markers)."""
+    parent = node.parent
+    inherited = parents.get(parent) if parents is not None else None
+    if inherited is None:
+        inherited = [mark for ancestor in _ancestors(parent) for mark in ancestor.own_markers]
+        if parents is not None:
+            parents[parent] = inherited
+    phase = category = owner = checklist = None
+    severities: set[str] = set()
+    rollback_trigger = destructive = False
+    for mark in (*node.own_markers, *inherited):
+        name = mark.name
+        if name in SEVERITIES:
+            severities.add(name)
+        elif name in PHASES:
+            phase = phase or name
+        elif name in CATEGORIES:
+            category = category or name
+        elif name == "owner":
+            owner = mark if owner is None else owner
+        elif name == "checklist":
+            checklist = mark if checklist is None else checklist
+        elif name == "rollback_trigger":
+            rollback_trigger = True
+        elif name == "destructive":
+            destructive = True
     checklist_item = getattr(node, "checklist_item", None)
     return {
         "kind": getattr(node, "kind", "check"),
         "title": checklist_item.title if checklist_item is not None else None,
-        "phase": next((n for n in names if n in PHASES), None),
-        "category": next((n for n in names if n in CATEGORIES), None),
+        "phase": phase,
+        "category": category,
         # several severities on one check: the most severe counts
-        "severity": severities[0] if severities else None,
+        "severity": min(severities, key=_SEVERITY_RANK.__getitem__) if severities else None,
         "owner": str(owner.args[0]) if owner is not None and owner.args else None,
         "checklist": str(checklist.args[0]) if checklist is not None and checklist.args else None,
-        "rollback_trigger": "rollback_trigger" in closest,
-        "destructive": "destructive" in closest,
+        "rollback_trigger": rollback_trigger,
+        "destructive": destructive,
     }
+
+
+def _ancestors(node: Any) -> list[Any]:
+    """`node` and its parents up to the session, closest first (Node.iter_parents, pytest 8.1+)."""
+    chain = []
+    while node is not None:
+        chain.append(node)
+        node = node.parent
+    return chain
 
 
 def report_message(report: pytest.TestReport | pytest.CollectReport) -> str:
