@@ -204,13 +204,15 @@ def read_document(path: Path) -> dict[str, Any]:
     return doc
 
 
+# one encoder for every line (json.dumps with options makes a new one per call)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+
+
 def dumps(doc: dict[str, Any]) -> str:
     """The document as JSON text: one top-level key per line and, in its lists, one entry per
     line (a check, a reason, a checklist item), so that a diff or grep of two runs reads check by
     check. Each line is encoded by json's C encoder; an indented dump is several times slower."""
-    def encode(value: Any) -> str:
-        return json.dumps(value, ensure_ascii=False, allow_nan=False)
-
+    encode = _ENCODER.encode
     lines = []
     for key, value in doc.items():
         if isinstance(value, list) and value:

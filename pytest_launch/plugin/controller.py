@@ -98,9 +98,10 @@ class LaunchController:
 
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        item = self.items.get(report.nodeid)
+        nodeid = report.nodeid
+        item = self.items.get(nodeid)
         if item is not None:  # a plain run: the check's facts are read from the check itself
-            self.collector.add(report, check_facts(item, report, self.state.redactor))
+            self.collector.add(report, check_facts(item, report, self.state.redactor), nodeid)
             return
         # an xdist worker's report: the facts it carries under the run's channel
         self.collector.add(report, plugin_facts(report, self.collector.channel) if report.user_properties else {})

@@ -295,9 +295,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    problem = item.stash.get(_PROBLEM_KEY, None)
-    if problem is not None:
-        pytest.fail(problem, pytrace=False)
+    if _PROBLEM_KEY in item.stash:  # `in`: a missing key costs Stash.get an exception
+        pytest.fail(item.stash[_PROBLEM_KEY], pytrace=False)
     state = item.config.stash[STATE_KEY]
     if (state.environment is not None and state.environment.production and not state.allow_destructive
             and item.get_closest_marker("destructive") is not None):
@@ -309,9 +308,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
     report = yield
-    state = item.config.stash[STATE_KEY]
+    config = item.config
+    state = config.stash[STATE_KEY]
     redactor = state.redactor
-    if report.failed and call.excinfo is not None and call.excinfo.errisinstance(ProbeError):
+    if call.excinfo is not None and report.failed and call.excinfo.errisinstance(ProbeError):
         # the probe got no usable answer: no evidence either way (for a rollback trigger: HOLD, not ROLLBACK)
         facts_of(item).inconclusive = report
     if report.user_properties:  # a check's own properties, masked; never read as the plugin's
@@ -322,7 +322,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     # while it has as many keywords as counted then (keywords only grow: the same ones)
     keywords_seen = item.stash.get(_CLEAN_KEYWORDS_KEY, None)
     redact_report(report, redactor, shared_clean=keywords_seen == len(report.keywords))
-    if hasattr(item.config, "workerinput"):
+    if hasattr(config, "workerinput"):
         # an xdist worker: the controller learns a check's facts from its reports only (plugin.facts)
         facts = check_facts(item, report, redactor)
         if report.when == "setup":

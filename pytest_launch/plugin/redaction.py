@@ -24,6 +24,8 @@ def redact_report(report: pytest.TestReport | pytest.CollectReport, redactor: Re
     nearly every report, is left as it is without a look at each string. `shared_clean`: the
     node id, location and keywords were found clean for the check at the end of collection
     (clean_shared_parts: they are the check's, not the report's) and are not looked at again."""
+    if shared_clean and report.longrepr is None and not report.sections:
+        return  # nearly every report of a check: nothing of its own to look at
     location = vars(report).get("location")  # a TestReport's; a CollectReport's is computed from its id
     keywords = getattr(report, "keywords", None)
     parts = []

@@ -164,12 +164,38 @@ class ResultCollector:
         self.describe: Callable[[str], dict[str, Any] | None] | None = None
         self.described: set[str] = set()
 
-    def add(self, report: pytest.TestReport, props: dict[str, Any]) -> None:
+    def add(self, report: pytest.TestReport, props: dict[str, Any], nodeid: str | None = None) -> None:
         """Fold one report into its check's result; `props`: the plugin's facts about it
-        (plugin.facts), read from the check or, under xdist, from the report."""
-        nodeid = report.nodeid  # a property: read once
-        meta = props.get(META)
+        (plugin.facts), read from the check or, under xdist, from the report. `nodeid`: the
+        report's, when the caller has read it already (a property)."""
+        if nodeid is None:
+            nodeid = report.nodeid
         result = self.results.get(nodeid)
+        if props:
+            result = self._add_facts(nodeid, result, props)
+        elif result is None:
+            result = self.results[nodeid] = CheckResult(nodeid=nodeid, outcome="passed")
+        result.duration_s += float(getattr(report, "duration", 0.0) or 0.0)
+        when = report.when
+        if report.outcome == "passed":
+            # nearly every report: a passed report never makes a result worse (_outcome_of is
+            # "passed" or None for it); the check is settled by its call or its teardown
+            if when != "setup":
+                self.settled.add(nodeid)
+            return
+        self.settled.add(nodeid)
+        outcome = _outcome_of(report, props)
+        if outcome is None:
+            return
+        if _RANK[outcome] > _RANK[result.outcome]:
+            result.outcome = outcome
+            result.message = str(props[MESSAGE]) if MESSAGE in props else report_message(report)  # both truncated by report_message
+            if when not in ("call", "setup", "???") and outcome == "error":
+                result.message = f"error in {when}: {result.message}"
+
+    def _add_facts(self, nodeid: str, result: CheckResult | None, props: dict[str, Any]) -> CheckResult:
+        """The check's result with the metadata, evidence and sign-off a report carries."""
+        meta = props.get(META)
         if result is None:
             result = CheckResult(nodeid=nodeid, outcome="passed", **(meta or {}))
             self.results[nodeid] = result
@@ -182,18 +208,7 @@ class ResultCollector:
             result.evidence.update(props[EVIDENCE])
         if props.get(SIGNOFF):
             result.evidence.update(props[SIGNOFF])
-        result.duration_s += float(getattr(report, "duration", 0.0) or 0.0)
-        when = report.when
-        if when != "setup" or not report.passed:
-            self.settled.add(nodeid)
-        outcome = _outcome_of(report, props)
-        if outcome is None:
-            return
-        if _RANK[outcome] > _RANK[result.outcome]:
-            result.outcome = outcome
-            result.message = str(props[MESSAGE]) if MESSAGE in props else report_message(report)  # both truncated by report_message
-            if when not in ("call", "setup", "???") and outcome == "error":
-                result.message = f"error in {when}: {result.message}"
+        return result
 
     # -- evidence dropped before it became a check result (collection) -------------------------
     def add_collection_skip(self, report: pytest.CollectReport) -> None:
