@@ -29,7 +29,7 @@ from pytest_launch.core.model import (
     Waiver,
     display_verdict,
 )
-from pytest_launch.core.redact import Redactor, map_strings
+from pytest_launch.core.redact import Redactor, copy_with_strings, map_strings, strings_of
 from pytest_launch.outputs.atomic import write_text_atomic
 
 
@@ -103,11 +103,32 @@ def build_document(
     }
     if extra:
         doc.update(extra)
-    # every string masked, in a copy, then made to encode as UTF-8: one walk copies the document
-    # and gathers its strings, which are looked at together (see Redactor.data); only a document
-    # that holds something to mask, or a string that does not encode, is gone through string by string
-    masked: dict[str, Any]
-    masked, joined = (redactor or Redactor()).data_and_text(doc)
+    return _masked_document(doc, redactor or Redactor())
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})  # a value with no string inside, or a string
+
+
+def _masked_document(doc: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
+    """The document with every string masked, made to encode as UTF-8. Its strings are looked at
+    together (see Redactor.clean); only a document that holds something to mask, or a string
+    that does not encode, is gone through string by string, in a copy (Redactor.data).
+
+    The check entries, nearly all of the document, were made just now from the checks: they are
+    not copied when clean (issue 16), and their strings are gathered from their values (every
+    entry has the same keys, looked at once). The rest is copied as Redactor.data copies it."""
+    entries: list[dict[str, Any]] = doc["checks"]
+    rest, texts = copy_with_strings({key: value for key, value in doc.items() if key != "checks"})
+    if entries:
+        values = [value for entry in entries for value in entry.values()]
+        texts += entries[0]
+        texts += [value for value in values if type(value) is str]
+        texts += strings_of([value for value in values if type(value) not in _PLAIN])  # evidence, waivers
+    joined = "\n".join(texts)
+    if redactor.text(joined) == joined:
+        masked = {key: entries if key == "checks" else rest[key] for key in doc}
+    else:
+        masked = redactor.data(doc)
     if not encodes_as_utf8(joined):
         masked = map_strings(masked, valid_text)
     return masked
