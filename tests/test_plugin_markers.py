@@ -249,6 +249,20 @@ LAYERED = {
         def test_nothing_inherited_from_the_other_module():
             pass
     """,
+    "test_linked.py": """
+        import pytest
+
+        @pytest.mark.checklist("PERF-02")
+        class TestCache:
+            def test_warm(self):
+                pass
+
+            def test_hit_rate(self):
+                pass
+
+        def test_unlinked():
+            pass
+    """,
 }
 
 
@@ -256,7 +270,8 @@ def test_metadata_comes_from_the_closest_marker_of_function_class_and_module(pyt
     # the end of a run reads each parent's markers once for all its checks: every check still
     # gets its own markers, and nothing of another module or class
     make_project(pytester, LAYERED)
-    pytester.runpytest_inprocess("-p", "no:cacheprovider", "--env=prod", "test_layered.py", "test_other.py")
+    pytester.runpytest_inprocess("-p", "no:cacheprovider", "--env=prod", "test_layered.py", "test_other.py",
+                                 "test_linked.py")
     doc = read_report(pytester)
     shown = {c["nodeid"].split("::", 1)[1]: (c["phase"], c["category"], c["severity"], c["owner"],
                                               c["rollback_trigger"])
@@ -267,4 +282,11 @@ def test_metadata_comes_from_the_closest_marker_of_function_class_and_module(pyt
         "TestEdge::test_class_owner": ("t_minus_7", "security", "minor", "class-team", False),
         "test_module_owner": ("t_minus_7", "data", "minor", "module-team", True),
         "test_nothing_inherited_from_the_other_module": ("t_0", "infra", None, None, False),
+        # a class's checklist link: both its checks get the item's markers, the module's other check none
+        "TestCache::test_warm": ("t_minus_7", "performance", "normal", "perf-team", False),
+        "TestCache::test_hit_rate": ("t_minus_7", "performance", "normal", "perf-team", False),
+        "test_unlinked": (None, None, None, None, False),
     }
+    assert {c["nodeid"].split("::", 1)[1]: c["checklist"] for c in doc["checks"]
+            if c["nodeid"].startswith("test_linked.py")} == \
+        {"TestCache::test_warm": "PERF-02", "TestCache::test_hit_rate": "PERF-02", "test_unlinked": None}

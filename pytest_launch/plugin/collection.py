@@ -17,6 +17,7 @@ from pytest_launch.core.errors import did_you_mean
 from pytest_launch.core.model import ChecklistItem
 from pytest_launch.core.vocabulary import CATEGORIES, PHASES, SEVERITIES
 from pytest_launch.plugin.facts import facts_of
+from pytest_launch.plugin.reports import MarksOfParents, closest_marker
 from pytest_launch.plugin.state import STATE_KEY, LaunchState
 
 
@@ -120,11 +121,12 @@ def inherit_checklist_markers(items: list[pytest.Item], state: LaunchState) -> d
     between a check's own markers and its item's."""
     covered: set[str] = set()
     problems: dict[str, str] = {}
+    parents: MarksOfParents = {}  # the checks of one module or class share their parents' markers
     for node in items:
         if isinstance(node, _ChecklistNode):
             continue
         try:
-            item_id = checklist_link(node, state)
+            item_id = checklist_link(node, state, parents)
         except pytest.UsageError as exc:
             problems[node.nodeid] = str(exc)
             continue
@@ -134,11 +136,12 @@ def inherit_checklist_markers(items: list[pytest.Item], state: LaunchState) -> d
     return problems
 
 
-def checklist_link(node: pytest.Item, state: LaunchState) -> str | None:
+def checklist_link(node: pytest.Item, state: LaunchState, parents: MarksOfParents | None = None) -> str | None:
     """The checklist id a check links to, after giving it the item's markers; None when it
-    links to none. pytest.UsageError for an unknown id or a contradicting marker."""
+    links to none. pytest.UsageError for an unknown id or a contradicting marker. `parents`:
+    shared by the caller that links many checks (plugin.reports.read_metadata)."""
     by_id = state.items_by_id
-    marker = node.get_closest_marker("checklist")
+    marker = closest_marker(node, "checklist", parents)
     if marker is None:
         return None
     if not marker.args or not isinstance(marker.args[0], str):

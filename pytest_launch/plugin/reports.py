@@ -83,16 +83,10 @@ def read_metadata(node: pytest.Item, parents: MarksOfParents | None = None) -> d
     parent's, closest first), in one walk. `parents` keeps each parent's share of that walk for
     the next check with the same parent (issue 16: the end of a run reads every check's
     metadata; the checks of one module share all of it but their own markers)."""
-    parent = node.parent
-    inherited = parents.get(parent) if parents is not None else None
-    if inherited is None:
-        inherited = [mark for ancestor in _ancestors(parent) for mark in ancestor.own_markers]
-        if parents is not None:
-            parents[parent] = inherited
     phase = category = owner = checklist = None
     severities: set[str] = set()
     rollback_trigger = destructive = False
-    for mark in (*node.own_markers, *inherited):
+    for mark in markers_of(node, parents):
         name = mark.name
         if name in SEVERITIES:
             severities.add(name)
@@ -121,6 +115,22 @@ def read_metadata(node: pytest.Item, parents: MarksOfParents | None = None) -> d
         "rollback_trigger": rollback_trigger,
         "destructive": destructive,
     }
+
+
+def markers_of(node: pytest.Item, parents: MarksOfParents | None = None) -> list[Any]:
+    """The markers `node.iter_markers()` yields, in its order; `parents`: see read_metadata."""
+    parent = node.parent
+    inherited = parents.get(parent) if parents is not None else None
+    if inherited is None:
+        inherited = [mark for ancestor in _ancestors(parent) for mark in ancestor.own_markers]
+        if parents is not None:
+            parents[parent] = inherited
+    return [*node.own_markers, *inherited]
+
+
+def closest_marker(node: pytest.Item, name: str, parents: MarksOfParents | None = None) -> Any:
+    """node.get_closest_marker(name), sharing the parents' markers as read_metadata does."""
+    return next((mark for mark in markers_of(node, parents) if mark.name == name), None)
 
 
 def _ancestors(node: Any) -> list[Any]:
