@@ -175,3 +175,28 @@ def test_an_overlapping_run_is_live_not_never_finished(pytester):
                            timeout=DEADLINE_S)
     assert third.returncode == 0 and "another run is in progress" not in third.stdout
     assert [h["verdict"] for h in history(root)] == ["GO", "GO", "NO_GO", "GO"]
+
+
+def finished_document(**run: object) -> dict:
+    return {"schema_version": "1", "verdict": "GO", "run": {"started": "2026-11-25T02:00:00+00:00", **run},
+            "checks": [{"nodeid": f"t.py::test_{n}", "outcome": "passed"} for n in range(3)]}
+
+
+@pytest.mark.parametrize("layout", ["ours", "indented", "one line"])
+def test_the_previous_report_is_read_as_a_placeholder_only_when_it_is_one(tmp_path: Path, layout: str) -> None:
+    # the next run reads only the "run" line of a finished run's (large) document; a document
+    # laid out otherwise (edited by hand, written by another tool) is read whole, as before
+    from pytest_launch.outputs.in_progress import _read_placeholder
+    from pytest_launch.outputs.jsonfile import dumps
+
+    def write(doc: dict) -> Path:
+        text = {"ours": dumps, "indented": lambda d: json.dumps(d, indent=2), "one line": json.dumps}[layout](doc)
+        (tmp_path / "go-no-go.json").write_text(text, "utf-8")
+        return tmp_path / "go-no-go.json"
+
+    finished = _read_placeholder(write(finished_document(in_progress=None)))
+    assert finished is None if layout == "ours" else finished["run"]["in_progress"] is None
+    placeholder = finished_document(in_progress="2026-11-25T02:00:00+00:00")
+    assert _read_placeholder(write(placeholder)) == placeholder
+    (tmp_path / "go-no-go.json").write_text('{"run": {"in_progress": "2026', "utf-8")  # cut short
+    assert _read_placeholder(tmp_path / "go-no-go.json") is None
