@@ -71,6 +71,7 @@ class LaunchController:
         # metadata of checks that never delivered a report of their own (-x, Ctrl-C, a crashed
         # worker): from the collected items, or under xdist from the workers that finished
         self.items: dict[str, pytest.Item] = {}
+        self.plain_reports: list[pytest.TestReport] = []  # a plain run's, in the order pytest delivered them
         self.worker_metadata: dict[str, dict[str, Any]] = {}
         self.marks_of_parents: MarksOfParents = {}  # read at the end, once per module or class
         self.collector.describe = self.metadata_of
@@ -98,10 +99,11 @@ class LaunchController:
 
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        nodeid = report.nodeid
-        item = self.items.get(nodeid)
-        if item is not None:  # a plain run: the check's facts are read from the check itself
-            self.collector.add(report, check_facts(item, report, self.state.redactor), nodeid)
+        if report.nodeid in self.items:
+            # a plain run: folded at the end, the check's facts read from the check itself then.
+            # pytest keeps every report to the end anyway (its summary); no result object lives
+            # through the garbage collections of the run (issue 16)
+            self.plain_reports.append(report)
             return
         # an xdist worker's report: the facts it carries under the run's channel
         self.collector.add(report, plugin_facts(report, self.collector.channel) if report.user_properties else {})
@@ -171,7 +173,6 @@ class LaunchController:
             return  # a usage error was already explained; the previous report stays as it was
         if any(getattr(self.config.option, name, False) for name in NO_RUN_MODES):
             return  # nothing was checked: no decision, and the previous report stays as it was
-        self.collector.add_dropped(self.config.stash.get(DROPPED_KEY, {}))
 
         self.stopped = stopped_early(self.config, session)
         if self.interrupted is None:
@@ -215,6 +216,12 @@ class LaunchController:
 
     def decide_and_write(self, session: pytest.Session) -> tuple[dict[str, Any], list[Path]]:
         """The run's results document, and the files written from it."""
+        items, redactor = self.items, self.state.redactor
+        for report in self.plain_reports:
+            nodeid = report.nodeid
+            self.collector.add(report, check_facts(items[nodeid], report, redactor), nodeid)
+        self.plain_reports = []
+        self.collector.add_dropped(self.config.stash.get(DROPPED_KEY, {}))
         checks = self.collector.finish(self.selected if self.selected is not None else [])
         doc, folder = decide_document(RunFacts(self.state, checks, RunInfo(**self.run_info(session))))
         self.release_placeholder(folder)
