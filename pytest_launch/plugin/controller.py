@@ -219,7 +219,8 @@ class LaunchController:
         items, redactor = self.items, self.state.redactor
         for report in self.plain_reports:
             nodeid = report.nodeid
-            self.collector.add(report, check_facts(items[nodeid], report, redactor), nodeid)
+            item = items.get(nodeid)  # a report whose id a plugin changed after pytest logged it: no facts
+            self.collector.add(report, check_facts(item, report, redactor) if item is not None else {}, nodeid)
         self.plain_reports = []
         self.collector.add_dropped(self.config.stash.get(DROPPED_KEY, {}))
         checks = self.collector.finish(self.selected if self.selected is not None else [])
