@@ -285,9 +285,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if not gone:  # nearly every run: no marker is read for this
         config.stash[DROPPED_KEY] = {}
         return
-    covered = {link for item in collected if not isinstance(item, UncoveredItem)
-               for link in [checklist_id_of(item)] if link}
     parents: MarksOfParents = {}
+    covered = {link for item in collected if not isinstance(item, UncoveredItem)
+               for link in [checklist_id_of(item, parents)] if link}
     dropped = {item.nodeid: item_metadata(item, parents) for item in gone
                if not (isinstance(item, UncoveredItem) and item.checklist_item.id in covered)}
     config.stash[DROPPED_KEY] = dropped

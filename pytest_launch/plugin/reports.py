@@ -56,9 +56,13 @@ def plugin_facts(report: pytest.TestReport, channel: str) -> dict[str, Any]:
     return {}
 
 
-def checklist_id_of(node: pytest.Item) -> str | None:
-    """The checklist id a node's closest `checklist` marker names, or None."""
-    marker = node.get_closest_marker("checklist")
+def checklist_id_of(node: pytest.Item, parents: MarksOfParents | None = None) -> str | None:
+    """The checklist id a node's closest `checklist` marker names, or None; `parents`: see read_metadata."""
+    return _first_arg(closest_marker(node, "checklist", parents))
+
+
+def _first_arg(marker: Any) -> str | None:
+    """What `@pytest.mark.owner("sre")` or `@pytest.mark.checklist("SEC-01")` names, or None."""
     return str(marker.args[0]) if marker is not None and marker.args else None
 
 
@@ -110,8 +114,8 @@ def read_metadata(node: pytest.Item, parents: MarksOfParents | None = None) -> d
         "category": category,
         # several severities on one check: the most severe counts
         "severity": min(severities, key=_SEVERITY_RANK.__getitem__) if severities else None,
-        "owner": str(owner.args[0]) if owner is not None and owner.args else None,
-        "checklist": str(checklist.args[0]) if checklist is not None and checklist.args else None,
+        "owner": _first_arg(owner),
+        "checklist": _first_arg(checklist),
         "rollback_trigger": rollback_trigger,
         "destructive": destructive,
     }
@@ -122,7 +126,7 @@ def markers_of(node: pytest.Item, parents: MarksOfParents | None = None) -> list
     parent = node.parent
     inherited = parents.get(parent) if parents is not None else None
     if inherited is None:
-        inherited = [mark for ancestor in _ancestors(parent) for mark in ancestor.own_markers]
+        inherited = [mark for ancestor in reversed(node.listchain()[:-1]) for mark in ancestor.own_markers]
         if parents is not None:
             parents[parent] = inherited
     return [*node.own_markers, *inherited]
@@ -131,15 +135,6 @@ def markers_of(node: pytest.Item, parents: MarksOfParents | None = None) -> list
 def closest_marker(node: pytest.Item, name: str, parents: MarksOfParents | None = None) -> Any:
     """node.get_closest_marker(name), sharing the parents' markers as read_metadata does."""
     return next((mark for mark in markers_of(node, parents) if mark.name == name), None)
-
-
-def _ancestors(node: Any) -> list[Any]:
-    """`node` and its parents up to the session, closest first (Node.iter_parents, pytest 8.1+)."""
-    chain = []
-    while node is not None:
-        chain.append(node)
-        node = node.parent
-    return chain
 
 
 def report_message(report: pytest.TestReport | pytest.CollectReport) -> str:

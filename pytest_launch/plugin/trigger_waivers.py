@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pytest_launch.core.model import Waiver
-from pytest_launch.plugin.reports import checklist_id_of
+from pytest_launch.plugin.reports import MarksOfParents, checklist_id_of
 
 
 def trigger_only_waivers(items: Sequence[pytest.Item], waivers: Sequence[Waiver], waivers_path: Path | str) -> list[str]:
@@ -21,8 +21,9 @@ def trigger_only_waivers(items: Sequence[pytest.Item], waivers: Sequence[Waiver]
         return problems
     # each check's names (node id, checklist id) read once, not once per waiver
     by_name: dict[str, list[pytest.Item]] = {}
+    parents: MarksOfParents = {}
     for node in items:
-        link = checklist_id_of(node)
+        link = checklist_id_of(node, parents)
         for name in {node.nodeid, link} if link is not None else (node.nodeid,):
             by_name.setdefault(name, []).append(node)
     for index, waiver in enumerate(waivers):
