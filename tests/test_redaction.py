@@ -588,3 +588,44 @@ def test_a_keyword_added_while_a_check_runs_is_masked_in_its_later_reports(pytes
     assert "test_adds_a_keyword teardown" in logged and "seen-" in logged  # the keyword is there, masked
     assert SECRET not in logged
     assert_no_secret(outputs_of(pytester, result))
+
+
+PASSING_LEAKS = """
+import logging
+import pytest
+
+@pytest.fixture
+def token(launch_env):
+    return launch_env["custom"]["token"]
+
+@pytest.fixture
+def late_evidence(token, launch_evidence):
+    yield
+    launch_evidence.record(revoked="revoked " + token)  # after the call: the teardown report's
+
+@pytest.mark.normal
+def test_passes_but_prints(token):
+    print("stdout: passed with", token)
+    logging.getLogger("probe").warning("log: passed with %s", token)
+
+@pytest.mark.normal
+def test_evidence_in_teardown(late_evidence):
+    pass
+"""
+
+
+@pytest.mark.usefixtures("secret_env")
+def test_a_passing_check_and_evidence_recorded_in_teardown_leak_nothing(pytester):
+    # routes beside the failing ones above: a passed report with captured output (-rP prints it,
+    # junitxml keeps it), and evidence a fixture records after the call (a plain run folds the
+    # reports, and reads the check's evidence, at the end of the run)
+    make_project(pytester, PASSING_LEAKS, checklist=None, env=PROD + '\n[custom]\ntoken = "${LAUNCH_TEST_TOKEN}"\n')
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--env=prod", "--launch-json=launch.json",
+                                          "--junitxml=junit.xml", "-o", "junit_logging=all", "-rP")
+    result.assert_outcomes(passed=2)
+    texts = outputs_of(pytester, result)
+    assert_no_secret(texts)
+    assert f"stdout: passed with {MASK}" in texts["terminal stdout"]
+    assert f"log: passed with {MASK}" in texts["junit.xml"]
+    doc = read_report(pytester)
+    assert check_by_name(doc, "::test_evidence_in_teardown")["evidence"] == {"revoked": f"revoked {MASK}"}
