@@ -294,6 +294,28 @@ def test_no_form_of_a_secret_in_node_ids_collection_errors_or_messages(pytester,
     assert f'name="test_id_from_hook[hook-{MASK}]"' in texts["junit.xml"]
 
 
+
+def test_node_ids_looked_at_per_collector_keep_clean_ids_and_mask_the_rest(pytester, monkeypatch):
+    """The ids of a collector's items are looked at in one pass (issue 16): a module whose ids are
+    all clean keeps them as they are, a module with one id holding a secret has it masked, and
+    the clean ids beside it in that module are untouched."""
+    monkeypatch.setenv("LAUNCH_TODAY", TODAY)
+    monkeypatch.setenv("LAUNCH_TEST_TOKEN", SECRET)
+    clean = ("import pytest\n\n@pytest.mark.minor\n@pytest.mark.parametrize('region', ['eu-west-1', 'us-east-1'])\n"
+             "def test_region(region):\n    pass\n")
+    mixed = (f"import pytest\n\n@pytest.mark.minor\n@pytest.mark.parametrize('value', ['plain', '{SECRET}'])\n"
+             "def test_value(value):\n    pass\n")
+    make_project(pytester, {"test_clean.py": clean, "test_mixed.py": mixed}, checklist=None,
+                 env=PROD + '\n[custom]\ntoken = "${LAUNCH_TEST_TOKEN}"\n')
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--env=prod", "--launch-json=launch.json", "-v")
+    out = result.stdout.str()
+    assert SECRET not in out
+    for nodeid in ("test_clean.py::test_region[eu-west-1]", "test_clean.py::test_region[us-east-1]",
+                   "test_mixed.py::test_value[plain]", f"test_mixed.py::test_value[{MASK}]"):
+        assert f"{nodeid} PASSED" in out
+    nodeids = {c["nodeid"] for c in json.loads((pytester.path / "launch.json").read_text())["checks"]}
+    assert f"test_mixed.py::test_value[{MASK}]" in nodeids and "test_clean.py::test_region[eu-west-1]" in nodeids
+
 # -- Allure results (issue 11 item 8) --------------------------------------------------------------
 
 ALLURE_LEAKS = """

@@ -140,8 +140,9 @@ def marker_used(items: list[pytest.Item], name: str) -> bool:
         node: Any = item
         while node is not None and id(node) not in seen:
             seen.add(id(node))
-            if any(marker.name == name for marker in node.own_markers):
-                return True
+            for marker in node.own_markers:  # a loop, not any(<generator>): once per collected node
+                if marker.name == name:
+                    return True
             node = node.parent
     return False
 

@@ -210,6 +210,9 @@ class PytestRedactor:
     def __init__(self, redactor: Redactor) -> None:
         self.redactor = redactor
         self._node_ids: set[str] = set()
+        # ids of items found clean with the other items of their collector, in one pass, before
+        # any hook saw them (pytest_make_collect_report): not looked at again one by one (issue 16)
+        self._clean_ids: set[str] = set()
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -223,12 +226,22 @@ class PytestRedactor:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_itemcollected(self, item: pytest.Item) -> None:
+        nodeid = item.nodeid
+        if nodeid in self._clean_ids and nodeid not in self._node_ids:
+            self._node_ids.add(nodeid)  # nothing to mask, and no other item has this id
+            return
         mask_node_id(item, self.redactor, self._node_ids)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(self, collector: pytest.Collector) -> Generator[None, Any, Any]:
         report = yield
         redact_report(report, self.redactor)
+        # the ids of the items this collector made, all looked at in one pass (Redactor.clean)
+        # before pytest hands the items to any hook; an id with something to mask, or changed
+        # before pytest_itemcollected, is looked at there on its own
+        ids = [node.nodeid for node in report.result if isinstance(node, pytest.Item)]
+        if ids and self.redactor.clean(ids):
+            self._clean_ids.update(ids)
         return report
 
     @pytest.hookimpl(tryfirst=True)

@@ -60,6 +60,12 @@ class LaunchState:
         return {item.id: item for item in self.checklist}
 
     @functools.cached_property
+    def refuses_destructive(self) -> bool:
+        """A check marked `destructive` is refused in this run: production, without --launch-allow-destructive
+        (asked before every check: answered once)."""
+        return self.environment is not None and self.environment.production and not self.allow_destructive
+
+    @functools.cached_property
     def manual_ids(self) -> set[str]:
         return {item.id for item in self.checklist if item.mode == "manual"}
 
