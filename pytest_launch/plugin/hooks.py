@@ -298,10 +298,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if _PROBLEM_KEY in item.stash:  # `in`: a missing key costs Stash.get an exception
         pytest.fail(item.stash[_PROBLEM_KEY], pytrace=False)
     state = item.config.stash[STATE_KEY]
-    if state.refuses_destructive and item.get_closest_marker("destructive") is not None:
-        assert state.environment is not None  # refuses_destructive: a production environment
+    environment = state.environment
+    if state.refuses_destructive and environment is not None and item.get_closest_marker("destructive") is not None:
         facts_of(item).refused = True
-        pytest.skip(f"refused: destructive check against production environment {state.environment.name!r} "
+        pytest.skip(f"refused: destructive check against production environment {environment.name!r} "
                     f"(pass --launch-allow-destructive to run it)")
 
 
