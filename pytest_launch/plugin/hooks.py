@@ -308,7 +308,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
     report = yield
-    state = item.config.stash[STATE_KEY]
+    config = item.config
+    state = config.stash[STATE_KEY]
     redactor = state.redactor
     if call.excinfo is not None and report.failed and call.excinfo.errisinstance(ProbeError):
         # the probe got no usable answer: no evidence either way (for a rollback trigger: HOLD, not ROLLBACK)
@@ -318,12 +319,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                                   for p in without_plugin_facts(report.user_properties, state.channel)]
     # what every report of a check shares (node id, location, keywords) was looked at once, at the
     # end of collection: a report is looked at for what it adds (failure, sections, properties)
-    # while it has as many keywords as counted then (keywords only grow: the same ones); nearly
-    # every report adds nothing and is not looked at
-    shared_clean = item.stash.get(_CLEAN_KEYWORDS_KEY, None) == len(report.keywords)
-    if not shared_clean or report.longrepr is not None or report.sections:
-        redact_report(report, redactor, shared_clean=shared_clean)
-    if state.on_worker:
+    # while it has as many keywords as counted then (keywords only grow: the same ones)
+    keywords_seen = item.stash.get(_CLEAN_KEYWORDS_KEY, None)
+    redact_report(report, redactor, shared_clean=keywords_seen == len(report.keywords))
+    if hasattr(config, "workerinput"):
         # an xdist worker: the controller learns a check's facts from its reports only (plugin.facts)
         facts = check_facts(item, report, redactor)
         if report.when == "setup":

@@ -53,7 +53,6 @@ class LaunchState:
     input_files: tuple[Path, ...] = ()  # every file the run reads: no output may replace one
     report_url: str | None = None  # where reports/<env>/ is published (--launch-report-url, [reports] url)
     notify: Notify = dataclasses.field(default_factory=lambda: Notify([], "change", NOTIFY_TIMEOUT_S))
-    on_worker: bool = False  # this process is a pytest-xdist worker (asked for every report: answered once)
 
     @functools.cached_property
     def items_by_id(self) -> dict[str, ChecklistItem]:
@@ -165,7 +164,6 @@ def load_state(config: pytest.Config) -> LaunchState:
         # then nothing it reports is read as the plugin's, and the run cannot be GO)
         channel=(config.workerinput.get(CHANNEL_INPUT) or new_channel_name()) if hasattr(config, "workerinput")
         else new_channel_name(),
-        on_worker=hasattr(config, "workerinput"),
     )
 
 
