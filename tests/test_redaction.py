@@ -316,6 +316,34 @@ def test_node_ids_looked_at_per_collector_keep_clean_ids_and_mask_the_rest(pytes
     nodeids = {c["nodeid"] for c in json.loads((pytester.path / "launch.json").read_text())["checks"]}
     assert f"test_mixed.py::test_value[{MASK}]" in nodeids and "test_clean.py::test_region[eu-west-1]" in nodeids
 
+
+@pytest.mark.parametrize("args", [["-v"], ["-v", "-n", "2"], ["--collect-only", "-q"]],
+                         ids=["plain", "xdist", "collect-only"])
+def test_a_secret_split_over_two_ids_or_in_a_class_id_is_masked_like_any_id(pytester, monkeypatch, args):
+    """Routes around the one-pass look at a collector's ids (issue 16): half the secret ending one
+    id and the other half starting the next (each half is itself a long piece of the secret),
+    and a secret id among a class's methods; on the terminal, in --collect-only, under xdist
+    and in junitxml."""
+    monkeypatch.setenv("LAUNCH_TODAY", TODAY)
+    monkeypatch.setenv("LAUNCH_TEST_TOKEN", SECRET)
+    half = len(SECRET) // 2
+    split = (f"import pytest\n\n@pytest.mark.minor\n"
+             f"@pytest.mark.parametrize('v', ['a', 'b'], ids=['x{SECRET[:half]}', '{SECRET[half:]}y'])\n"
+             "def test_split(v):\n    pass\n")
+    in_class = (f"import pytest\n\n@pytest.mark.minor\nclass TestTokens:\n"
+                f"    @pytest.mark.parametrize('value', ['plain', '{SECRET}'])\n"
+                "    def test_value(self, value):\n        pass\n")
+    make_project(pytester, {"test_split.py": split, "test_class.py": in_class}, checklist=None,
+                 env=PROD + '\n[custom]\ntoken = "${LAUNCH_TEST_TOKEN}"\n')
+    run = pytester.runpytest_subprocess if "-n" in args else pytester.runpytest_inprocess
+    result = run("-p", "no:cacheprovider", "--env=prod", "--junitxml=junit.xml", *args)
+    texts = outputs_of(pytester, result)
+    assert_no_form_of_a_secret(texts)
+    out = result.stdout.str()
+    assert "test_class.py::TestTokens::test_value[plain]" in out
+    assert f"test_class.py::TestTokens::test_value[{MASK}]" in out
+    assert f"test_split.py::test_split[x{MASK}]" in out and f"test_split.py::test_split[{MASK}y]" in out
+
 # -- Allure results (issue 11 item 8) --------------------------------------------------------------
 
 ALLURE_LEAKS = """
