@@ -549,6 +549,25 @@ def test_a_destructive_check_never_runs_against_production_without_the_flag(pyte
 
 
 @pytest.mark.usefixtures("launch_today")
+def test_production_from_a_base_file_refuses_destructive_checks_too(pytester):
+    """A route the flag does not name: the environment says `production = true` only in the base
+    file it extends. The refusal is decided once per run (LaunchState.refuses_destructive) from
+    the layered environment, not from the file given to --env."""
+    make_project(pytester, DESTRUCTIVE, checklist=DESTRUCTIVE_CHECKLIST,
+                 env='[environment]\nname = "prod"\nextends = "_base.toml"\n')
+    (pytester.path / "readiness" / "environments" / "_base.toml").write_text(
+        '[environment]\nproduction = true\n', encoding="utf-8")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--env=prod", "--launch-gate")
+    for name in WROTE:
+        assert not (pytester.path / name).exists(), f"{name}: a destructive check ran against production"
+    assert result.ret == 1
+    doc = read_report(pytester)
+    assert doc["environment"]["production"] is True
+    assert check_by_name(doc, "::test_restore_backup")["outcome"] == "refused"
+    assert check_by_name(doc, "::test_read_only")["outcome"] == "passed"
+
+
+@pytest.mark.usefixtures("launch_today")
 def test_a_required_destructive_check_refused_is_missing_evidence(pytester):
     make_project(pytester, DESTRUCTIVE, checklist=DESTRUCTIVE_CHECKLIST,
                  policy='[policy]\nrequire_destructive = ["DAT-03"]\n')
