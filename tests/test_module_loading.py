@@ -78,8 +78,8 @@ NEVER_UNUSED = ("pytest_launch.core.plan", "pytest_launch.core.rollout", "pytest
                 "pytest_launch.outputs.notify", "pytest_launch.plugin.allure", "pytest_launch.plugin.allure_redaction",
                 "pytest_launch.demo", "pytest_launch.cli")
 HEAVY = {"jinja2", "markupsafe", "filelock", "boto3", "botocore", "dns", "cryptography", "requests", "urllib3",
-         "yaml", "psycopg", "jsonschema", "allure_commons", "moto", "trustme", "prometheus_client"}
-OUTPUT_LIBRARIES = {"jinja2", "markupsafe"}  # the renderings
+         "yaml", "psycopg", "jsonschema", "allure_commons", "moto", "trustme", "prometheus_client", "orjson"}
+OUTPUT_LIBRARIES = {"jinja2", "markupsafe", "orjson"}  # the renderings and the JSON file
 
 
 def _run(pytester: pytest.Pytester, *args: str) -> dict[str, set[str]]:

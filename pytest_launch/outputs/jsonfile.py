@@ -15,6 +15,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from pytest_launch import __version__
 from pytest_launch.config.policy import Policy
 from pytest_launch.core.errors import ConfigError
@@ -30,7 +32,7 @@ from pytest_launch.core.model import (
     display_verdict,
 )
 from pytest_launch.core.redact import Redactor, copy_with_strings, map_strings, strings_of
-from pytest_launch.outputs.atomic import write_text_atomic
+from pytest_launch.outputs.atomic import write_bytes_atomic
 
 
 def _waiver_dict(waiver: Waiver) -> dict[str, Any]:
@@ -225,25 +227,37 @@ def read_document(path: Path) -> dict[str, Any]:
     return doc
 
 
-# one encoder for every line (json.dumps with options makes a new one per call)
-_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+# orjson encodes the whole document in one call, about twenty times faster than json's C encoder
+# writing it entry by entry (issue 16: 2 ms against 25-45 ms for 3,000 checks). Whatever orjson
+# refuses (an int past 64 bits, a key that is not a string, a str/int subclass, a date or a
+# dataclass) is written by json instead, in the same layout, so the file is what json writes
+# (orjson writes a tiny float's exponent as 1e-7, json as 1e-07: the same number).
+_ORJSON_OPTIONS = (orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE | orjson.OPT_PASSTHROUGH_SUBCLASS
+                   | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS)
+
+
+def dump_bytes(doc: dict[str, Any]) -> bytes:
+    """The document as UTF-8 JSON, indented by two spaces: every key on a line of its own (a diff
+    or grep of two runs reads value by value), top-level keys at two spaces, nothing else there
+    (in_progress.py reads the "run" object alone by that). orjson writes a few values json would
+    refuse (NaN as null, an enum as its value); none reaches a document, whose evidence is kept
+    as built-in types with NaN and infinities as text (core.evidence.to_builtin)."""
+    try:
+        return orjson.dumps(doc, option=_ORJSON_OPTIONS)
+    except orjson.JSONEncodeError:
+        return dumps_with_json(doc).encode("utf-8")
 
 
 def dumps(doc: dict[str, Any]) -> str:
-    """The document as JSON text: one top-level key per line and, in its lists, one entry per
-    line (a check, a reason, a checklist item), so that a diff or grep of two runs reads check by
-    check. Each line is encoded by json's C encoder; an indented dump is several times slower."""
-    encode = _ENCODER.encode
-    lines = []
-    for key, value in doc.items():
-        if isinstance(value, list) and value:
-            text = "[\n  " + ",\n  ".join(encode(entry) for entry in value) + "\n ]"
-        else:
-            text = encode(value)
-        lines.append(f" {encode(key)}: {text}")
-    return "{\n" + ",\n".join(lines) + "\n}\n"
+    """The document as JSON text (dump_bytes, decoded)."""
+    return dump_bytes(doc).decode("utf-8")
+
+
+def dumps_with_json(doc: dict[str, Any]) -> str:
+    """The layout of dump_bytes, written by json (for what orjson refuses)."""
+    return json.dumps(doc, ensure_ascii=False, allow_nan=False, indent=2) + "\n"
 
 
 def write_document(path: Path, doc: dict[str, Any]) -> None:
     """Write the document atomically: the previous file stays whole until the new one is complete."""
-    write_text_atomic(path, dumps(doc))
+    write_bytes_atomic(path, dump_bytes(doc))

@@ -22,11 +22,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pytest_launch.outputs.atomic import write_text_atomic
+from pytest_launch.outputs.atomic import write_bytes_atomic, write_text_atomic
 from pytest_launch.outputs.digest import Digest, digest, previous_run
 from pytest_launch.outputs.history import HISTORY_FILE, append_history_entry, history_entry, read_history_checked
 from pytest_launch.outputs.html import render_html
-from pytest_launch.outputs.jsonfile import dumps
+from pytest_launch.outputs.jsonfile import dump_bytes
 from pytest_launch.outputs.locks import FileLock, LockTimeout
 from pytest_launch.outputs.markdown import md_escape, render_markdown, write_step_summary
 from pytest_launch.outputs.postlaunch import POST_LAUNCH_FILE, is_success_check, render_post_launch
@@ -87,9 +87,9 @@ def _write_locked(doc: dict[str, Any], folder: Path, write_json: bool, record_hi
     else:
         doc.pop("history_problems", None)
     written: list[Path] = []
-    text = dumps(doc) if write_json or json_copy is not None else ""
+    encoded = dump_bytes(doc) if write_json or json_copy is not None else b""
     if write_json:  # the source of truth first: a failing rendering never costs it
-        write_text_atomic(folder / JSON_FILE, text)
+        write_bytes_atomic(folder / JSON_FILE, encoded)
         written.append(folder / JSON_FILE)
     runs = list(history.runs)
     if record_history:
@@ -115,7 +115,7 @@ def _write_locked(doc: dict[str, Any], folder: Path, write_json: bool, record_hi
                                                  "post-launch report"))
         written.append(post_launch)
     if json_copy is not None:  # last: a path outside the folder that fails leaves the folder whole
-        write_text_atomic(json_copy, text)
+        write_bytes_atomic(json_copy, encoded)
         written.append(json_copy)
     return written
 
