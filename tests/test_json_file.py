@@ -9,11 +9,11 @@ import json
 from typing import Any
 
 import pytest
+from report_samples import sample_document
 
 from pytest_launch.core.evidence import Evidence
 from pytest_launch.outputs.in_progress import _top_level_value
 from pytest_launch.outputs.jsonfile import dump_bytes, dumps_with_json, read_document, write_document
-from tests.report_samples import sample_document
 
 
 def test_the_file_is_what_json_writes_for_a_real_document() -> None:
