@@ -103,7 +103,11 @@ def interrupt_run(root: Path, *args: str) -> tuple[int, str]:
             wait_until(lambda: (root / "started").exists(), timeout=60, what="the slow check",
                        log=root / "out.txt")
             proc.send_signal(signal.SIGINT)
-            code = proc.wait(timeout=60)
+            try:
+                code = proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                pytest.fail("the run did not stop within 60 s of SIGINT; its output:\n"
+                            + (root / "out.txt").read_text("utf-8", errors="replace")[-4000:], pytrace=False)
         finally:
             if proc.poll() is None:
                 proc.kill()
