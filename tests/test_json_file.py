@@ -4,6 +4,7 @@ orjson refuses is written by json in the same layout, so the file is what json w
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import json
 from typing import Any
@@ -92,3 +93,39 @@ def test_a_document_written_reads_back_valid(tmp_path: Any) -> None:
     doc = sample_document(12)
     write_document(tmp_path / "go-no-go.json", doc)
     assert read_document(tmp_path / "go-no-go.json") == doc
+
+
+def test_a_document_of_a_run_takes_orjsons_path_not_the_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    # json's indented encoder is pure Python and many times slower: a document as the plugin
+    # builds it (checks with evidence, a waiver, a sign-off, a failing and a missing check,
+    # masked) must never need it
+    from pytest_launch.config.policy import Policy
+    from pytest_launch.core.decision import decide
+    from pytest_launch.core.model import ChecklistItem, CheckResult, RunInfo, Signoff, Waiver
+    from pytest_launch.core.redact import Redactor
+    from pytest_launch.outputs import jsonfile
+
+    today = dt.date(2026, 11, 25)
+    items = [ChecklistItem("SEC-06", "Secrets rotated", "t_minus_7", "security", "critical", "security-lead"),
+             ChecklistItem("OPS-01", "On-call staffed", "t_minus_7", "monitoring", "critical", "sre", mode="manual")]
+    evidence = Evidence()
+    evidence.record(days_left=12, threshold=30, hosts=["a", "b"], ratio=0.25, error_rate=float("nan"))
+    checks = [CheckResult("readiness/test_tls.py::test_expiry", "failed", phase="t_minus_7", category="security",
+                          severity="critical", owner="security-lead", checklist="SEC-06", duration_s=0.0123,
+                          evidence=evidence.values, message="AssertionError: token hunter2-abc expires"),
+              CheckResult("readiness/test_app.py::test_health", "missing", phase="t_minus_7", severity="blocker")]
+    waivers = [Waiver("SEC-06", "rotation after launch", "security-lead", "cto", dt.date(2027, 1, 31), ["prod"])]
+    signoffs = [Signoff("OPS-01", "sre-lead", today, "https://wiki.example/oncall", environments=["prod"])]
+    run = RunInfo(started="2026-11-25T02:00:00+00:00", markexpr="t_minus_7", judged_on=today.isoformat(),
+                  environments=["prod"], duration_s=12.5)
+    decision = decide(checks, items, waivers, signoffs, run, Policy(), today)
+    doc = jsonfile.build_document(decision, checks, items, run, Policy(), {"name": "prod", "production": True},
+                                  Redactor(["hunter2-abc"]))
+
+    def no_fallback(doc: dict[str, Any]) -> str:
+        raise AssertionError("orjson refused a document the plugin built")
+
+    monkeypatch.setattr(jsonfile, "dumps_with_json", no_fallback)
+    written = json.loads(dump_bytes(doc))
+    assert written == doc and written["checks"][0]["evidence"]["error_rate"] == "nan"
+    assert "hunter2-abc" not in dump_bytes(doc).decode()
