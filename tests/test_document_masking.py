@@ -14,7 +14,7 @@ from pytest_launch.config.policy import Policy
 from pytest_launch.core.decision import decide
 from pytest_launch.core.model import ChecklistItem, CheckResult, RunInfo, Waiver
 from pytest_launch.core.redact import Redactor
-from pytest_launch.outputs.jsonfile import build_document, dumps
+from pytest_launch.outputs.jsonfile import build_document, dump_bytes
 
 TODAY = dt.date(2026, 11, 25)
 SECRET = "hunter2-launch-token-XYZ"
@@ -28,6 +28,11 @@ def document(checks: list[CheckResult], waivers: list[Waiver] = (), secrets: tup
     decision = decide(checks, items, list(waivers), [], run, Policy(), TODAY)
     return build_document(decision, checks, items, run, Policy(), {"name": "prod", "production": True},
                           Redactor(secrets))
+
+
+def dumps(doc: dict[str, Any]) -> str:
+    """The text of go-no-go.json for `doc`."""
+    return dump_bytes(doc).decode("utf-8")
 
 
 def check(**fields: Any) -> CheckResult:

@@ -194,10 +194,10 @@ def test_the_previous_report_is_read_as_a_placeholder_only_when_it_is_one(tmp_pa
     # laid out otherwise (an earlier version's, edited by hand, written by another tool) is read
     # whole, as before
     from pytest_launch.outputs.in_progress import _read_placeholder
-    from pytest_launch.outputs.jsonfile import dumps
+    from pytest_launch.outputs.jsonfile import dump_bytes
 
     def write(doc: dict) -> Path:
-        text = {"ours": dumps, "json indented": lambda d: json.dumps(d, indent=2), "earlier layout": one_key_per_line,
+        text = {"ours": lambda d: dump_bytes(d).decode("utf-8"), "json indented": lambda d: json.dumps(d, indent=2), "earlier layout": one_key_per_line,
                 "one line": json.dumps, "four spaces": lambda d: json.dumps(d, indent=4)}[layout](doc)
         (tmp_path / "go-no-go.json").write_text(text, "utf-8")
         return tmp_path / "go-no-go.json"

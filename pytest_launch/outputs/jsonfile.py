@@ -248,11 +248,6 @@ def dump_bytes(doc: dict[str, Any]) -> bytes:
         return dumps_with_json(doc).encode("utf-8")
 
 
-def dumps(doc: dict[str, Any]) -> str:
-    """The document as JSON text (dump_bytes, decoded)."""
-    return dump_bytes(doc).decode("utf-8")
-
-
 def dumps_with_json(doc: dict[str, Any]) -> str:
     """The layout of dump_bytes, written by json (for what orjson refuses)."""
     return json.dumps(doc, ensure_ascii=False, allow_nan=False, indent=2) + "\n"
