@@ -209,3 +209,6 @@ def test_the_previous_report_is_read_as_a_placeholder_only_when_it_is_one(tmp_pa
     assert _read_placeholder(write(placeholder)) == placeholder
     (tmp_path / "go-no-go.json").write_text('{"run": {"in_progress": "2026', "utf-8")  # cut short
     assert _read_placeholder(tmp_path / "go-no-go.json") is None
+    ours = dump_bytes(placeholder).decode("utf-8")  # ours, cut short inside its "run" object
+    (tmp_path / "go-no-go.json").write_text(ours[:ours.index('"in_progress"') + 5], "utf-8")
+    assert _read_placeholder(tmp_path / "go-no-go.json") is None

@@ -129,3 +129,24 @@ def test_a_document_of_a_run_takes_orjsons_path_not_the_fallback(monkeypatch: py
     written = json.loads(dump_bytes(doc))
     assert written == doc and written["checks"][0]["evidence"]["error_rate"] == "nan"
     assert "hunter2-abc" not in dump_bytes(doc).decode()
+
+
+def test_a_secret_is_masked_on_jsons_path_too() -> None:
+    # the document is masked before it is encoded, whichever encoder writes it: an int past 64
+    # bits beside the secret sends this one through json
+    from pytest_launch.config.policy import Policy
+    from pytest_launch.core.decision import decide
+    from pytest_launch.core.model import CheckResult, RunInfo
+    from pytest_launch.core.redact import Redactor
+    from pytest_launch.outputs.jsonfile import build_document
+
+    secret, today = "hunter2-launch-token-XYZ", dt.date(2026, 11, 25)
+    checks = [CheckResult("t.py::test_a", "failed", phase="t_minus_7", severity="blocker",
+                          evidence={"bytes": 2 ** 70, "token": secret, secret: 1}, message=f"token {secret} leaked")]
+    run = RunInfo(started="2026-11-25T02:00:00+00:00", judged_on=today.isoformat(), environments=["prod"])
+    doc = build_document(decide(checks, [], [], [], run, Policy(), today), checks, [], run, Policy(),
+                         {"name": "prod", "production": True}, Redactor([secret]))
+    text = dump_bytes(doc).decode()
+    assert str(2 ** 70) in text  # json wrote it
+    assert secret.lower() not in text.lower() and "***" in text
+    assert json.loads(text)["verdict"] == "NO_GO"
