@@ -182,33 +182,27 @@ def finished_document(**run: object) -> dict:
             "checks": [{"nodeid": f"t.py::test_{n}", "outcome": "passed"} for n in range(3)]}
 
 
-def one_key_per_line(doc: dict) -> str:
-    """The layout of pytest-launch before 0.2 wrote its documents through orjson: one top-level
-    key per line at one space, a list one entry per line."""
-    return "{\n" + ",\n".join(f" {json.dumps(key)}: {json.dumps(value)}" for key, value in doc.items()) + "\n}\n"
-
-
-@pytest.mark.parametrize("layout", ["ours", "json indented", "earlier layout", "one line", "four spaces"])
+@pytest.mark.parametrize("layout", ["ours", "indented by two", "one line", "four spaces"])
 def test_the_previous_report_is_read_as_a_placeholder_only_when_it_is_one(tmp_path: Path, layout: str) -> None:
-    # the next run reads only the "run" object of a finished run's (large) document; a document
-    # laid out otherwise (an earlier version's, edited by hand, written by another tool) is read
-    # whole, as before
+    # the next run reads only the "run" line of a finished run's (large) document; a document
+    # laid out otherwise (indented by two spaces, as a development version wrote it through
+    # orjson; edited by hand; written by another tool) is read whole, as before
     from pytest_launch.outputs.in_progress import _read_placeholder
     from pytest_launch.outputs.jsonfile import dump_bytes
 
     def write(doc: dict) -> Path:
-        text = {"ours": lambda d: dump_bytes(d).decode("utf-8"), "json indented": lambda d: json.dumps(d, indent=2), "earlier layout": one_key_per_line,
+        text = {"ours": lambda d: dump_bytes(d).decode("utf-8"), "indented by two": lambda d: json.dumps(d, indent=2),
                 "one line": json.dumps, "four spaces": lambda d: json.dumps(d, indent=4)}[layout](doc)
         (tmp_path / "go-no-go.json").write_text(text, "utf-8")
         return tmp_path / "go-no-go.json"
 
-    read_by_key = layout in ("ours", "json indented")
+    read_by_key = layout == "ours"
     finished = _read_placeholder(write(finished_document(in_progress=None)))
     assert finished is None if read_by_key else finished["run"]["in_progress"] is None
     placeholder = finished_document(in_progress="2026-11-25T02:00:00+00:00")
     assert _read_placeholder(write(placeholder)) == placeholder
     (tmp_path / "go-no-go.json").write_text('{"run": {"in_progress": "2026', "utf-8")  # cut short
     assert _read_placeholder(tmp_path / "go-no-go.json") is None
-    ours = dump_bytes(placeholder).decode("utf-8")  # ours, cut short inside its "run" object
+    ours = dump_bytes(placeholder).decode("utf-8")  # ours, cut short inside its "run" line
     (tmp_path / "go-no-go.json").write_text(ours[:ours.index('"in_progress"') + 5], "utf-8")
     assert _read_placeholder(tmp_path / "go-no-go.json") is None

@@ -15,6 +15,7 @@ Third-party modules are judged against a run of the same checks with the plugin 
 from __future__ import annotations
 
 import json
+import sys
 import textwrap
 
 import pytest
@@ -78,8 +79,8 @@ NEVER_UNUSED = ("pytest_launch.core.plan", "pytest_launch.core.rollout", "pytest
                 "pytest_launch.outputs.notify", "pytest_launch.plugin.allure", "pytest_launch.plugin.allure_redaction",
                 "pytest_launch.demo", "pytest_launch.cli")
 HEAVY = {"jinja2", "markupsafe", "filelock", "boto3", "botocore", "dns", "cryptography", "requests", "urllib3",
-         "yaml", "psycopg", "jsonschema", "allure_commons", "moto", "trustme", "prometheus_client", "orjson"}
-OUTPUT_LIBRARIES = {"jinja2", "markupsafe", "orjson"}  # the renderings and the JSON file
+         "yaml", "psycopg", "jsonschema", "allure_commons", "moto", "trustme", "prometheus_client"}
+OUTPUT_LIBRARIES = {"jinja2", "markupsafe"}  # the renderings
 
 
 def _run(pytester: pytest.Pytester, *args: str) -> dict[str, set[str]]:
@@ -179,3 +180,42 @@ def test_the_dump_sees_what_a_run_loads(project: pytest.Pytester) -> None:
     """The measurement can fail: a check that imports a heavy module shows up in the dump."""
     (project.path / "test_heavy.py").write_text("import jinja2\n\ndef test_uses_jinja():\n    assert jinja2\n")
     assert "jinja2" in _top(_run(project)["main"])
+
+
+# pytest's own packages and ours: the modules a run's objects (items, reports, config) hang from
+RUN_PACKAGES = {"_pytest", "pytest", "pluggy", "pytest_launch"}
+
+
+def _kept_past_first_collection(pytester: pytest.Pytester, *args: str) -> set[str]:
+    """The modules the interpreter's shutdown wipes by hand after its first garbage collection,
+    because something still held them (`python -v` names them "# cleanup[3] wiping")."""
+    result = pytester.run(sys.executable, "-v", "-m", "pytest", "-p", "no:cacheprovider", *args)
+    assert result.ret in (0, 1), result.stdout.str() + "\n".join(result.errlines[-20:])
+    return {line.split()[-1] for line in result.errlines if line.startswith("# cleanup[3] wiping ")}
+
+
+def test_a_deciding_run_keeps_no_pytest_module_alive_into_the_shutdown(
+        project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the plugin imports must not hold the standard library's `typing` to the end: typing's
+    caches and overload registry reach every pytest module, and the whole heap of the run would
+    then be walked once more at exit (orjson did that: 200-280 ms on 3,000 checks, issue 16)."""
+    monkeypatch.delenv("PYTEST_ADDOPTS")
+    bare = _kept_past_first_collection(project, "-p", "no:launch")
+    monkeypatch.setenv("PYTEST_ADDOPTS", "--launch-allow-backdate")
+    deciding = _kept_past_first_collection(project, "--launch-env", "prod", "--launch-json", "out.json")
+    assert {"sys", "builtins"} <= bare  # the measure sees the shutdown
+    assert json.loads((project.path / "out.json").read_text())["verdict"] == "NO_GO"  # it did decide
+    assert sorted(m for m in deciding - bare if m.split(".")[0] in RUN_PACKAGES | {"typing"}) == []
+
+
+def test_the_shutdown_measure_sees_a_module_kept_alive(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The measurement can fail: a conftest that keeps `typing` alive past the first collection
+    (a reference the collector cannot see, as an extension module's static one is) shows pytest's
+    modules kept with it."""
+    (project.path / "conftest.py").write_text(textwrap.dedent("""
+        import ctypes, typing
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(typing))  # never released
+        """))
+    monkeypatch.delenv("PYTEST_ADDOPTS")  # --launch-allow-backdate is no option without the plugin
+    kept = _kept_past_first_collection(project, "-p", "no:launch")
+    assert "typing" in kept and any(m.startswith("_pytest.") for m in kept)

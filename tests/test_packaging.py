@@ -28,11 +28,11 @@ ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
 # the design card's runtime packages, and what the plugin itself imports (the core: the HTML
-# report, the results file written by orjson, the results schema, TOML on 3.10, locked report
-# folders; the Alertmanager probe reads its YAML configuration and its /metrics text)
+# report, the results schema, TOML on 3.10, locked report folders; the Alertmanager probe reads
+# its YAML configuration and its /metrics text)
 CARD = {"pytest", "pytest-xdist", "pytest-timeout", "requests", "cryptography", "dnspython", "boto3",
         "allure-pytest"}
-CORE = {"jinja2", "orjson", "jsonschema", "tomli", "pyyaml", "prometheus-client"}
+CORE = {"jinja2", "jsonschema", "tomli", "pyyaml", "prometheus-client"}
 # what only the demo needs: never a runtime dependency
 DEMO_ONLY = {"moto", "trustme", "werkzeug", "flask"}
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]

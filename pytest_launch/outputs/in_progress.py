@@ -43,8 +43,8 @@ def _read_placeholder(path: Path) -> dict[str, Any] | None:
     """The document at `path` when it may be a placeholder; None when it is a finished run's.
 
     A finished run's document holds every check (a megabyte on 3,000 checks, issue 16): its
-    "run" object is read alone (jsonfile.dump_bytes writes every top-level key at two spaces), and
-    the document is parsed whole only when that key is missing or says the run is in progress."""
+    "run" is read from its own line (jsonfile.dump_bytes writes one top-level key per line), and
+    the document is parsed whole only when that line is missing or says the run is in progress."""
     try:
         text = path.read_text("utf-8")
     except (OSError, ValueError):
@@ -60,26 +60,17 @@ def _read_placeholder(path: Path) -> dict[str, Any] | None:
 
 
 def _top_level_value(text: str, key: str) -> Any:
-    """The value of a top-level key of a document as jsonfile.dump_bytes writes it, indented by
-    two spaces: `\n  "key": value` on a line of its own, or an object or a list from there to its
-    closing bracket, the first line that holds only that bracket at two spaces (in an indented
-    document every line break is structural and every deeper line is indented further). None
-    when there is no such key line or the value does not parse."""
-    marker = f'\n  "{key}": '
+    """The value of a top-level key of a document as jsonfile.dump_bytes writes it (`\n "key": value,`
+    on a line of its own: a line break inside a value is written as an escape, and a list's
+    entries are indented by two spaces); None when there is no such line or it does not parse."""
+    marker = f'\n "{key}": '
     start = text.find(marker)
     if start < 0:
         return None
-    value_start = start + len(marker)
-    opener = text[value_start:value_start + 2]
-    if opener in ("{\n", "[\n"):
-        closing = "\n  " + ("}" if opener[0] == "{" else "]")
-        end = text.find(closing, value_start)
-        value = text[value_start:end + len(closing)] if end >= 0 else ""
-    else:
-        end = text.find("\n", value_start)
-        value = text[value_start:end if end >= 0 else len(text)].rstrip().removesuffix(",")
+    end = text.find("\n", start + 1)
+    line = text[start + len(marker):end if end >= 0 else len(text)].rstrip().removesuffix(",")
     try:
-        return json.loads(value)
+        return json.loads(line)
     except ValueError:
         return None
 

@@ -15,8 +15,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from pytest_launch import __version__
 from pytest_launch.config.policy import Policy
 from pytest_launch.core.errors import ConfigError
@@ -227,30 +225,29 @@ def read_document(path: Path) -> dict[str, Any]:
     return doc
 
 
-# orjson encodes the whole document in one call, ten to twenty times faster than json's C encoder
-# writing it entry by entry (issue 16: 2-3 ms against 25-48 ms for 3,000 checks). Whatever orjson
-# refuses (an int past 64 bits, a key that is not a string, a str/int subclass, a date or a
-# dataclass) is written by json instead, in the same layout, so the file is what json writes
-# (orjson writes a tiny float's exponent as 1e-7, json as 1e-07: the same number).
-_ORJSON_OPTIONS = (orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE | orjson.OPT_PASSTHROUGH_SUBCLASS
-                   | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS)
+# one encoder for every entry (json.dumps with options makes a new one per call). json, not a
+# faster library: orjson wrote the document in 2 ms instead of 25-48, but it holds a few of the
+# standard library's objects for good (dataclasses._FIELD among them), which keeps `typing`
+# alive through the interpreter's shutdown, and with it, through typing's caches and overload
+# registry, every pytest module: the shutdown then walks the whole heap once more, 200-280 ms
+# on 3,000 checks (issue 16, measured; docs/performance.md, "Seventh round")
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 
 
 def dump_bytes(doc: dict[str, Any]) -> bytes:
-    """The document as UTF-8 JSON, indented by two spaces: every key on a line of its own (a diff
-    or grep of two runs reads value by value), top-level keys at two spaces, nothing else there
-    (in_progress.py reads the "run" object alone by that). orjson writes a few values json would
-    refuse (NaN as null, an enum as its value); none reaches a document, whose evidence is kept
-    as built-in types with NaN and infinities as text (core.evidence.to_builtin)."""
-    try:
-        return orjson.dumps(doc, option=_ORJSON_OPTIONS)
-    except orjson.JSONEncodeError:
-        return dumps_with_json(doc).encode("utf-8")
-
-
-def dumps_with_json(doc: dict[str, Any]) -> str:
-    """The layout of dump_bytes, written by json (for what orjson refuses)."""
-    return json.dumps(doc, ensure_ascii=False, allow_nan=False, indent=2) + "\n"
+    """The document as UTF-8 JSON: one top-level key per line and, in its lists, one entry per
+    line (a check, a reason, a checklist item), so that a diff or grep of two runs reads check by
+    check (in_progress.py reads the "run" line alone by that). Each line is encoded by json's C
+    encoder; json's indented dump is pure Python, several times slower."""
+    encode = _ENCODER.encode
+    lines = []
+    for key, value in doc.items():
+        if isinstance(value, list) and value:
+            text = "[\n  " + ",\n  ".join(encode(entry) for entry in value) + "\n ]"
+        else:
+            text = encode(value)
+        lines.append(f" {encode(key)}: {text}")
+    return ("{\n" + ",\n".join(lines) + "\n}\n").encode("utf-8")
 
 
 def write_document(path: Path, doc: dict[str, Any]) -> None:
