@@ -93,11 +93,19 @@ def test_3_never():
 """
 
 
+# pytest started with SIGINT as Ctrl-C delivers it, whatever this process inherited: a shell
+# without job control starts a background command (`bash .ci/run &`) with SIGINT ignored, every
+# process below inherits that, and a Python started so never installs its KeyboardInterrupt
+# handler (the signal would be lost and the check would sleep to its end, a false failure)
+PYTEST_WITH_CTRL_C = ("import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                      "runpy.run_module('pytest', run_name='__main__', alter_sys=True)")
+
+
 def interrupt_run(root: Path, *args: str) -> tuple[int, str]:
     """Run pytest in `root`, send SIGINT once the slow check started; its exit code and output."""
     env = dict(os.environ, LAUNCH_TODAY=TODAY)
     with open(root / "out.txt", "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--env=prod",
+        proc = subprocess.Popen([sys.executable, "-c", PYTEST_WITH_CTRL_C, "-p", "no:cacheprovider", "--env=prod",
                                  "--launch-gate", *args], cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             wait_until(lambda: (root / "started").exists(), timeout=60, what="the slow check",
