@@ -16,7 +16,8 @@ that a change of the machine's load hits every variant alike; each ratio is the 
 per-round ratios (with --vs-pytest-html, also a 95 % interval of that median, bootstrapped over
 the rounds, and whether it shows the target met, missed, or neither). Wall time follows the
 machine's other load; the CPU time of a run (user + system, of pytest and of its xdist workers)
-much less, so both are printed, with the load average at the start and the end. Nothing here asserts a time: it prints measurements.
+much less, so both are printed, with the load average at the start and the end. Nothing here
+asserts a time: it prints measurements.
 
 Target (issues 7 and 16): ratio <= 1.05, and below pytest-html's.
 """
@@ -185,6 +186,8 @@ def vs_pytest_html(root: Path, rounds: int, checks: int) -> None:
           "| HTML written |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     base = "bare pytest"
+    launch, html = list(times)[1:3]
+    intervals = {name: median_interval(ratios(times, name, base, 0)) for name in (launch, html)}
     for name, values in times.items():
         wall = statistics.median(v[0] for v in values)
         cpu = statistics.median(v[1] for v in values)
@@ -193,17 +196,16 @@ def vs_pytest_html(root: Path, rounds: int, checks: int) -> None:
         if name == base:
             print(f"| {name} | {wall:.2f} s | 1 | | | {cpu:.2f} s | 1 | | {size} |")
         else:
-            low, high = median_interval(ratios(times, name, base, 0))
+            low, high = intervals[name]
             print(f"| {name} | {wall:.2f} s | **{ratio(times, name, base, 0):.3f}** | {low:.3f}-{high:.3f} | "
                   f"{spread(ratios(times, name, base, 0))} | {cpu:.2f} s | {ratio(times, name, base, 1):.3f} | "
                   f"{spread(ratios(times, name, base, 1))} | {size} |")
     print()
-    launch, html = list(times)[1:3]
     below_html = [a / b for a, b in zip(ratios(times, launch, base, 0), ratios(times, html, base, 0))]
     print(f"{load()} at end; ratios are medians of the per-round ratios, with a 95 % interval of that "
           f"median (bootstrap over the rounds)")
     print(f"target pytest-launch <= {TARGET} x bare pytest: "
-          f"{target_shown(median_interval(ratios(times, launch, base, 0)), TARGET)}; "
+          f"{target_shown(intervals[launch], TARGET)}; "
           f"below pytest-html: {target_shown(median_interval(below_html), 1.0, strictly=True)} "
           f"(pytest-launch / pytest-html, median of the rounds {statistics.median(below_html):.3f})")
 
