@@ -206,3 +206,33 @@ def test_the_previous_report_is_read_as_a_placeholder_only_when_it_is_one(tmp_pa
     ours = dump_bytes(placeholder).decode("utf-8")  # ours, cut short inside its "run" line
     (tmp_path / "go-no-go.json").write_text(ours[:ours.index('"in_progress"') + 5], "utf-8")
     assert _read_placeholder(tmp_path / "go-no-go.json") is None
+
+
+def test_the_placeholder_pages_are_short_escaped_and_wait_for_the_folder_lock(tmp_path: Path) -> None:
+    """The placeholder's own writer: the JSON, a page and a summary that show its verdict and
+    reasons with every string escaped, and the --launch-json copy; like every writer of a report
+    folder it holds the folder's lock, and a folder held by another writer is left as it was."""
+    from pytest_launch.outputs.in_progress import write_placeholder
+    from pytest_launch.outputs.locks import REPORT_FOLDER_LOCK, FileLock, LockTimeout
+
+    doc = {"schema_version": "1", "verdict": "NO_GO", "display_verdict": "NO_GO",
+           "headline": "in progress since 2026-11-25T02:00:00+00:00, never finished",
+           "run": {"in_progress": "2026-11-25T02:00:00+00:00"},
+           "reasons": [{"blocking": True, "text": "partial: only <script>alert(1)</script> *named*"}]}
+    folder, copy = tmp_path / "reports" / "prod" / "t_minus_7", tmp_path / "out.json"
+    written = write_placeholder(doc, folder, json_copy=copy)
+    assert [p.name for p in written] == ["go-no-go.json", "go-no-go.html", "go-no-go.md", "out.json"]
+    assert json.loads((folder / "go-no-go.json").read_text()) == json.loads(copy.read_text()) == doc
+    page = (folder / "go-no-go.html").read_text()
+    assert 'data-verdict="NO_GO"' in page and "IN PROGRESS since 2026-11-25T02:00:00+00:00" in page
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    summary = (folder / "go-no-go.md").read_text()
+    assert summary.startswith("## NO\\_GO") and "IN PROGRESS since" in summary
+    assert "<script>" not in summary and "\\*named\\*" in summary
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.name.startswith("go-no-go")}
+    with FileLock(folder / REPORT_FOLDER_LOCK, timeout=1), \
+            pytest.MonkeyPatch.context() as patch:
+        patch.setattr("pytest_launch.outputs.in_progress.REPORT_LOCK_TIMEOUT_S", 0.2)
+        with pytest.raises(LockTimeout):
+            write_placeholder({**doc, "verdict": "GO"}, folder)
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.name.startswith("go-no-go")} == before

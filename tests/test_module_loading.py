@@ -144,6 +144,33 @@ def test_a_deciding_run_without_probes_loads_the_decision_and_outputs_only(
     assert sorted((HEAVY & _top(modules)) - without_plugin - OUTPUT_LIBRARIES) == []
 
 
+# the modules of the full renderings, which a run uses at its end only
+RENDERINGS = {"jinja2", "markupsafe", "pytest_launch.outputs.html", "pytest_launch.outputs.render_all"}
+
+FIRST_CHECK_CONFTEST = """
+import json, os, sys
+
+def pytest_runtest_setup(item):
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "modules-first-check.json")
+    if not os.path.exists(path):
+        with open(path, "w") as f:
+            json.dump(sorted(sys.modules), f)
+"""
+
+
+def test_a_deciding_run_loads_the_renderings_at_its_end_only(project: pytest.Pytester, without_plugin: set[str]) -> None:
+    """The in-progress placeholder, written before the first check, needs no template: Jinja2 and
+    the full page load when the run's report is rendered, not while its checks run."""
+    (project.path / "conftest.py").write_text(DUMP_CONFTEST + FIRST_CHECK_CONFTEST)
+    modules = _run(project, "--launch-env", "prod", "--launch-json", str(project.path / "out.json"))["main"]
+    at_first_check = set(json.loads((project.path / "modules-first-check.json").read_text()))
+    folder = project.path / "reports" / "prod" / "all"
+    assert (folder / "go-no-go.html").is_file() and "IN PROGRESS" not in (folder / "go-no-go.html").read_text()
+    assert RENDERINGS - without_plugin <= modules  # the full page was rendered, at the end
+    assert sorted((RENDERINGS - without_plugin) & at_first_check) == []
+    assert "pytest_launch.outputs.in_progress" in at_first_check  # the placeholder was written before
+
+
 def test_under_xdist_the_workers_load_only_the_hooks(project: pytest.Pytester, without_plugin: set[str]) -> None:
     report = project.path / "out.json"
     found = _run(project, "-n", "2", "--launch-env", "prod", "--launch-json", str(report))

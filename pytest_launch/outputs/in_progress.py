@@ -26,17 +26,43 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pytest_launch.outputs.atomic import write_bytes_atomic
+from pytest_launch.outputs.atomic import write_bytes_atomic, write_text_atomic
 from pytest_launch.outputs.history import HISTORY_FILE, append_history
-from pytest_launch.outputs.locks import FileLock, LockTimeout
+from pytest_launch.outputs.jsonfile import dump_bytes
+from pytest_launch.outputs.locks import REPORT_FOLDER_LOCK, REPORT_LOCK_TIMEOUT_S, FileLock, LockTimeout
+from pytest_launch.outputs.short_page import (
+    HTML_FILE,
+    JSON_FILE,
+    MARKDOWN_FILE,
+    in_progress_page_html,
+    in_progress_page_markdown,
+)
 
-REPORT_FILES = ("go-no-go.json", "go-no-go.html", "go-no-go.md")
+REPORT_FILES = (JSON_FILE, HTML_FILE, MARKDOWN_FILE)
 
 
 @dataclasses.dataclass
 class Placeholder:
     folder: Path
     previous: dict[str, bytes | None]  # file name -> the bytes it had before the placeholder
+
+
+def write_placeholder(doc: dict[str, Any], folder: Path, *, json_copy: Path | None = None) -> list[Path]:
+    """The placeholder's report files in `folder`, under the folder's lock as every writer of them
+    holds it: go-no-go.json, then the in-progress page and summary (outputs/short_page.py: no
+    template, so a run loads Jinja2 and the digest at its end only); the same JSON at `json_copy`
+    (--launch-json) last. The paths written; LockTimeout when another writer holds the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    encoded = dump_bytes(doc)
+    written = [folder / JSON_FILE, folder / HTML_FILE, folder / MARKDOWN_FILE]
+    with FileLock(folder / REPORT_FOLDER_LOCK, timeout=REPORT_LOCK_TIMEOUT_S):
+        write_bytes_atomic(written[0], encoded)
+        write_text_atomic(written[1], in_progress_page_html(doc))
+        write_text_atomic(written[2], in_progress_page_markdown(doc))
+        if json_copy is not None:
+            write_bytes_atomic(json_copy, encoded)
+            written.append(json_copy)
+    return written
 
 
 def _read_placeholder(path: Path) -> dict[str, Any] | None:

@@ -28,6 +28,12 @@ POLL_S = 0.05  # how often a waiting process tries again
 LOGGER_NAME = "pytest_launch.locks"
 
 
+# a report folder's lock: every writer of its report files holds it while it writes them
+# (outputs/render_all.py at a run's end, outputs/in_progress.py before its checks)
+REPORT_FOLDER_LOCK = ".go-no-go.lock"
+REPORT_LOCK_TIMEOUT_S = 60.0
+
+
 class LockTimeout(OSError):
     """The lock was held by another holder for longer than the timeout."""
 

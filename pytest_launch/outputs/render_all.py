@@ -17,7 +17,6 @@ The three files can never disagree:
 
 from __future__ import annotations
 
-import html
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,15 +26,18 @@ from pytest_launch.outputs.digest import Digest, digest, previous_run
 from pytest_launch.outputs.history import HISTORY_FILE, append_history_entry, history_entry, read_history_checked
 from pytest_launch.outputs.html import render_html
 from pytest_launch.outputs.jsonfile import dump_bytes
-from pytest_launch.outputs.locks import FileLock, LockTimeout
-from pytest_launch.outputs.markdown import md_escape, render_markdown, write_step_summary
+from pytest_launch.outputs.locks import REPORT_FOLDER_LOCK, REPORT_LOCK_TIMEOUT_S, FileLock, LockTimeout
+from pytest_launch.outputs.markdown import render_markdown, write_step_summary
 from pytest_launch.outputs.postlaunch import POST_LAUNCH_FILE, is_success_check, render_post_launch
+from pytest_launch.outputs.short_page import (
+    HTML_FILE,
+    JSON_FILE,
+    MARKDOWN_FILE,
+    error_page_html,
+    error_page_markdown,
+)
 
-JSON_FILE = "go-no-go.json"
-HTML_FILE = "go-no-go.html"
-MARKDOWN_FILE = "go-no-go.md"
-LOCK_FILE = ".go-no-go.lock"
-REPORT_LOCK_TIMEOUT_S = 60.0
+LOCK_FILE = REPORT_FOLDER_LOCK
 HISTORY_RUNS = 30
 
 
@@ -150,42 +152,3 @@ def _rendered(render: Any, error_page: Any, doc: dict[str, Any], what: str) -> s
         print(f"pytest-launch: could not render the {what} ({type(exc).__name__}); "
               f"wrote an error page that shows the JSON's verdict instead", file=sys.stderr)
         return str(error_page(doc, type(exc).__name__))
-
-
-def _summary_of(doc: dict[str, Any]) -> tuple[str, str, list[str]]:
-    verdict = str(doc.get("display_verdict") or doc.get("verdict") or "UNKNOWN")  # as the full page shows it
-    headline = str(doc.get("headline") or "")
-    reasons: list[Any] = doc["reasons"] if isinstance(doc.get("reasons"), list) else []
-    texts = []
-    for reason in reasons:
-        if isinstance(reason, dict):
-            mark = "BLOCKING" if reason.get("blocking") else "note"
-            texts.append(f"{mark}: {reason.get('text', '')}")
-        else:
-            texts.append(str(reason))
-    return verdict, headline, texts
-
-
-def error_page_html(doc: dict[str, Any], error: str) -> str:
-    """The simplest page that shows the JSON's verdict: no template, every string escaped."""
-    verdict, headline, reasons = _summary_of(doc)
-    esc = html.escape
-    items = "".join(f"<li>{esc(text)}</li>" for text in reasons) or "<li>none</li>"
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>Launch decision: {esc(verdict)}</title></head><body>\n"
-            f"<h1 id=\"verdict\">Launch decision: <span class=\"verdict-word\" "
-            f"data-verdict=\"{esc(str(doc.get('verdict') or 'UNKNOWN'))}\">{esc(verdict)}</span></h1>\n"
-            f"<p>{esc(headline)}</p>\n"
-            f"<p><strong>The full report could not be rendered ({esc(error)}); this page shows the verdict "
-            f"and reasons of {JSON_FILE}, which is complete.</strong></p>\n"
-            f"<h2>Reasons</h2>\n<ul>{items}</ul>\n</body></html>\n")
-
-
-def error_page_markdown(doc: dict[str, Any], error: str) -> str:
-    """The Markdown twin of error_page_html."""
-    verdict, headline, reasons = _summary_of(doc)
-    lines = [f"## {md_escape(verdict, 40)} \u2014 launch decision", "", md_escape(headline), "",
-             f"**The full summary could not be rendered ({md_escape(error)}); this shows the verdict and reasons "
-             f"of {md_escape(JSON_FILE)}, which is complete.**", "", "### Reasons", ""]
-    lines += [f"- {md_escape(text)}" for text in reasons] or ["- none"]
-    return "\n".join(lines) + "\n"

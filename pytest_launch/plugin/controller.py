@@ -21,7 +21,6 @@ import pytest
 
 from pytest_launch import __version__
 from pytest_launch.core.model import RunInfo
-from pytest_launch.outputs.digest import previous_run
 from pytest_launch.outputs.history import HISTORY_FILE, read_history_checked
 from pytest_launch.outputs.in_progress import (
     Placeholder,
@@ -153,7 +152,7 @@ class LaunchController:
             if may_stop_early(self.config) and not self.selection.partial:
                 self.placeholder = save_previous(folder)
         try:
-            write_outputs(doc, folder, state.json_path, self.config, record_history=False)
+            write_outputs(doc, folder, state.json_path, self.config, placeholder=True)
         except OSError:
             pass  # the end of the run reports an unwritable folder, once
 
@@ -249,6 +248,7 @@ class LaunchController:
         """Send the verdict to --launch-notify / [reports] notify targets; the records. Never
         raises: a chat server changes neither the verdict nor the exit code."""
         # requests and the payloads load only in a run that notifies
+        from pytest_launch.outputs.digest import previous_run
         from pytest_launch.outputs.notify import notify_all
 
         notify = self.state.notify

@@ -14,10 +14,10 @@ from pytest_launch.config.reports import page_url
 from pytest_launch.core.decision import decide
 from pytest_launch.core.model import CheckResult, RunInfo
 from pytest_launch.outputs.history import history_path
+from pytest_launch.outputs.in_progress import write_placeholder
 from pytest_launch.outputs.index_page import write_index
 from pytest_launch.outputs.jsonfile import build_document, write_document
 from pytest_launch.outputs.paths import preflight_output_paths
-from pytest_launch.outputs.render_all import write_report
 from pytest_launch.plugin.selection import Selection, report_subfolder
 from pytest_launch.plugin.state import LaunchState
 
@@ -84,17 +84,22 @@ def report_folder(report_dir: Path, environment_name: str, phases: list[str] | N
 
 
 def write_outputs(doc: dict[str, Any], folder: Path | None, json_path: Path | None,
-                  config: pytest.Config | None = None, *, record_history: bool = True) -> list[Path]:
+                  config: pytest.Config | None = None, *, placeholder: bool = False) -> list[Path]:
     """Write the report folder (JSON first, with --launch-json from the same encoded text, then
     history and renderings, under the folder's lock; a rendering that fails becomes an error page
     showing the JSON's verdict) and the environment's index page. --launch-json is written even
-    when the folder could not be. record_history False: the in-progress placeholder (no run to
-    record yet)."""
+    when the folder could not be. `placeholder`: the in-progress document written before any
+    check runs, with its short pages and no history line (no run to record yet)."""
     written: list[Path] = []
     try:
         if folder is not None:
-            written.extend(write_report(doc, folder, record_history=record_history, step_summary=record_history,
-                                        json_copy=json_path))
+            if placeholder:
+                written.extend(write_placeholder(doc, folder, json_copy=json_path))
+            else:
+                # the renderings (Jinja2, the digest) load here, at the end of the run that uses them
+                from pytest_launch.outputs.render_all import write_report
+
+                written.extend(write_report(doc, folder, json_copy=json_path))
             written.append(write_index(environment_folder(folder), current=(folder, doc)))
     finally:
         if json_path is not None:
