@@ -7,7 +7,7 @@ import multiprocessing
 
 from report_samples import sample_document
 
-from pytest_launch.outputs.history import append_history, history_path, read_history
+from pytest_launch.outputs.history import append_history, history_path, read_history, read_history_checked
 
 
 def test_append_and_read_back(tmp_path):
@@ -77,3 +77,20 @@ def test_concurrent_runs_never_corrupt_the_file(tmp_path):
     revisions = [json.loads(line)["git_revision"] for line in lines]  # every line parses
     assert sorted(revisions) == sorted(f"w{w}-r{r}" for w in range(4) for r in range(25))
     assert len(lines[0]) > 4096  # longer than a pipe buffer: the lock, not luck, keeps it whole
+
+
+def test_only_the_runs_shown_are_read_from_a_long_history(tmp_path):
+    """A history grows by a line per run: a run reads back from the newest line until it has the
+    runs it shows. A bad line among them is skipped and reported (one more line is read in its
+    place); a bad line older than them changes nothing and is not looked at."""
+    path = tmp_path / "history.jsonl"
+    lines = [json.dumps({"verdict": "GO", "n": n}) for n in range(200)]
+    lines[2] = "{not json"  # line 3: long before the last 30 runs
+    lines[190] = json.dumps({"verdict": 7, "n": 190})  # line 191: among them
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    history = read_history_checked(path, 30)
+    assert [e["n"] for e in history.runs] == [n for n in range(169, 200) if n != 190]
+    assert history.problems == ["history.jsonl line 191: verdict: expected a string, found an integer (skipped)"]
+    every = read_history_checked(path, 0)
+    assert len(every.runs) == 198 and [p.split(":")[0] for p in every.problems] == [
+        "history.jsonl line 3", "history.jsonl line 191"]

@@ -192,9 +192,15 @@ def _reject_constant(name: str) -> Any:
 
 
 def read_history_checked(path: Path, limit: int = 30) -> History:
-    """The last `limit` runs, oldest first, and one problem per skipped line: a missing file is
-    an empty history; a line that is not valid JSON, not an object, or whose fields do not have
-    the types of HISTORY_FIELDS is skipped and reported ("history.jsonl line 7: ...")."""
+    """The last `limit` runs (every run when `limit` is 0), oldest first, and one problem per
+    skipped line: a missing file is an empty history; a line that is not valid JSON, not an
+    object, or whose fields do not have the types of HISTORY_FIELDS is skipped and reported
+    ("history.jsonl line 7: ...").
+
+    The lines are read from the newest back, and only until `limit` usable runs are found: a
+    history grows by a line per run (nightly, for months), and a run parses the lines it shows,
+    not all of them (issue 16). A bad line older than those runs changes no output and is not
+    reported."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -202,7 +208,11 @@ def read_history_checked(path: Path, limit: int = 30) -> History:
         return History([], [])
     entries: list[dict[str, Any]] = []
     problems: list[str] = []
-    for number, line in enumerate(raw.splitlines(), start=1):
+    lines = raw.splitlines()
+    for number in range(len(lines), 0, -1):
+        if limit and len(entries) == limit:
+            break
+        line = lines[number - 1]
         if not line.strip():
             continue
         try:
@@ -219,7 +229,7 @@ def read_history_checked(path: Path, limit: int = 30) -> History:
             problems.append(f"{path.name} line {number}: {problem} (skipped)")
             continue
         entries.append(entry)
-    return History(entries[-limit:] if limit else entries, problems)
+    return History(entries[::-1], problems[::-1])
 
 
 def read_history(path: Path, limit: int = 30) -> list[dict[str, Any]]:
