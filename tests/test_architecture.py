@@ -26,6 +26,9 @@ LAZY_OWN_IMPORTS_ALLOWED = {
     ("pytest_launch.plugin.hooks", "pytest_launch.plugin.controller"),
     ("pytest_launch.plugin.hooks", "pytest_launch.plugin.finish"),
     ("pytest_launch.plugin.hooks", "pytest_launch.outputs.paths"),
+    # the full renderings (Jinja2, the page) only at the end of a deciding run: the in-progress
+    # placeholder, written before its first check, needs none of them (issue 16)
+    ("pytest_launch.plugin.finish", "pytest_launch.outputs.render_all"),
     # every run loads plugin.plan (it holds a check to its declared tables); its renderings
     # (Markdown, the digest, filelock) only in a `pytest --launch-plan` run (issue 16)
     ("pytest_launch.plugin.plan", "pytest_launch.outputs.plan"),

@@ -21,6 +21,7 @@ import pytest
 
 from pytest_launch import __version__
 from pytest_launch.core.model import RunInfo
+from pytest_launch.outputs.digest import previous_run
 from pytest_launch.outputs.history import HISTORY_FILE, read_history_checked
 from pytest_launch.outputs.in_progress import (
     Placeholder,
@@ -248,7 +249,6 @@ class LaunchController:
         """Send the verdict to --launch-notify / [reports] notify targets; the records. Never
         raises: a chat server changes neither the verdict nor the exit code."""
         # requests and the payloads load only in a run that notifies
-        from pytest_launch.outputs.digest import previous_run
         from pytest_launch.outputs.notify import notify_all
 
         notify = self.state.notify
