@@ -679,3 +679,52 @@ def test_a_passing_check_and_evidence_recorded_in_teardown_leak_nothing(pytester
     assert f"log: passed with {MASK}" in texts["junit.xml"]
     doc = read_report(pytester)
     assert check_by_name(doc, "::test_evidence_in_teardown")["evidence"] == {"revoked": f"revoked {MASK}"}
+
+
+SHARED_PARTS_CHECKS = """
+import pytest
+
+pytestmark = pytest.mark.t_minus_7
+
+class TestGrouped:
+    pytestmark = pytest.mark.security
+
+    @pytest.mark.security  # also its class's: one keyword
+    @pytest.mark.parametrize("n", [1, 2])
+    def test_a(self, n):
+        pass
+
+    def test_b(self):
+        pass
+
+@pytest.mark.owner("sre")
+def test_c():
+    pass
+"""
+
+SHARED_PARTS_CONFTEST = """
+import json, pytest
+from pytest_launch.core.redact import Redactor
+from pytest_launch.plugin.redaction import clean_shared_parts
+
+def pytest_collection_finish(session):
+    items = session.items
+    naive = [len(dict.fromkeys(item.keywords, 1)) for item in items]
+    clean = clean_shared_parts(items, Redactor(secrets=["module-keyword-s3cr3t-value"]))
+    items[0].parent.parent.keywords["module-keyword-s3cr3t-value"] = 1  # a keyword every item inherits
+    dirty = clean_shared_parts(items, Redactor(secrets=["module-keyword-s3cr3t-value"]))
+    with open("counts.json", "w") as f:
+        json.dump({"naive": naive, "clean": clean, "dirty": dirty}, f)
+"""
+
+
+def test_the_keywords_counted_at_collection_are_the_ones_each_report_carries(pytester: pytest.Pytester) -> None:
+    """The end of collection counts each check's keywords (its own, and its parents' read once per
+    parent) as pytest's reports will take them, and looks at the parents' keywords too: a secret
+    in a keyword the module gives every check makes all of them be looked at report by report."""
+    pytester.makepyfile(test_shared=SHARED_PARTS_CHECKS)
+    pytester.makeconftest(SHARED_PARTS_CONFTEST)
+    pytester.runpytest("-p", "no:cacheprovider", "--co", "-q")
+    counts = json.loads((pytester.path / "counts.json").read_text())
+    assert len(counts["naive"]) == 4 and counts["clean"] == counts["naive"]
+    assert counts["dirty"] is None

@@ -123,7 +123,8 @@ def _masked_document(doc: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
         values = [value for entry in entries for value in entry.values()]
         texts += entries[0]
         texts += [value for value in values if type(value) is str]
-        texts += strings_of([value for value in values if type(value) not in _PLAIN])  # evidence, waivers
+        # evidence, waivers (an empty one, most checks' evidence, holds no string)
+        texts += strings_of([value for value in values if value and type(value) not in _PLAIN])
     joined = "\n".join(texts)
     if redactor.text(joined) == joined:
         masked = {key: entries if key == "checks" else rest[key] for key in doc}

@@ -74,12 +74,23 @@ def clean_shared_parts(items: list[pytest.Item], redactor: Redactor) -> list[int
     a report with as many keywords as counted here has the same ones."""
     texts: list[str] = []
     counts: list[int] = []
+    inherited: dict[Any, set[Any]] = {}  # a parent's keywords, read once for all its items
     for item in items:
-        keywords = dict.fromkeys(item.keywords, 1)  # as pytest's TestReport takes them
         texts.append(item.nodeid)
         texts.append(str(item.location[2]))
-        texts += map(str, keywords)
-        counts.append(len(keywords))
+        own = getattr(item.keywords, "_markers", None)
+        if not isinstance(own, dict) or item.parent is None:  # not pytest's NodeKeywords: walk it all
+            keywords = dict.fromkeys(item.keywords, 1)  # as pytest's TestReport takes them
+            texts += map(str, keywords)
+            counts.append(len(keywords))
+            continue
+        # pytest's NodeKeywords: the item's own, then its parent's that are not its own
+        above = inherited.get(item.parent)
+        if above is None:
+            above = inherited[item.parent] = set(item.parent.keywords)
+            texts += map(str, above)
+        texts += map(str, own)
+        counts.append(len(own) + len(above) - sum(1 for keyword in own if keyword in above))
     return counts if redactor.clean(texts) else None
 
 
