@@ -225,6 +225,7 @@ def test_the_placeholder_pages_are_short_escaped_and_wait_for_the_folder_lock(tm
     assert json.loads((folder / "go-no-go.json").read_text()) == json.loads(copy.read_text()) == doc
     page = (folder / "go-no-go.html").read_text()
     assert 'data-verdict="NO_GO"' in page and "IN PROGRESS since 2026-11-25T02:00:00+00:00" in page
+    assert "content=\"default-src 'none'\"" in page  # text only: nothing to load, nothing to run
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     summary = (folder / "go-no-go.md").read_text()
     assert summary.startswith("## NO\\_GO") and "IN PROGRESS since" in summary

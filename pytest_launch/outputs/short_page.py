@@ -41,6 +41,8 @@ def summary_page_html(doc: dict[str, Any], note: str, note_id: str) -> str:
     esc = html.escape
     items = "".join(f"<li>{esc(text)}</li>" for text in reasons) or "<li>none</li>"
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            # nothing to load and nothing to run: a page that shows text only
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'\">"
             f"<title>Launch decision: {esc(verdict)}</title></head><body>\n"
             f"<h1 id=\"verdict\">Launch decision: <span class=\"verdict-word\" "
             f"data-verdict=\"{esc(str(doc.get('verdict') or 'UNKNOWN'))}\">{esc(verdict)}</span></h1>\n"
