@@ -154,6 +154,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(PytestRedactor(state.redactor), "launch-redactor")
     if hasattr(config, "workerinput"):
         config.pluginmanager.register(WorkerChecklistLinks(), "launch-worker-checklist-links")
+    if hasattr(config, "workerinput") or state.refuses_destructive:
+        config.pluginmanager.register(SetupGuard(), "launch-setup-guard")
     if state.active and not hasattr(config, "workerinput"):
         # lazy for start-up speed: the decision and its outputs load only in a run that decides
         from pytest_launch.plugin.controller import LaunchController
@@ -293,16 +295,22 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     config.stash[DROPPED_KEY] = dropped
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    if _PROBLEM_KEY in item.stash:  # `in`: a missing key costs Stash.get an exception
-        pytest.fail(item.stash[_PROBLEM_KEY], pytrace=False)
-    state = item.config.stash[STATE_KEY]
-    environment = state.environment
-    if state.refuses_destructive and environment is not None and item.get_closest_marker("destructive") is not None:
-        facts_of(item).refused = True
-        pytest.skip(f"refused: destructive check against production environment {environment.name!r} "
-                    f"(pass --launch-allow-destructive to run it)")
+class SetupGuard:
+    """Before each check's setup: a check a worker found a mistake in errors, and a destructive
+    check against production is refused. Registered only in a run where either can happen (an
+    xdist worker; production without --launch-allow-destructive): elsewhere a hook that does
+    nothing would still be called for every check (issue 16)."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        if _PROBLEM_KEY in item.stash:  # `in`: a missing key costs Stash.get an exception
+            pytest.fail(item.stash[_PROBLEM_KEY], pytrace=False)
+        state = item.config.stash[STATE_KEY]
+        environment = state.environment
+        if state.refuses_destructive and environment is not None and item.get_closest_marker("destructive") is not None:
+            facts_of(item).refused = True
+            pytest.skip(f"refused: destructive check against production environment {environment.name!r} "
+                        f"(pass --launch-allow-destructive to run it)")
 
 
 @pytest.hookimpl(wrapper=True)
