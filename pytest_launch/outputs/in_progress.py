@@ -50,7 +50,7 @@ class Placeholder:
 def write_placeholder(doc: dict[str, Any], folder: Path, *, json_copy: Path | None = None) -> list[Path]:
     """The placeholder's report files in `folder`, under the folder's lock as every writer of them
     holds it: go-no-go.json, then the in-progress page and summary (outputs/short_page.py: no
-    template, so a run loads Jinja2 and the digest at its end only); the same JSON at `json_copy`
+    template, so a run loads Jinja2 and the full page at its end only); the same JSON at `json_copy`
     (--launch-json) last. The paths written; LockTimeout when another writer holds the folder."""
     folder.mkdir(parents=True, exist_ok=True)
     encoded = dump_bytes(doc)

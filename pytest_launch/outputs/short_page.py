@@ -5,8 +5,8 @@ document, every string escaped. Two uses:
 - the in-progress page, written before any check runs (outputs/in_progress.py): NO_GO, "in
   progress since …, never finished", until the end of the run replaces it with the full page.
 
-Neither loads Jinja2 or the digest: a run pays for the full renderings once, at its end, and
-holds none of their modules while its checks run (issue 16)."""
+Neither needs Jinja2 or the page's template: a run pays for the full renderings once, at its
+end, and holds none of their modules while its checks run (issue 16)."""
 
 from __future__ import annotations
 

@@ -96,7 +96,7 @@ def write_outputs(doc: dict[str, Any], folder: Path | None, json_path: Path | No
             if placeholder:
                 written.extend(write_placeholder(doc, folder, json_copy=json_path))
             else:
-                # the renderings (Jinja2, the digest) load here, at the end of the run that uses them
+                # the full renderings (Jinja2, the page) load here, at the end of the run that uses them
                 from pytest_launch.outputs.render_all import write_report
 
                 written.extend(write_report(doc, folder, json_copy=json_path))
