@@ -168,3 +168,56 @@ def test_usage_error_exit_code_and_no_traceback(pytester):
     text = result.stdout.str() + result.stderr.str()
     assert "http: expected timeout to be a finite number of seconds above 0 and at most 300, found inf" in text
     assert "Traceback" not in text
+
+
+class _TimerNeverScheduled:
+    """A watchdog timer whose thread a busy machine does not get to run before the answer comes."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def start(self) -> None:
+        pass
+
+    def cancel(self) -> None:
+        pass
+
+
+def _wait_for_the_clock(until: float) -> None:
+    while time.monotonic() < until:
+        time.sleep(0.005)
+
+
+def test_the_deadline_is_kept_by_the_clock_when_the_watchdog_thread_runs_late():
+    """Under load a 1 µs timeout once passed a Prometheus check: the answer came before the
+    watchdog's thread was scheduled to cut it off. Late is read from the clock as well; and a
+    call that ended in time is not found late by a look after it ended."""
+    from pytest_launch.probes.deadline import Watchdog
+
+    late = Watchdog(0.05)
+    late._timer = _TimerNeverScheduled()
+    with late.armed():
+        assert not late.expired
+        _wait_for_the_clock(time.monotonic() + 0.06)
+        assert late.expired
+    on_time = Watchdog(0.05)
+    on_time._timer = _TimerNeverScheduled()
+    with on_time.armed():
+        pass
+    _wait_for_the_clock(time.monotonic() + 0.06)
+    assert not on_time.expired
+
+
+def test_a_probe_with_a_tiny_timeout_gets_no_answer_even_when_the_watchdog_thread_is_late(
+        slow_drip_server, monkeypatch):
+    from pytest_launch.probes import deadline
+
+    class LateWatchdog(deadline.Watchdog):
+        def __init__(self, deadline_s: float) -> None:
+            super().__init__(deadline_s)
+            self._timer = _TimerNeverScheduled()
+
+    monkeypatch.setattr(deadline, "Watchdog", LateWatchdog)
+    probe = PrometheusProbe(PrometheusSettings(url=slow_drip_server.url, timeout_s=0.000001))
+    error = _ends_within(1, probe.targets)
+    assert "deadline" in error.problem

@@ -33,6 +33,7 @@ import math
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -84,15 +85,32 @@ class _Expired(Exception):
 
 
 class Watchdog:
-    """The deadline of one request: at `deadline_s` it shuts down every socket handed to it."""
+    """The deadline of one request: at `deadline_s` it shuts down every socket handed to it.
+
+    Whether the deadline has passed is read from the clock, not only from the timer: on a busy
+    machine the timer's thread can run late, and an answer that came after the deadline must not
+    count because the thread that would have cut it off had not been scheduled yet (a 1 µs
+    timeout passed a check that way under load). Once the call ends (`armed` exits) the clock is
+    read at that moment, so a check made just after a call that ended in time does not find it late."""
 
     def __init__(self, deadline_s: float) -> None:
         self.deadline_s = deadline_s
-        self.expired = False
+        self._fired = False
+        self._ends: float | None = None  # the deadline on the monotonic clock, once armed
+        self._ended: float | None = None  # when the call ended (disarmed)
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
         self._timer = threading.Timer(deadline_s, self._fire)
         self._timer.daemon = True
+
+    @property
+    def expired(self) -> bool:
+        """The deadline has passed (the timer fired, or the clock says so)."""
+        if self._fired:
+            return True
+        if self._ends is None:
+            return False
+        return (self._ended if self._ended is not None else time.monotonic()) >= self._ends
 
     def watch(self, sock: socket.socket) -> None:
         """Shut `sock` down at the deadline (at once when it has passed). A duplicate of its
@@ -109,17 +127,19 @@ class Watchdog:
 
     def _fire(self) -> None:
         with self._lock:
-            self.expired = True
+            self._fired = True
             for watched in self._sockets:
                 _shut_down(watched)
 
     @contextlib.contextmanager
     def armed(self) -> Iterator[Watchdog]:
         token = _CURRENT.set(self)
+        self._ends = time.monotonic() + self.deadline_s
         self._timer.start()
         try:
             yield self
         finally:
+            self._ended = time.monotonic()
             self._timer.cancel()
             _CURRENT.reset(token)
             with self._lock:
