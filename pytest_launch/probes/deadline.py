@@ -16,6 +16,8 @@ each read, per read; requests' `timeout` is per read too), so a small watchdog d
   down every socket of that request (`shutdown(SHUT_RDWR)` on a duplicate of the descriptor, so
   no descriptor is closed under another thread), which makes the blocked read return at once,
   and any new connection (a retry) is refused. The request then fails with DeadlineExceeded.
+  Whether the deadline has passed is read from the clock as well (`Watchdog.expired`): the
+  timer's thread can run late on a busy machine, and a late answer must not count.
 
 The body is also read in small reads with the deadline checked between them, so a call ends at
 the deadline (plus the scheduling of one thread), never a read timeout later.
