@@ -21,8 +21,8 @@ from report_samples import sample_document
 
 from launch_project import TODAY, make_project, report_folder
 from pytest_launch.outputs.history import read_history_checked
-from pytest_launch.outputs.locks import FileLock
-from pytest_launch.outputs.render_all import LOCK_FILE, ReportFolderBusy, write_report
+from pytest_launch.outputs.locks import REPORT_FOLDER_LOCK, FileLock
+from pytest_launch.outputs.render_all import ReportFolderBusy, write_report
 from testbed.support import wait_until
 
 CHECKS = """
@@ -233,7 +233,7 @@ def test_a_writer_that_cannot_get_the_lock_in_time_is_refused_and_writes_nothing
     folder = tmp_path / "prod"
     folder.mkdir()
     (folder / "go-no-go.json").write_text('{"verdict": "GO"}')
-    with FileLock(folder / LOCK_FILE, timeout=1):
+    with FileLock(folder / REPORT_FOLDER_LOCK, timeout=1):
         with pytest.raises(ReportFolderBusy, match="another run has been writing this report folder"):
             write_report(sample_document(5), folder, lock_timeout_s=0.2, step_summary=False)
     assert (folder / "go-no-go.json").read_text() == '{"verdict": "GO"}'

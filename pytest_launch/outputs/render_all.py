@@ -37,7 +37,6 @@ from pytest_launch.outputs.short_page import (
     error_page_markdown,
 )
 
-LOCK_FILE = REPORT_FOLDER_LOCK
 HISTORY_RUNS = 30
 
 
@@ -63,13 +62,13 @@ def write_report(doc: dict[str, Any], folder: Path, *, write_json: bool = True, 
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(folder / LOCK_FILE), timeout=lock_timeout_s)
+    lock = FileLock(str(folder / REPORT_FOLDER_LOCK), timeout=lock_timeout_s)
     try:
         with lock:
             return _write_locked(doc, folder, write_json, record_history, history_file, step_summary, json_copy)
     except LockTimeout:
         raise ReportFolderBusy(0, f"another run has been writing this report folder for {lock_timeout_s:.0f}s "
-                                  f"(lock {LOCK_FILE}); refused rather than mixing two runs' reports",
+                                  f"(lock {REPORT_FOLDER_LOCK}); refused rather than mixing two runs' reports",
                                str(folder)) from None
 
 
