@@ -45,6 +45,7 @@ LAZY_OWN_IMPORTS_ALLOWED = {
     ("pytest_launch.plugin.stage_checks", "pytest_launch.probes.prometheus"),
     # the notifications (requests, the payloads) only in a run with --launch-notify / [reports] notify
     ("pytest_launch.plugin.controller", "pytest_launch.outputs.notify"),
+    ("pytest_launch.plugin.controller", "pytest_launch.outputs.digest"),  # the previous run, to notify
     # the demo's monitoring stack (Prometheus client) only when the demo starts it
     ("pytest_launch.demo.environment", "pytest_launch.demo.monitoring"),
 }

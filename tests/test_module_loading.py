@@ -15,6 +15,7 @@ Third-party modules are judged against a run of the same checks with the plugin 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import textwrap
 
@@ -158,17 +159,42 @@ def pytest_runtest_setup(item):
 """
 
 
+def _can_fork_writer() -> bool:
+    """What outputs.write_process.fork_is_safe decides for a single-threaded pytest on this
+    machine: Linux with two CPUs or more for the process."""
+    return sys.platform.startswith("linux") and len(os.sched_getaffinity(0)) >= 2
+
+
 def test_a_deciding_run_loads_the_renderings_at_its_end_only(project: pytest.Pytester, without_plugin: set[str]) -> None:
     """The in-progress placeholder, written before the first check, needs no template: Jinja2 and
-    the full page load when the run's report is rendered, not while its checks run."""
+    the full page load when the run's report is rendered, not while its checks run. Where a child
+    process writes the report (Linux, two CPUs or more), pytest's own process never loads them."""
     (project.path / "conftest.py").write_text(DUMP_CONFTEST + FIRST_CHECK_CONFTEST)
     modules = _run(project, "--launch-env", "prod", "--launch-json", str(project.path / "out.json"))["main"]
     at_first_check = set(json.loads((project.path / "modules-first-check.json").read_text()))
     folder = project.path / "reports" / "prod" / "all"
     assert (folder / "go-no-go.html").is_file() and "IN PROGRESS" not in (folder / "go-no-go.html").read_text()
-    assert RENDERINGS - without_plugin <= modules  # the full page was rendered, at the end
+    assert json.loads((project.path / "out.json").read_text())["verdict"] == "NO_GO"
+    if _can_fork_writer():  # rendered in full by the child that wrote the report
+        assert sorted((RENDERINGS - without_plugin) & modules) == []
+    else:
+        assert RENDERINGS - without_plugin <= modules
     assert sorted((RENDERINGS - without_plugin) & at_first_check) == []
     assert "pytest_launch.outputs.in_progress" in at_first_check  # the placeholder was written before
+
+
+def test_a_run_that_writes_junit_renders_in_its_own_process_at_its_end(
+        project: pytest.Pytester, without_plugin: set[str]) -> None:
+    """--junitxml: the JUnit file, written at the session's end, records whether the report was
+    written, so the report is written in-process, before it: the renderings load at the end."""
+    (project.path / "conftest.py").write_text(DUMP_CONFTEST + FIRST_CHECK_CONFTEST)
+    modules = _run(project, "--launch-env", "prod", "--junitxml", str(project.path / "junit.xml"))["main"]
+    at_first_check = set(json.loads((project.path / "modules-first-check.json").read_text()))
+    folder = project.path / "reports" / "prod" / "all"
+    assert "IN PROGRESS" not in (folder / "go-no-go.html").read_text()
+    assert RENDERINGS - without_plugin <= modules
+    assert sorted((RENDERINGS - without_plugin) & at_first_check) == []
+    assert "launch-decision" in (project.path / "junit.xml").read_text()
 
 
 def test_under_xdist_the_workers_load_only_the_hooks(project: pytest.Pytester, without_plugin: set[str]) -> None:

@@ -8,31 +8,14 @@ cannot inject HTML or break a table.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any
 
 from pytest_launch.core.clock import document_clock_note
 from pytest_launch.outputs.digest import Digest, Todo, digest, previous_run
+from pytest_launch.outputs.markdown_text import md_escape
 
 ICONS = {"GO": "\U0001f7e2", "GO_WITH_RISKS": "\U0001f7e1", "NO_GO": "\U0001f534", "ROLLBACK": "\u23ea"}
-TEXT_LIMIT = 200
-
-# Inline markup characters. Block markers (#, -, +, 1.) only act at the start of a line, and
-# escaped text never starts one here; ( ) and ! only act after ] or before [, which are escaped.
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]|~])")
-
-
-def md_escape(value: Any, limit: int = TEXT_LIMIT) -> str:
-    """Outside text made inert for GitHub-flavoured Markdown: one line, no HTML, no markup."""
-    text = "" if value is None else str(value)
-    text = " ".join(text.split())  # newlines would end a list item or a table row
-    if len(text) > limit:
-        text = text[: limit - 1] + "\u2026"
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
-
-
 PHASE_NAMES = {"t_minus_7": "T-7", "t_0": "T-0", "t_plus_1": "T+1"}
 MAX_OWNERS = 8  # owner groups listed; the rest are counted
 MAX_PER_OWNER = 5  # to-dos listed per owner; the rest are counted

@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from pytest_launch.core.plan import GAP_KINDS, Plan, PlannedApproval, PlannedCheck
-from pytest_launch.outputs.markdown import md_escape
+from pytest_launch.outputs.markdown_text import md_escape
 
 PLAN_VERSION = 1
 _GAP_WORDS = {"uncovered": "uncovered", "missing_table": "missing table", "undeclared": "undeclared tables",

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_launch.outputs.atomic import write_text_atomic
-from pytest_launch.outputs.markdown import md_escape
+from pytest_launch.outputs.markdown_text import md_escape
 
 # (the [success] table and its plan are pytest_launch.core.rollout's SuccessSettings and success_plan;
 # not imported here, so that writing a report never loads the rollout plans and thresholds)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from pytest_launch.outputs.markdown import md_escape
+from pytest_launch.outputs.markdown_text import md_escape
 
 JSON_FILE = "go-no-go.json"
 HTML_FILE = "go-no-go.html"

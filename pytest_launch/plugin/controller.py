@@ -21,7 +21,6 @@ import pytest
 
 from pytest_launch import __version__
 from pytest_launch.core.model import RunInfo
-from pytest_launch.outputs.digest import previous_run
 from pytest_launch.outputs.history import HISTORY_FILE, read_history_checked
 from pytest_launch.outputs.in_progress import (
     Placeholder,
@@ -32,10 +31,11 @@ from pytest_launch.outputs.in_progress import (
     save_previous,
 )
 from pytest_launch.outputs.terminal import write_reasons, write_verdict_line
+from pytest_launch.outputs.write_process import PendingWrite, WriteOutcome, fork_is_safe, start_write
 from pytest_launch.plugin.facts import check_facts
 from pytest_launch.plugin.finish import RunFacts, decide_document, placeholder_document, report_folder, write_outputs
 from pytest_launch.plugin.gate import NO_RUN_MODES  # modes that list or plan checks (--setup-plan even "passes" them)
-from pytest_launch.plugin.junit import add_decision_testcase
+from pytest_launch.plugin.junit import add_decision_testcase, writes_junit
 from pytest_launch.plugin.reports import (
     DROPPED,
     DROPPED_KEY,
@@ -78,6 +78,8 @@ class LaunchController:
         self.selection: Selection = run_selection(config)
         self.stopped: str | None = None  # why a -x/--maxfail run stopped early
         self.placeholder: Placeholder | None = None  # the report files the in-progress page replaced
+        self.pending: PendingWrite | None = None  # the outputs being written (outputs.write_process)
+        self.session: pytest.Session | None = None
         self.run_lock: RunLock | None = None  # held from the placeholder to the last write: "a live run"
 
     # -- facts about completeness --------------------------------------------------------
@@ -183,36 +185,71 @@ class LaunchController:
                 self.interrupted = "the run was interrupted"
         try:
             with _collector_paused():
-                self.document, self.written = self.decide_and_write(session)
+                self.document, self.pending = self.decide_and_start_writing(session)
+            if not self.pending.in_child:
+                self.finish_writing(session)  # written already: an error is raised here
         except OSError as exc:  # unwritable report folder, disk full: one clear line, "the tool broke"
-            where = f": {exc.filename}" if exc.filename else ""
-            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-            message = (f"pytest-launch: could not write the launch report{where}: {exc.strerror or exc} "
-                       f"(a previous report there is left as it was)")
-            if reporter is not None:
-                reporter.write_line(message, red=True, bold=True)
-            else:
-                print(message, file=sys.stderr)
-            add_decision_testcase(self.config, None, self.state.redactor, problem=message)
-            session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+            self.write_failed(session, exc)
             return
         add_decision_testcase(self.config, self.document, self.state.redactor)
         if self.config.option.launch_gate:
             session.exitstatus = gate_exit_code(self.document["verdict"], int(exitstatus),
                                                 self.config.option.launch_strict or self.state.policy.strict)
-        # written: the terminal's lines read the document's top level only. The checks' entries
+        self.session = session  # for the exit status, should the child writing the outputs fail
+        # decided: the terminal's lines read the document's top level only. The checks' entries
         # and results go now, not after pytest's last garbage collections (two full ones at its
         # cleanup, each walking every object still alive: 13,000 more for 3,000 checks, issue 16)
         self.document = {key: value for key, value in self.document.items() if key not in _ENTRIES}
         self.collector = ResultCollector(self.collector.channel)
         self.items = {}
 
+    def finish_writing(self, session: pytest.Session | None) -> None:
+        """Wait for the outputs (written by a child while pytest printed its summary, or already
+        written); raises OSError when they could not be written."""
+        pending, self.pending = self.pending, None
+        if pending is None:
+            return
+        try:
+            self.written, problems = pending.wait()
+        finally:
+            self.release_run_lock()
+        if problems and self.document is not None:
+            self.document["history_problems"] = problems
+
+    def write_failed(self, session: pytest.Session | None, exc: OSError) -> None:
+        """The report could not be written: one clear line, a NO DECISION JUnit case (when the
+        file is still to be written), and pytest's internal-error exit status."""
+        where = f": {exc.filename}" if exc.filename else ""
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        message = (f"pytest-launch: could not write the launch report{where}: {exc.strerror or exc} "
+                   f"(a previous report there is left as it was)")
+        if reporter is not None:
+            reporter.write_line(message, red=True, bold=True)
+        else:
+            print(message, file=sys.stderr)
+        add_decision_testcase(self.config, None, self.state.redactor, problem=message)
+        self.document = None  # no verdict line, no reasons: the report is not there to back them
+        self.written = []
+        if session is not None:
+            session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+
+    def wait_for_outputs(self) -> None:
+        """The outputs a child is writing, waited for before anything names them."""
+        if self.pending is None:
+            return
+        try:
+            self.finish_writing(self.session)
+        except OSError as exc:
+            self.write_failed(self.session, exc)
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        self.wait_for_outputs()
         if self.document is None:
             return
         write_reasons(terminalreporter, self.document, self.written)
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self.wait_for_outputs()  # a run without pytest's terminal summary (-p no:terminal)
         self.release_run_lock()  # a run that ended without writing its report (a usage error at the end)
         if self.document is None:
             return
@@ -220,8 +257,9 @@ class LaunchController:
         if reporter is not None:
             write_verdict_line(reporter, self.document)
 
-    def decide_and_write(self, session: pytest.Session) -> tuple[dict[str, Any], list[Path]]:
-        """The run's results document, and the files written from it."""
+    def decide_and_start_writing(self, session: pytest.Session) -> tuple[dict[str, Any], PendingWrite]:
+        """The run's results document, and its outputs being written (by a child process while
+        pytest prints its summary, where that is safe: outputs.write_process)."""
         items, redactor = self.items, self.state.redactor
         for report in self.plain_reports:
             nodeid = report.nodeid
@@ -232,13 +270,22 @@ class LaunchController:
         checks = self.collector.finish(self.selected if self.selected is not None else [])
         doc, folder = decide_document(RunFacts(self.state, checks, RunInfo(**self.run_info(session))))
         self.release_placeholder(folder)
+        json_path, config = self.state.json_path, self.config
+
+        def write() -> WriteOutcome:
+            written = write_outputs(doc, folder, json_path, config)
+            return written, list(doc.get("history_problems") or [])
+
         try:
             if self.state.notify.targets:  # before the write, so that the JSON records what happened
                 doc["notifications"] = self.notify(doc, folder)
-            written = write_outputs(doc, folder, self.state.json_path, self.config)
-        finally:
+            # in-process when the JUnit file, written at the session's end, is to record a report
+            # that could not be written
+            pending = start_write(write, in_child=not writes_junit(config) and fork_is_safe())
+        except BaseException:
             self.release_run_lock()
-        return doc, written
+            raise
+        return doc, pending
 
     def release_run_lock(self) -> None:
         if self.run_lock is not None:
@@ -248,7 +295,8 @@ class LaunchController:
     def notify(self, doc: dict[str, Any], folder: Path | None) -> list[dict[str, Any]]:
         """Send the verdict to --launch-notify / [reports] notify targets; the records. Never
         raises: a chat server changes neither the verdict nor the exit code."""
-        # requests and the payloads load only in a run that notifies
+        # requests, the payloads and the digest load only in a run that notifies
+        from pytest_launch.outputs.digest import previous_run
         from pytest_launch.outputs.notify import notify_all
 
         notify = self.state.notify

@@ -38,6 +38,11 @@ def _log_xml(config: pytest.Config) -> Any | None:
     return config.stash.get(xml_key, None)
 
 
+def writes_junit(config: pytest.Config) -> bool:
+    """True when this run writes a JUnit file (its decision case is added at the session's end)."""
+    return _log_xml(config) is not None
+
+
 def decision_text(doc: dict[str, Any], report_url: str | None = None) -> tuple[str, str]:
     """(message, details) of the decision: "NO_GO: <headline>; BLOCKING: <reason>; ..." (pytest
     shortens a long message attribute) and the whole decision, one line per reason."""
