@@ -236,8 +236,9 @@ def test_a_writer_killed_midway_fails_the_run_and_leaves_the_in_progress_page(pr
 
 
 def test_in_process_pytest_writes_the_report_too(project: pytest.Pytester) -> None:
-    """pytester's in-process runs (and any pytest embedded in a threaded program) write the
-    report in their own process when another thread runs; either way the report is whole."""
+    """pytest run inside this test's process (pytester's in-process runs: under xdist, beside
+    its worker's threads, the report is written in that process; in a serial run, by a child):
+    either way the report is whole and the run's outcome is the decision's."""
     result = _run(project, in_process=True)
     folder = report_folder(project)
     assert result.ret == 0

@@ -183,9 +183,13 @@ class LaunchController:
                 self.interrupted = str(reason)
             elif exitstatus == pytest.ExitCode.INTERRUPTED:
                 self.interrupted = "the run was interrupted"
+        with _collector_paused():  # to the last result let go: see _collector_paused
+            self.decide_and_report(session, exitstatus)
+
+    def decide_and_report(self, session: pytest.Session, exitstatus: int) -> None:
+        """Decide, start writing the outputs, and show the decision: JUnit case, gate's exit code."""
         try:
-            with _collector_paused():
-                self.document, self.pending = self.decide_and_start_writing(session)
+            self.document, self.pending = self.decide_and_start_writing(session)
             if not self.pending.in_child:
                 self.finish_writing(session)  # written already: an error is raised here
         except OSError as exc:  # unwritable report folder, disk full: one clear line, "the tool broke"
@@ -197,8 +201,9 @@ class LaunchController:
                                                 self.config.option.launch_strict or self.state.policy.strict)
         self.session = session  # for the exit status, should the child writing the outputs fail
         # decided: the terminal's lines read the document's top level only. The checks' entries
-        # and results go now, not after pytest's last garbage collections (two full ones at its
-        # cleanup, each walking every object still alive: 13,000 more for 3,000 checks, issue 16)
+        # and results go now, before the collector is back on (it would walk them once more) and
+        # before pytest's last garbage collections (two full ones at its cleanup, each walking
+        # every object still alive: 13,000 more for 3,000 checks, issue 16)
         self.document = {key: value for key, value in self.document.items() if key not in _ENTRIES}
         self.collector = ResultCollector(self.collector.channel)
         self.items = {}
@@ -268,20 +273,28 @@ class LaunchController:
         self.plain_reports = []
         self.collector.add_dropped(self.config.stash.get(DROPPED_KEY, {}))
         checks = self.collector.finish(self.selected if self.selected is not None else [])
-        doc, folder = decide_document(RunFacts(self.state, checks, RunInfo(**self.run_info(session))))
+        decided, folder = decide_document(RunFacts(self.state, checks, RunInfo(**self.run_info(session))))
         self.release_placeholder(folder)
-        json_path, config = self.state.json_path, self.config
+        json_path, config, notifying = self.state.json_path, self.config, bool(self.state.notify.targets)
+        # in a child while pytest prints its summary, where that is safe (outputs.write_process);
+        # in-process when the JUnit file, written at the session's end, is to record a report
+        # that could not be written
+        in_child = not writes_junit(config) and fork_is_safe()
+        # this process shows the decision (terminal, JUnit, exit code): the document's top level
+        # is all it reads; the whole document is built where it is written (a notification
+        # reads it whole, and records its outcome in it, before the write)
+        whole_here = notifying or not in_child
+        doc = decided.document(entries=whole_here)
 
         def write() -> WriteOutcome:
-            written = write_outputs(doc, folder, json_path, config)
-            return written, list(doc.get("history_problems") or [])
+            whole = doc if whole_here else decided.document()
+            written = write_outputs(whole, folder, json_path, config)
+            return written, list(whole.get("history_problems") or [])
 
         try:
-            if self.state.notify.targets:  # before the write, so that the JSON records what happened
+            if notifying:  # before the write, so that the JSON records what happened
                 doc["notifications"] = self.notify(doc, folder)
-            # in-process when the JUnit file, written at the session's end, is to record a report
-            # that could not be written
-            pending = start_write(write, in_child=not writes_junit(config) and fork_is_safe())
+            pending = start_write(write, in_child=in_child)
         except BaseException:
             self.release_run_lock()
             raise
@@ -343,7 +356,8 @@ _ENTRIES = ("checks", "checklist")
 
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while the decision and its outputs are built.
+    """Python's cyclic garbage collector off from the decision to the last of the run's results
+    let go (the outputs built and written, or handed to the child that writes them).
 
     At the end of a run the heap holds every item and report of the run (about 145,000 objects
     for 3,000 checks), and the allocations of rendering the outputs set off a full collection
