@@ -191,7 +191,7 @@ class LaunchController:
         try:
             self.document, self.pending = self.decide_and_start_writing(session)
             if not self.pending.in_child:
-                self.finish_writing(session)  # written already: an error is raised here
+                self.finish_writing()  # written already: an error is raised here
         except OSError as exc:  # unwritable report folder, disk full: one clear line, "the tool broke"
             self.write_failed(session, exc)
             return
@@ -208,7 +208,7 @@ class LaunchController:
         self.collector = ResultCollector(self.collector.channel)
         self.items = {}
 
-    def finish_writing(self, session: pytest.Session | None) -> None:
+    def finish_writing(self) -> None:
         """Wait for the outputs (written by a child while pytest printed its summary, or already
         written); raises OSError when they could not be written."""
         pending, self.pending = self.pending, None
@@ -243,7 +243,7 @@ class LaunchController:
         if self.pending is None:
             return
         try:
-            self.finish_writing(self.session)
+            self.finish_writing()
         except OSError as exc:
             self.write_failed(self.session, exc)
 
