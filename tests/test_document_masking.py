@@ -98,27 +98,3 @@ def test_a_string_that_does_not_encode_becomes_a_replacement_character() -> None
     assert json.loads(text)["checks"][0]["message"] == "bad byte \ufffd here"
     assert json.loads(text)["checks"][0]["evidence"] == {"raw": "\ufffd"}
 
-
-def _both(checks: list[CheckResult], secrets: tuple[str, ...] = (SECRET,)) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The whole document and its top level alone (what pytest's process shows when a child
-    writes the files, plugin/controller.py), built from one decision."""
-    run = RunInfo(started="2026-11-25T02:00:00+00:00", markexpr="t_minus_7", judged_on=TODAY.isoformat(),
-                  environments=["prod"])
-    decision = decide(checks, ITEMS, [], [], run, Policy(), TODAY)
-    args = (decision, checks, ITEMS, run, Policy(), {"name": "prod", "production": True}, Redactor(secrets))
-    return build_document(*args), build_document(*args, entries=False)
-
-
-@pytest.mark.parametrize("checks", [
-    [check(outcome="passed")],  # nothing to mask
-    [check(message=f"AssertionError: token {SECRET} still valid")],  # a secret in a reason and in its check
-    [check(outcome="passed"), check(nodeid="t.py::test_other", outcome="passed", checklist=None,
-                                    evidence={"token": SECRET})],  # a secret in a check's entry only
-    [check(message="bad byte \udcff in the output")],  # a string that does not encode as UTF-8
-], ids=["clean", "secret in a reason", "secret in an entry only", "lone surrogate"])
-def test_the_top_level_alone_is_the_whole_documents_top_level(checks: list[CheckResult]) -> None:
-    whole, top = _both(checks)
-    assert sorted(top) == sorted(key for key in whole if key not in ("checks", "checklist"))
-    assert top == {key: value for key, value in whole.items() if key in top}
-    assert SECRET not in json.dumps(top) and SECRET not in json.dumps(whole)
-    dumps(top)  # encodes

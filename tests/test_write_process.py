@@ -35,28 +35,30 @@ from pytest_launch.outputs.write_process import ReportWriterFailed, fork_is_safe
 
 def report(pending):
     try:
-        written, problems = pending.wait()
+        document, written = pending.wait()
     except ReportWriterFailed as exc:
         print(json.dumps({"failed": exc.strerror}))
     except OSError as exc:
         print(json.dumps({"oserror": [exc.errno, exc.strerror, exc.filename]}))
     else:
-        print(json.dumps({"written": [str(p) for p in written], "problems": problems, "parent": os.getpid()}))
+        print(json.dumps({"written": [str(p) for p in written], "document": document, "parent": os.getpid()}))
 """
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork: POSIX only (elsewhere the outputs are written in-process)")
 class TestTheChild:
-    def test_tells_the_parent_what_it_wrote_and_the_history_problems(self, tmp_path) -> None:
+    def test_tells_the_parent_the_documents_top_level_and_what_it_wrote(self, tmp_path) -> None:
         out = _python(f"""
             def write():
                 path = Path({str(tmp_path)!r}) / f"written-by-{{os.getpid()}}"
                 path.write_text("x")
-                return [path], ["history.jsonl line 2: not JSON (skipped)"]
+                return {{"verdict": "NO_GO", "reasons": [{{"code": "failed", "text": "caf\u00e9 \u2014 \U0001f680"}}],
+                         "history_problems": ["history.jsonl line 2: not JSON (skipped)"]}}, [path]
             report(start_write(write, in_child=True))
             """)
         told = json.loads(out.stdout)
-        assert told["problems"] == ["history.jsonl line 2: not JSON (skipped)"]
+        assert told["document"] == {"verdict": "NO_GO", "reasons": [{"code": "failed", "text": "caf\u00e9 \u2014 \U0001f680"}],
+                                    "history_problems": ["history.jsonl line 2: not JSON (skipped)"]}
         [written] = told["written"]
         assert written.startswith(str(tmp_path / "written-by-"))
         assert int(written.rsplit("-", 1)[1]) != told["parent"]  # another process wrote it
@@ -101,7 +103,7 @@ class TestTheChild:
     def test_output_buffered_before_the_fork_is_printed_once(self) -> None:
         out = _python("""
             sys.stdout.write("before the fork\\n")  # buffered: stdout is a pipe here
-            report(start_write(lambda: ([], []), in_child=True))
+            report(start_write(lambda: ({}, []), in_child=True))
             """)
         assert out.stdout.count("before the fork") == 1
 
@@ -113,12 +115,13 @@ class TestTheChild:
                 start_write(write, in_child=False)
             except OSError as exc:
                 print(json.dumps({{"raised": exc.errno}}))
-            pending = start_write(lambda: ([Path("x")], []), in_child=False)
-            print(json.dumps({{"in_child": pending.in_child, "written": [str(p) for p in pending.wait()[0]]}}))
+            pending = start_write(lambda: ({{"verdict": "GO"}}, [Path("x")]), in_child=False)
+            document, written = pending.wait()
+            print(json.dumps({{"in_child": pending.in_child, "document": document, "written": [str(p) for p in written]}}))
             """)
         first, second = out.stdout.splitlines()
         assert json.loads(first) == {"raised": 13}
-        assert json.loads(second) == {"in_child": False, "written": ["x"]}
+        assert json.loads(second) == {"in_child": False, "document": {"verdict": "GO"}, "written": ["x"]}
 
     @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the threads are counted in /proc (Linux)")
     def test_no_fork_while_another_thread_runs(self) -> None:
@@ -149,13 +152,14 @@ CHECKS = {"test_checks.py": """
     @pytest.mark.blocker
     @pytest.mark.owner("security-team")
     def test_tls():
-        pass
+        assert not os.environ.get("FAIL_THE_CHECK"), "caf\u00e9 \u2014 \U0001f680 is down"
 
     @pytest.mark.t_minus_7
     @pytest.mark.monitoring
     @pytest.mark.minor
     @pytest.mark.owner("sre")
     def test_break_the_page():
+        assert not os.environ.get("FAIL_A_MINOR_CHECK"), "a minor failure"
         if os.environ.get("BREAK_THE_PAGE"):
             page = pathlib.Path(os.environ["BREAK_THE_PAGE"])
             assert page.is_file()  # the in-progress placeholder
@@ -200,6 +204,40 @@ def test_a_go_written_by_the_child_reads_as_it_would_in_process(project: pytest.
     # the paths are printed once written, after pytest's own summary lines, with the verdict
     assert f"launch reports: {folder.relative_to(project.path) / 'go-no-go.json'}" in output
     assert output.index("launch decision: reasons") < output.index("launch reports:") < output.index("launch decision (prod): GO")
+
+
+@pytest.mark.parametrize("how", ["child", "junit", "no terminal"])
+def test_a_no_go_decided_by_the_child_gives_its_exit_code_and_reasons(project: pytest.Pytester, how: str,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child decides and writes; pytest's process shows what it decided (the exit code, the
+    reasons, the verdict line, the JUnit case), from the top level the child sent, which is the
+    written JSON's."""
+    monkeypatch.setenv("FAIL_THE_CHECK", "1")
+    extra = {"child": (), "junit": ("--junitxml=junit.xml",), "no terminal": ("-p", "no:terminal")}[how]
+    result = _run(project, *extra)
+    output = result.stdout.str()
+    doc = json.loads((report_folder(project) / "go-no-go.json").read_text(encoding="utf-8"))
+    assert doc["verdict"] == "NO_GO"
+    assert result.ret == 1
+    [reason] = [r for r in doc["reasons"] if r["blocking"]]
+    assert "caf\u00e9 \u2014 \U0001f680" in reason["text"]
+    if how == "no terminal":
+        assert "launch decision" not in output
+        return
+    assert f"BLOCKING {reason['text']}" in output  # the text the JSON holds, non-ASCII whole
+    assert "launch decision (prod): NO_GO: 1 blocking failure" in output.rstrip().splitlines()[-1]
+    if how == "junit":
+        assert 'failure message="NO_GO' in (project.path / "junit.xml").read_text(encoding="utf-8")
+
+
+def test_the_gates_exit_code_is_the_childs_verdicts(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A minor check fails: pytest alone would exit 1; the gate, strict, exits 10 (GO_WITH_RISKS),
+    a code only the child's decision can give."""
+    monkeypatch.setenv("FAIL_A_MINOR_CHECK", "1")
+    result = _run(project, "--launch-strict")
+    assert json.loads((report_folder(project) / "go-no-go.json").read_text())["verdict"] == "GO_WITH_RISKS"
+    assert result.ret == 10
+    assert "launch decision (prod): GO_WITH_RISKS" in result.stdout.str()
 
 
 @pytest.mark.parametrize("how", ["child", "junit", "no terminal"])

@@ -51,13 +51,8 @@ def build_document(
     environment: dict[str, Any],
     redactor: Redactor | None = None,
     extra: dict[str, Any] | None = None,
-    *,
-    entries: bool = True,
 ) -> dict[str, Any]:
-    """The results document for one decision; every string passes through the redactor.
-    `entries` False: its top level only, without the one entry per check and per checklist item
-    ("checks", "checklist"): what the terminal and the JUnit case read, exactly as the whole
-    document has it, for a process that shows the decision and leaves writing it to another."""
+    """The results document for one decision; every string passes through the redactor."""
     run_dict = dataclasses.asdict(run)
     # complete: the evidence is whole and covers the decision's whole scope
     run_dict["complete"] = decision.complete and decision.scope.get("complete", True)
@@ -73,7 +68,7 @@ def build_document(
         "environment": environment,
         "run": run_dict,
         "policy": policy.to_dict(),
-        "checks": [] if not entries else [
+        "checks": [
             {
                 "nodeid": c.nodeid, "outcome": c.outcome, "kind": c.kind, "title": c.title,
                 "phase": c.phase, "category": c.category, "severity": c.severity,
@@ -86,7 +81,7 @@ def build_document(
             }
             for c in checks
         ],
-        "checklist": [] if not entries else [
+        "checklist": [
             {**dataclasses.asdict(cov.item), "status": cov.status, "checks": cov.checks}
             for cov in decision.coverage
         ],
@@ -108,8 +103,6 @@ def build_document(
     }
     if extra:
         doc.update(extra)
-    if not entries:
-        del doc["checks"], doc["checklist"]
     return _masked_document(doc, redactor or Redactor())
 
 
@@ -124,7 +117,7 @@ def _masked_document(doc: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
     The check entries, nearly all of the document, were made just now from the checks: they are
     not copied when clean (issue 16), and their strings are gathered from their values (every
     entry has the same keys, looked at once). The rest is copied as Redactor.data copies it."""
-    entries: list[dict[str, Any]] = doc.get("checks", [])
+    entries: list[dict[str, Any]] = doc["checks"]
     rest, texts = copy_with_strings({key: value for key, value in doc.items() if key != "checks"})
     if entries:
         values = [value for entry in entries for value in entry.values()]

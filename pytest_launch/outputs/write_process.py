@@ -1,13 +1,15 @@
-"""The end of a run's outputs written by a child process while pytest prints its summary.
+"""The end of a run decided and written by a child process while pytest prints its summary.
 
-Once the decision is made, writing it (the JSON, the history line, the page and the summary with
-Jinja2's import, the environment's index page: about 100 ms on 3,000 checks, issue 16) is work
-the run does not need until it prints the report's paths, after pytest's own summary (the
-failures' tracebacks, the warnings). Where it is safe, the process forks: the child writes every
-output from its copy of the document and exits; the parent prints pytest's summary meanwhile and
-waits for the child before it prints the paths, the reasons and the verdict line. What the child
-writes, and what it tells the parent (the files written, the history's problems, the error that
-stopped it), is what writing in-process would have written and told.
+The end of a run (the fold of every report into the checks' results, the one call of `decide`,
+the results document, the JSON, the history line, the page and the summary with Jinja2's import,
+the environment's index page: about 150 ms on 3,000 checks, issue 16) is work pytest's own
+process does not need until it prints the report's paths, the reasons and the verdict line,
+after pytest's own summary (the failures' tracebacks, the warnings). Where it is safe, the
+process forks: the child decides and writes every output from its copy of the run, tells the
+parent the document's top level (the verdict, its reasons: what the terminal, the exit code and
+the JUnit case read) and the files written, and exits; the parent prints pytest's summary
+meanwhile and waits for the child before it shows the decision. What the child writes and tells
+(or the error that stopped it) is what doing the same in-process would have written and given.
 
 Forked only where that is safe and pays: on Linux, with two CPUs or more for this process, and
 pytest running one thread (a fork keeps only the calling thread: a lock another thread holds
@@ -28,10 +30,11 @@ import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-# what writing gives back: the files written, and the problems found in the history (its
-# skipped lines, which the document records and the terminal shows)
-WriteOutcome = tuple[list[Path], list[str]]
+# what deciding and writing give back: the results document's top level, as written (built-in
+# types only: it crosses a pipe as JSON), and the files written
+WriteOutcome = tuple[dict[str, Any], list[Path]]
 
 
 class ReportWriterFailed(OSError):
@@ -86,7 +89,7 @@ def fork_is_safe() -> bool:
 
 
 def start_write(write: Callable[[], WriteOutcome], *, in_child: bool) -> PendingWrite:
-    """Write the outputs with `write()`: in a forked child when `in_child` (and the fork
+    """Decide and write the outputs with `write()`: in a forked child when `in_child` (and the fork
     succeeds), else here and now (then an error is raised by this call, as `write()` raises it)."""
     if in_child:
         pending = _fork(write)
@@ -122,8 +125,8 @@ def _child(write: Callable[[], WriteOutcome], pipe: int) -> None:
         # the heap is the parent's, shared until written to: a collection would write to every
         # object's header, and copy every page of it
         gc.disable()
-        written, problems = write()
-        message: dict[str, object] = {"written": [str(path) for path in written], "history_problems": problems}
+        document, written = write()
+        message: dict[str, object] = {"document": document, "written": [str(path) for path in written]}
     except OSError as exc:
         code = 1
         message = {"oserror": [exc.errno, exc.strerror, None if exc.filename is None else str(exc.filename)]}
@@ -160,4 +163,4 @@ def _outcome_of(message: bytes, status: int, pid: int) -> WriteOutcome:
     if "failed" in told:
         raise ReportWriterFailed(errno.EIO, f"the process writing the report stopped on {told['failed']} "
                                             f"(its traceback is above); the report may be incomplete")
-    return [Path(path) for path in told["written"]], list(told["history_problems"])
+    return dict(told["document"]), [Path(path) for path in told["written"]]

@@ -80,6 +80,7 @@ class LaunchController:
         self.placeholder: Placeholder | None = None  # the report files the in-progress page replaced
         self.pending: PendingWrite | None = None  # the outputs being written (outputs.write_process)
         self.session: pytest.Session | None = None
+        self.pytest_status = 0  # pytest's exit status at the session's end, before the gate's
         self.run_lock: RunLock | None = None  # held from the placeholder to the last write: "a live run"
 
     # -- facts about completeness --------------------------------------------------------
@@ -187,41 +188,76 @@ class LaunchController:
             self.decide_and_report(session, exitstatus)
 
     def decide_and_report(self, session: pytest.Session, exitstatus: int) -> None:
-        """Decide, start writing the outputs, and show the decision: JUnit case, gate's exit code."""
+        """Decide and write the outputs (in a child while pytest prints its summary, where that
+        is safe: outputs.write_process), and show the decision once they are written."""
+        self.session, self.pytest_status = session, int(exitstatus)
+        config = self.config
+        # in-process when the JUnit file, written at the session's end, is to record the decision
+        # or a report that could not be written, and when notifying (a chat message is sent once,
+        # from pytest's own process, and recorded in the document before it is written)
+        in_child = not writes_junit(config) and not self.state.notify.targets and fork_is_safe()
         try:
-            self.document, self.pending = self.decide_and_start_writing(session)
-            if not self.pending.in_child:
-                self.finish_writing()  # written already: an error is raised here
+            self.pending = start_write(self.decide_and_write, in_child=in_child)
         except OSError as exc:  # unwritable report folder, disk full: one clear line, "the tool broke"
-            self.write_failed(session, exc)
+            self.release_run_lock()
+            self.write_failed(exc)
             return
-        add_decision_testcase(self.config, self.document, self.state.redactor)
-        if self.config.option.launch_gate:
-            session.exitstatus = gate_exit_code(self.document["verdict"], int(exitstatus),
-                                                self.config.option.launch_strict or self.state.policy.strict)
-        self.session = session  # for the exit status, should the child writing the outputs fail
-        # decided: the terminal's lines read the document's top level only. The checks' entries
-        # and results go now, before the collector is back on (it would walk them once more) and
-        # before pytest's last garbage collections (two full ones at its cleanup, each walking
-        # every object still alive: 13,000 more for 3,000 checks, issue 16)
-        self.document = {key: value for key, value in self.document.items() if key not in _ENTRIES}
-        self.collector = ResultCollector(self.collector.channel)
-        self.items = {}
+        except BaseException:
+            self.release_run_lock()
+            raise
+        finally:
+            # decided (here, or in the child with its copy of them): the run's reports and results
+            # go now, before the collector is back on (it would walk them once more) and before
+            # pytest's last garbage collections (two full ones at its cleanup, each walking every
+            # object still alive: 13,000 more for 3,000 checks, issue 16)
+            self.plain_reports = []
+            self.collector = ResultCollector(self.collector.channel)
+            self.items = {}
+        if not self.pending.in_child:
+            self.wait_for_outputs()  # written already: the JUnit case is added before its file is
 
-    def finish_writing(self) -> None:
-        """Wait for the outputs (written by a child while pytest printed its summary, or already
-        written); raises OSError when they could not be written."""
+    def decide_and_write(self) -> WriteOutcome:
+        """Fold the reports into the checks' results, decide (the one call of `decide`), write
+        every output; the document's top level and the files written."""
+        items, redactor = self.items, self.state.redactor
+        for report in self.plain_reports:
+            nodeid = report.nodeid
+            item = items.get(nodeid)  # a report whose id a plugin changed after pytest logged it: no facts
+            self.collector.add(report, check_facts(item, report, redactor) if item is not None else {}, nodeid)
+        self.plain_reports = []
+        self.collector.add_dropped(self.config.stash.get(DROPPED_KEY, {}))
+        checks = self.collector.finish(self.selected if self.selected is not None else [])
+        assert self.session is not None
+        decided, folder = decide_document(RunFacts(self.state, checks, RunInfo(**self.run_info(self.session))))
+        self.release_placeholder(folder)
+        doc = decided.document()
+        if self.state.notify.targets:  # before the write, so that the JSON records what happened
+            doc["notifications"] = self.notify(doc, folder)
+        written = write_outputs(doc, folder, self.state.json_path, self.config)
+        # the terminal's lines, the JUnit case and the exit code read the document's top level only
+        return {key: value for key, value in doc.items() if key not in _ENTRIES}, written
+
+    def wait_for_outputs(self) -> None:
+        """The decision and its outputs (made by a child while pytest printed its summary, or
+        here already), waited for before anything shows them: the JUnit case, the gate's exit
+        code; a report that could not be written fails the run."""
         pending, self.pending = self.pending, None
         if pending is None:
             return
         try:
-            self.written, problems = pending.wait()
-        finally:
-            self.release_run_lock()
-        if problems and self.document is not None:
-            self.document["history_problems"] = problems
+            try:
+                self.document, self.written = pending.wait()
+            finally:
+                self.release_run_lock()
+        except OSError as exc:
+            self.write_failed(exc)
+            return
+        add_decision_testcase(self.config, self.document, self.state.redactor)
+        if self.config.option.launch_gate and self.session is not None:
+            self.session.exitstatus = gate_exit_code(self.document["verdict"], self.pytest_status,
+                                                     self.config.option.launch_strict or self.state.policy.strict)
 
-    def write_failed(self, session: pytest.Session | None, exc: OSError) -> None:
+    def write_failed(self, exc: OSError) -> None:
         """The report could not be written: one clear line, a NO DECISION JUnit case (when the
         file is still to be written), and pytest's internal-error exit status."""
         where = f": {exc.filename}" if exc.filename else ""
@@ -235,17 +271,8 @@ class LaunchController:
         add_decision_testcase(self.config, None, self.state.redactor, problem=message)
         self.document = None  # no verdict line, no reasons: the report is not there to back them
         self.written = []
-        if session is not None:
-            session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
-
-    def wait_for_outputs(self) -> None:
-        """The outputs a child is writing, waited for before anything names them."""
-        if self.pending is None:
-            return
-        try:
-            self.finish_writing()
-        except OSError as exc:
-            self.write_failed(self.session, exc)
+        if self.session is not None:
+            self.session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         self.wait_for_outputs()
@@ -261,44 +288,6 @@ class LaunchController:
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             write_verdict_line(reporter, self.document)
-
-    def decide_and_start_writing(self, session: pytest.Session) -> tuple[dict[str, Any], PendingWrite]:
-        """The run's results document, and its outputs being written (by a child process while
-        pytest prints its summary, where that is safe: outputs.write_process)."""
-        items, redactor = self.items, self.state.redactor
-        for report in self.plain_reports:
-            nodeid = report.nodeid
-            item = items.get(nodeid)  # a report whose id a plugin changed after pytest logged it: no facts
-            self.collector.add(report, check_facts(item, report, redactor) if item is not None else {}, nodeid)
-        self.plain_reports = []
-        self.collector.add_dropped(self.config.stash.get(DROPPED_KEY, {}))
-        checks = self.collector.finish(self.selected if self.selected is not None else [])
-        decided, folder = decide_document(RunFacts(self.state, checks, RunInfo(**self.run_info(session))))
-        self.release_placeholder(folder)
-        json_path, config, notifying = self.state.json_path, self.config, bool(self.state.notify.targets)
-        # in a child while pytest prints its summary, where that is safe (outputs.write_process);
-        # in-process when the JUnit file, written at the session's end, is to record a report
-        # that could not be written
-        in_child = not writes_junit(config) and fork_is_safe()
-        # this process shows the decision (terminal, JUnit, exit code): the document's top level
-        # is all it reads; the whole document is built where it is written (a notification
-        # reads it whole, and records its outcome in it, before the write)
-        whole_here = notifying or not in_child
-        doc = decided.document(entries=whole_here)
-
-        def write() -> WriteOutcome:
-            whole = doc if whole_here else decided.document()
-            written = write_outputs(whole, folder, json_path, config)
-            return written, list(whole.get("history_problems") or [])
-
-        try:
-            if notifying:  # before the write, so that the JSON records what happened
-                doc["notifications"] = self.notify(doc, folder)
-            pending = start_write(write, in_child=in_child)
-        except BaseException:
-            self.release_run_lock()
-            raise
-        return doc, pending
 
     def release_run_lock(self) -> None:
         if self.run_lock is not None:
@@ -350,7 +339,7 @@ class LaunchController:
 
 
 # the document's lists of entries, one per check or item: written to the files, read by no
-# terminal line (outputs.terminal)
+# terminal line (outputs.terminal), no JUnit case and no exit code
 _ENTRIES = ("checks", "checklist")
 
 

@@ -46,11 +46,11 @@ class DecidedRun:
                  extra: dict[str, Any]) -> None:
         self.decision, self.facts, self.environment, self.extra = decision, facts, environment, extra
 
-    def document(self, *, entries: bool = True) -> dict[str, Any]:
-        """The results document; `entries` False: its top level only (jsonfile.build_document)."""
+    def document(self) -> dict[str, Any]:
+        """The results document (jsonfile.build_document)."""
         state, facts = self.facts.state, self.facts
         return build_document(self.decision, facts.checks, state.checklist, facts.run, state.policy,
-                              self.environment, state.redactor, self.extra, entries=entries)
+                              self.environment, state.redactor, self.extra)
 
 
 def decide_document(facts: RunFacts) -> tuple[DecidedRun, Path | None]:
