@@ -242,17 +242,22 @@ def profile(root: Path, checks: int) -> None:
 
 
 def instructions_of(root: Path, extra: list[str]) -> int:
-    """Instructions executed by one pytest run under valgrind's callgrind (the same on a busy or
-    an idle machine, unlike its time)."""
+    """Instructions executed by pytest's process in one run under valgrind's callgrind (the same
+    on a busy or an idle machine, unlike its time); not those of the child that decides and
+    writes the report while pytest prints its summary (the timed modes' CPU ratio counts it)."""
     run(root, extra)  # bytecode written first, as in the timed modes
     command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
                sys.executable, "-m", "pytest", *BASE, *extra]
     result = subprocess.run(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             check=False, env=RUN_ENV)
-    found = re.search(r"Collected : (\d+)", result.stderr)
-    if found is None:
-        sys.exit(f"callgrind printed no instruction count:\n{result.stderr[-2000:]}")
-    return int(found.group(1))
+    # one count per process: pytest's, and the child that decides and writes the report where
+    # there is one (outputs/write_process.py; its count starts from the parent's at the fork).
+    # pytest's own is the one on the run's path: the first process valgrind started
+    started = re.search(r"==(\d+)== Command:", result.stderr)
+    counts = dict(re.findall(r"==(\d+)== Collected : (\d+)", result.stderr))
+    if started is None or started.group(1) not in counts:
+        sys.exit(f"callgrind printed no instruction count for pytest's process:\n{result.stderr[-2000:]}")
+    return int(counts[started.group(1)])
 
 
 def instructions(sizes: tuple[int, int]) -> None:

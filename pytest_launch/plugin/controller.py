@@ -1,6 +1,8 @@
 """The controller: where the decision is made (the only process of a plain run, the controller
-under xdist). It gathers the results and the facts about completeness, calls the one decision
-function once at the end of the session, writes every output and sets the gate's exit code."""
+under xdist). It gathers the results and the facts about completeness; at the end of the
+session it calls the one decision function once and writes every output (in a child forked then,
+where that is safe: outputs.write_process), and shows the decision: the terminal's lines, the
+JUnit case and the gate's exit code, read from the top level of the document written."""
 
 from __future__ import annotations
 
@@ -53,7 +55,8 @@ from pytest_launch.plugin.trigger_waivers import report_worker_usage_problems
 
 class LaunchController:
     """Runs where the decision is made (the only process in a plain run, the controller under
-    xdist): gathers results and completeness, decides once, writes every output."""
+    xdist): gathers results and completeness, decides once and writes every output (itself or
+    by its child), and shows the decision."""
 
     def __init__(self, config: pytest.Config, state: LaunchState) -> None:
         self.config = config
@@ -346,7 +349,7 @@ _ENTRIES = ("checks", "checklist")
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off from the decision to the last of the run's results
-    let go (the outputs built and written, or handed to the child that writes them).
+    let go (the outputs built and written, or the child that decides and writes them forked).
 
     At the end of a run the heap holds every item and report of the run (about 145,000 objects
     for 3,000 checks), and the allocations of rendering the outputs set off a full collection
