@@ -92,6 +92,19 @@ class TestTheChild:
         told = json.loads(out.stdout)
         assert "killed by SIGKILL" in told["failed"]
 
+    def test_a_document_that_does_not_encode_is_a_bug_in_the_child(self) -> None:
+        out = _python("""
+            report(start_write(lambda: ({"verdict": object()}, []), in_child=True))
+            """)
+        assert "stopped on TypeError" in json.loads(out.stdout)["failed"]
+        assert "is not JSON serializable" in out.stderr  # its traceback
+
+    def test_a_child_that_sends_no_document_fails_the_write(self) -> None:
+        out = _python("""
+            report(start_write(lambda: (["GO"], []), in_child=True))
+            """)
+        assert "sent no results document" in json.loads(out.stdout)["failed"]
+
     def test_a_child_that_exits_without_a_word_fails_the_write(self) -> None:
         out = _python("""
             def write():

@@ -126,17 +126,18 @@ def _child(write: Callable[[], WriteOutcome], pipe: int) -> None:
         # object's header, and copy every page of it
         gc.disable()
         document, written = write()
-        message: dict[str, object] = {"document": document, "written": [str(path) for path in written]}
+        # encoded here: a document that does not encode is a bug, reported as one
+        message = json.dumps({"document": document, "written": [str(path) for path in written]})
     except OSError as exc:
         code = 1
-        message = {"oserror": [exc.errno, exc.strerror, None if exc.filename is None else str(exc.filename)]}
+        message = json.dumps({"oserror": [exc.errno, exc.strerror, None if exc.filename is None else str(exc.filename)]})
     except BaseException as exc:  # noqa: BLE001 - a bug, or Ctrl-C: the parent reports it, the traceback is on stderr
         code = 2
         traceback.print_exc()
-        message = {"failed": type(exc).__name__}
+        message = json.dumps({"failed": type(exc).__name__})
     try:
         with os.fdopen(pipe, "wb") as parent:
-            parent.write(json.dumps(message).encode("utf-8"))
+            parent.write(message.encode("utf-8"))
         sys.stderr.flush()
     finally:
         os._exit(code)  # no atexit handler, no pytest cleanup, no buffer of the parent's flushed
@@ -163,4 +164,8 @@ def _outcome_of(message: bytes, status: int, pid: int) -> WriteOutcome:
     if "failed" in told:
         raise ReportWriterFailed(errno.EIO, f"the process writing the report stopped on {told['failed']} "
                                             f"(its traceback is above); the report may be incomplete")
-    return dict(told["document"]), [Path(path) for path in told["written"]]
+    document, written = told.get("document"), told.get("written")
+    if not isinstance(document, dict) or not isinstance(written, list):
+        raise ReportWriterFailed(errno.EIO, f"the process writing the report (pid {pid}) sent no results document; "
+                                            f"the report may be incomplete")
+    return document, [Path(str(path)) for path in written]
