@@ -231,9 +231,8 @@ class LaunchController:
         self.collector.add_dropped(self.config.stash.get(DROPPED_KEY, {}))
         checks = self.collector.finish(self.selected if self.selected is not None else [])
         assert self.session is not None
-        decided, folder = decide_document(RunFacts(self.state, checks, RunInfo(**self.run_info(self.session))))
+        doc, folder = decide_document(RunFacts(self.state, checks, RunInfo(**self.run_info(self.session))))
         self.release_placeholder(folder)
-        doc = decided.document()
         if self.state.notify.targets:  # before the write, so that the JSON records what happened
             doc["notifications"] = self.notify(doc, folder)
         written = write_outputs(doc, folder, self.state.json_path, self.config)

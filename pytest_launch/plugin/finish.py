@@ -12,7 +12,7 @@ import pytest
 from pytest_launch.config.environment import Environment
 from pytest_launch.config.reports import page_url
 from pytest_launch.core.decision import decide
-from pytest_launch.core.model import CheckResult, Decision, RunInfo
+from pytest_launch.core.model import CheckResult, RunInfo
 from pytest_launch.outputs.history import history_path
 from pytest_launch.outputs.in_progress import write_placeholder
 from pytest_launch.outputs.index_page import write_index
@@ -39,23 +39,8 @@ def environment_dict(env: Environment | None) -> dict[str, Any]:
             "source": env.source}  # the file the user wrote, relative to the rootdir when inside it
 
 
-class DecidedRun:
-    """A run's decision (`decide` called once) and everything its results document is built from."""
-
-    def __init__(self, decision: Decision, facts: RunFacts, environment: dict[str, Any],
-                 extra: dict[str, Any]) -> None:
-        self.decision, self.facts, self.environment, self.extra = decision, facts, environment, extra
-
-    def document(self) -> dict[str, Any]:
-        """The results document (jsonfile.build_document)."""
-        state, facts = self.facts.state, self.facts
-        return build_document(self.decision, facts.checks, state.checklist, facts.run, state.policy,
-                              self.environment, state.redactor, self.extra)
-
-
-def decide_document(facts: RunFacts) -> tuple[DecidedRun, Path | None]:
-    """The run's decision (one call of `decide`) with what its document is built from, and the
-    report folder it goes to."""
+def decide_document(facts: RunFacts) -> tuple[dict[str, Any], Path | None]:
+    """The run's results document (one call of `decide`), and the report folder it goes to."""
     state, checks, run = facts.state, facts.checks, facts.run
     titles = {item.id: item.title for item in state.checklist}
     for check in checks:  # a linked check is shown with its checklist item's title
@@ -75,7 +60,8 @@ def decide_document(facts: RunFacts) -> tuple[DecidedRun, Path | None]:
                                bool(run.partial))
         if state.report_url:  # where the page will be once reports/<env>/ is published
             extra["report_url"] = page_url(state.report_url, folder.relative_to(environment_folder(folder)).as_posix())
-    return DecidedRun(decision, facts, environment, extra), folder
+    doc = build_document(decision, checks, state.checklist, run, state.policy, environment, state.redactor, extra)
+    return doc, folder
 
 
 def placeholder_document(state: LaunchState, config: pytest.Config, selection: Selection,
