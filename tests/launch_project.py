@@ -5,6 +5,7 @@ sign-offs and checks written into pytester's folder, and the go-no-go.json read 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -22,6 +23,10 @@ if str(READINESS) not in sys.path:  # launch_suite: the readiness suite's own co
     sys.path.insert(0, str(READINESS))
 
 from launch_suite.settings import SUITE_TABLES  # noqa: E402  (needs readiness/ on sys.path)
+
+# where a pytest run on its own (a subprocess, one thread) decides and writes its report in a
+# forked child, as outputs.write_process.fork_is_safe decides: Linux with two CPUs or more
+CAN_FORK_WRITER = sys.platform.startswith("linux") and len(os.sched_getaffinity(0)) >= 2
 
 # a pytester project's conftest.py that adds the readiness suite's tables, as readiness/conftest.py does
 SUITE_TABLES_CONFTEST = f"""

@@ -97,4 +97,3 @@ def test_a_string_that_does_not_encode_becomes_a_replacement_character() -> None
     text.encode("utf-8")  # no UnicodeEncodeError
     assert json.loads(text)["checks"][0]["message"] == "bad byte \ufffd here"
     assert json.loads(text)["checks"][0]["evidence"] == {"raw": "\ufffd"}
-

@@ -15,13 +15,12 @@ Third-party modules are judged against a run of the same checks with the plugin 
 from __future__ import annotations
 
 import json
-import os
 import sys
 import textwrap
 
 import pytest
 
-from launch_project import make_project
+from launch_project import CAN_FORK_WRITER, make_project
 
 CHECKS = """
 import pytest
@@ -159,12 +158,6 @@ def pytest_runtest_setup(item):
 """
 
 
-def _can_fork_writer() -> bool:
-    """What outputs.write_process.fork_is_safe decides for a single-threaded pytest on this
-    machine: Linux with two CPUs or more for the process."""
-    return sys.platform.startswith("linux") and len(os.sched_getaffinity(0)) >= 2
-
-
 def test_a_deciding_run_loads_the_renderings_at_its_end_only(project: pytest.Pytester, without_plugin: set[str]) -> None:
     """The in-progress placeholder, written before the first check, needs no template: Jinja2 and
     the full page load when the run's report is rendered, not while its checks run. Where a child
@@ -175,7 +168,7 @@ def test_a_deciding_run_loads_the_renderings_at_its_end_only(project: pytest.Pyt
     folder = project.path / "reports" / "prod" / "all"
     assert (folder / "go-no-go.html").is_file() and "IN PROGRESS" not in (folder / "go-no-go.html").read_text()
     assert json.loads((project.path / "out.json").read_text())["verdict"] == "NO_GO"
-    if _can_fork_writer():  # rendered in full by the child that wrote the report
+    if CAN_FORK_WRITER:  # rendered in full by the child that wrote the report
         assert sorted((RENDERINGS - without_plugin) & modules) == []
     else:
         assert RENDERINGS - without_plugin <= modules

@@ -17,9 +17,7 @@ import textwrap
 
 import pytest
 
-from launch_project import make_project, report_folder
-
-CAN_FORK = sys.platform.startswith("linux") and len(os.sched_getaffinity(0)) >= 2
+from launch_project import CAN_FORK_WRITER, make_project, report_folder
 
 
 def _python(snippet: str) -> subprocess.CompletedProcess[str]:
@@ -152,7 +150,7 @@ class TestTheChild:
                 time.sleep(0.01)  # the thread's end, as the system sees it (a moment after join)
             print(json.dumps([alone, with_thread, fork_is_safe()]))
             """)
-        assert json.loads(out.stdout) == [CAN_FORK, False, CAN_FORK]
+        assert json.loads(out.stdout) == [CAN_FORK_WRITER, False, CAN_FORK_WRITER]
 
 
 # the checks of the plugin's runs: one that passes (a GO without the failure below), and one
@@ -270,7 +268,7 @@ def test_a_report_that_cannot_be_written_fails_the_run_whoever_writes_it(project
         assert 'failure message="NO DECISION: pytest-launch: could not write the launch report' in junit
 
 
-@pytest.mark.skipif(not CAN_FORK, reason="the report is written by a child only on Linux with two CPUs or more; "
+@pytest.mark.skipif(not CAN_FORK_WRITER, reason="the report is written by a child only on Linux with two CPUs or more; "
                                           "elsewhere the in-process write is what the other tests cover")
 def test_a_writer_killed_midway_fails_the_run_and_leaves_the_in_progress_page(project: pytest.Pytester) -> None:
     (project.path / "conftest.py").write_text((project.path / "conftest.py").read_text() + KILL_THE_WRITER)
