@@ -251,7 +251,8 @@ def test_the_gates_exit_code_is_the_childs_verdicts(project: pytest.Pytester, mo
     assert "launch decision (prod): GO_WITH_RISKS" in result.stdout.str()
 
 
-def test_a_plugin_that_exits_0_after_the_decision_does_not_turn_a_no_go_into_0(project: pytest.Pytester,
+@pytest.mark.parametrize("how", ["child", "junit"])
+def test_a_plugin_that_exits_0_after_the_decision_does_not_turn_a_no_go_into_0(project: pytest.Pytester, how: str,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """A conftest.py's pytest_sessionfinish calls pytest.exit(returncode=0) after the decision was
     started: the gate's exit code is set once the decision is in, after every session-finish hook,
@@ -264,7 +265,7 @@ import pytest
 def pytest_sessionfinish(session):
     pytest.exit("a plugin says all is well", returncode=0)
 """)
-    result = _run(project)
+    result = _run(project, *{"child": (), "junit": ("--junitxml=junit.xml",)}[how])
     assert json.loads((report_folder(project) / "go-no-go.json").read_text())["verdict"] == "NO_GO"
     assert result.ret == 1
 

@@ -36,7 +36,7 @@ from pytest_launch.outputs.terminal import write_reasons, write_verdict_line
 from pytest_launch.outputs.write_process import PendingWrite, WriteOutcome, fork_is_safe, start_write
 from pytest_launch.plugin.facts import check_facts
 from pytest_launch.plugin.finish import RunFacts, decide_document, placeholder_document, report_folder, write_outputs
-from pytest_launch.plugin.gate import NO_RUN_MODES  # modes that list or plan checks (--setup-plan even "passes" them)
+from pytest_launch.plugin.gate import NO_RUN_MODES, settle_exit_status
 from pytest_launch.plugin.junit import add_decision_testcase, writes_junit
 from pytest_launch.plugin.reports import (
     DROPPED,
@@ -256,8 +256,8 @@ class LaunchController:
             return
         add_decision_testcase(self.config, self.document, self.state.redactor)
         if self.config.option.launch_gate and self.session is not None:
-            self.session.exitstatus = gate_exit_code(self.document["verdict"], self.pytest_status,
-                                                     self.config.option.launch_strict or self.state.policy.strict)
+            settle_exit_status(self.session, gate_exit_code(self.document["verdict"], self.pytest_status,
+                                                            self.config.option.launch_strict or self.state.policy.strict))
 
     def write_failed(self, exc: OSError) -> None:
         """The report could not be written: one clear line, a NO DECISION JUnit case (when the
@@ -274,7 +274,7 @@ class LaunchController:
         self.document = None  # no verdict line, no reasons: the report is not there to back them
         self.written = []
         if self.session is not None:
-            self.session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+            settle_exit_status(self.session, pytest.ExitCode.INTERNAL_ERROR)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         self.wait_for_outputs()

@@ -41,6 +41,28 @@ def refuse_blocked_decision(config: pytest.Config) -> None:
             f"--launch-gate). To run checks without a decision, drop those options.")
 
 
+# the exit status the plugin settled a run on: (session, status)
+_SETTLED_KEY = pytest.StashKey["tuple[pytest.Session, int]"]()
+
+
+def settle_exit_status(session: pytest.Session, status: int) -> None:
+    """Set the run's exit status to the one the plugin settled on (the gate's code for the
+    verdict; 3 when there is no decision, or its report could not be written), now and again at
+    the very end (`reassert_settled_status`): a session-finish hook that runs later, such as a
+    conftest.py calling pytest.exit(returncode=0), does not turn it into another code."""
+    session.exitstatus = status
+    session.config.stash[_SETTLED_KEY] = (session, status)
+
+
+def reassert_settled_status(config: pytest.Config) -> None:
+    """The settled exit status, set once more at the end of pytest_unconfigure (pytest returns
+    `session.exitstatus` after it, whatever the session-finish hooks raised)."""
+    settled = config.stash.get(_SETTLED_KEY, None)
+    if settled is not None:
+        session, status = settled
+        session.exitstatus = status
+
+
 def gate_without_decision(session: pytest.Session) -> bool:
     """True (after saying why) when --launch-gate is about to exit 0 or 1 with no decision made:
     the exit status becomes 3 (the tool broke), never a verdict code."""
@@ -61,5 +83,5 @@ def gate_without_decision(session: pytest.Session) -> bool:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line(message, red=True, bold=True)
-    session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+    settle_exit_status(session, pytest.ExitCode.INTERNAL_ERROR)
     return True

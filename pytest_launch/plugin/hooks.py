@@ -26,6 +26,7 @@ from pytest_launch.plugin.gate import (
     CONTROLLER_NAME,
     NO_RUN_MODES,
     gate_without_decision,
+    reassert_settled_status,
     refuse_blocked_decision,
     refuse_gate_without_checks,
 )
@@ -359,6 +360,11 @@ def launch_evidence(request: pytest.FixtureRequest) -> Evidence:
     evidence = Evidence()
     facts_of(request.node).evidence = evidence
     return evidence
+
+
+@pytest.hookimpl(trylast=True)  # after the controller's, which may settle it when the decision arrives
+def pytest_unconfigure(config: pytest.Config) -> None:
+    reassert_settled_status(config)
 
 
 @pytest.hookimpl(trylast=True)  # after the controller decided (or did not)
